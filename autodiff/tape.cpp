@@ -1,0 +1,446 @@
+// tapegrad/autodiff/tape.cpp — recording (forward) and the reverse sweep.
+//
+// Both directions dispatch with one `switch` over the closed set of operations and call
+// the math in operations.hpp. Elementwise kernels walk the output column-major and read
+// each parent through strides, which is how broadcasting works: a parent of size 1 along
+// a dimension has stride 0 there, so its one element is reused. In the sweep the same
+// strides make the broadcast parent's adjoint *sum* the contributions of every element
+// it was reused for, which is what the chain rule asks.
+#include "autodiff/tape.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace tapegrad {
+
+using ops::ConstMap;
+using ops::Map;
+
+std::string_view op_name(Op op) {
+    switch (op) {
+        case Op::variable: return "variable";
+        case Op::constant: return "constant";
+        case Op::add: return "add";
+        case Op::subtract: return "subtract";
+        case Op::multiply: return "multiply";
+        case Op::divide: return "divide";
+        case Op::power: return "pow";
+        case Op::negate: return "negate";
+        case Op::exp: return "exp";
+        case Op::log: return "log";
+        case Op::sqrt: return "sqrt";
+        case Op::power_scalar: return "pow";
+        case Op::square: return "square";
+        case Op::abs: return "abs";
+        case Op::sin: return "sin";
+        case Op::cos: return "cos";
+        case Op::tanh: return "tanh";
+        case Op::sigmoid: return "sigmoid";
+        case Op::relu: return "relu";
+        case Op::identity: return "identity";
+        case Op::matmul: return "matmul";
+        case Op::transpose: return "transpose";
+        case Op::sum: return "sum";
+        case Op::mean: return "mean";
+        case Op::col_sums: return "col_sums";
+        case Op::row_sums: return "row_sums";
+        case Op::col_means: return "col_means";
+        case Op::row_means: return "row_means";
+    }
+    return "?";
+}
+
+std::string_view op_symbol(Op op) {
+    switch (op) {
+        case Op::add: return "+";
+        case Op::subtract: return "-";
+        case Op::multiply: return "*";
+        case Op::divide: return "/";
+        case Op::negate: return "-";
+        default: return op_name(op);
+    }
+}
+
+namespace {
+
+// Where element (i, j) of the output finds its element in a parent of shape `p`.
+struct Strides {
+    std::size_t row, col;
+    std::size_t at(std::size_t i, std::size_t j) const { return i * row + j * col; }
+};
+Strides strides(Shape parent) {
+    return {parent.rows == 1 ? 0u : 1u, parent.cols == 1 ? 0u : std::size_t{parent.rows}};
+}
+
+template <class F>
+void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
+    if (sa == sy && sb == sy) {  // no broadcasting: one flat loop
+        for (std::size_t k = 0; k < sy.size(); ++k) y[k] = F::value(a[k], b[k]);
+        return;
+    }
+    const Strides ta = strides(sa), tb = strides(sb);
+    for (std::size_t j = 0; j < sy.cols; ++j)
+        for (std::size_t i = 0; i < sy.rows; ++i)
+            y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
+}
+
+// da[.] += dy * dy/da and db[.] += dy * dy/db for every output element. `da` and `db`
+// may be the same array (x * x): each contribution is added, so both are counted.
+template <class F>
+void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db,
+                     const double* y, const double* dy, Shape sy) {
+    const Strides ta = strides(sa), tb = strides(sb);
+    for (std::size_t j = 0; j < sy.cols; ++j)
+        for (std::size_t i = 0; i < sy.rows; ++i) {
+            const std::size_t k = i + j * sy.rows, ia = ta.at(i, j), ib = tb.at(i, j);
+            if (dy[k] == 0.0) continue;  // see unary_backward
+            da[ia] += dy[k] * F::da(a[ia], b[ib], y[k]);
+            db[ib] += dy[k] * F::db(a[ia], b[ib], y[k]);
+        }
+}
+
+template <class F>
+void unary_forward(const double* x, double* y, std::size_t n, double c) {
+    for (std::size_t k = 0; k < n; ++k) y[k] = F::value(x[k], c);
+}
+
+template <class F>
+void unary_backward(const double* x, double* dx, const double* y, const double* dy, std::size_t n,
+                    double c) {
+    // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:
+    // 0 * inf would be NaN, so a node off the loss's path with an infinite local
+    // derivative (log or sqrt at 0) would otherwise poison its parents' adjoints.
+    for (std::size_t k = 0; k < n; ++k)
+        if (dy[k] != 0.0) dx[k] += dy[k] * F::derivative(x[k], y[k], c);
+}
+
+bool is_binary_elementwise(Op op) {
+    return op == Op::add || op == Op::subtract || op == Op::multiply || op == Op::divide ||
+           op == Op::power;
+}
+bool is_unary_elementwise(Op op) { return op >= Op::negate && op <= Op::identity; }
+bool is_reduction(Op op) { return op >= Op::sum && op <= Op::row_means; }
+
+Shape reduced_shape(Op op, Shape x) {
+    switch (op) {
+        case Op::col_sums:
+        case Op::col_means: return {1, x.cols};
+        case Op::row_sums:
+        case Op::row_means: return {x.rows, 1};
+        default: return {1, 1};
+    }
+}
+
+}  // namespace
+
+// ---- Recording ---------------------------------------------------------------------------
+
+std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant) {
+    if (nodes_.size() >= Node::no_parent)
+        throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
+    const std::size_t n = shape.size();
+    if (used_ + n > values_.size()) {  // grow geometrically; clear() never shrinks
+        const std::size_t grown = std::max(used_ + n, 2 * values_.size());
+        values_.resize(grown);
+        adjoints_.resize(grown);
+    }
+    Node node;
+    node.offset = used_;
+    node.constant = constant;
+    node.shape = shape;
+    node.parent_a = a;
+    node.parent_b = b;
+    node.op = op;
+    nodes_.push_back(node);
+    used_ += n;
+    return static_cast<std::uint32_t>(nodes_.size() - 1);
+}
+
+Var Tape::leaf(Op op, Shape shape, const double* data) {
+    const std::uint32_t index = append(op, shape, Node::no_parent, Node::no_parent, 0.0);
+    std::copy(data, data + shape.size(), values_.data() + nodes_[index].offset);
+    return handle(index);
+}
+
+Var Tape::variable(double value) { return leaf(Op::variable, {1, 1}, &value); }
+Var Tape::constant(double value) { return leaf(Op::constant, {1, 1}, &value); }
+Var Tape::variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
+Var Tape::constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
+
+Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
+    if (value.size() == 0) throw TapeError(std::string(op_name(op)) + ": empty matrix (0 elements)");
+    const Shape shape{static_cast<std::uint32_t>(value.rows()), static_cast<std::uint32_t>(value.cols())};
+    const double* p = value.data();
+    const bool dense = value.innerStride() == 1 && value.outerStride() == value.rows();
+    // Copy first when the source is strided, or lives in this tape's own arena (a view
+    // from value()), which growing the arena could move.
+    const bool in_arena = p >= values_.data() && p < values_.data() + values_.size();
+    if (dense && !in_arena) return leaf(op, shape, p);  // the common case: no temporary
+    const Eigen::MatrixXd copy = value;
+    return leaf(op, shape, copy.data());
+}
+
+Var Tape::record(Op op, Var x) { return record(op, x, 0.0); }
+
+Var Tape::record(Op op, Var x, double c) {
+    const std::string_view name = op_name(op);
+    check(x, name);
+    const Shape sx = nodes_[x.index()].shape;
+    Shape sy = sx;
+    if (op == Op::transpose) sy = {sx.cols, sx.rows};
+    else if (is_reduction(op)) sy = reduced_shape(op, sx);
+    else if (!is_unary_elementwise(op))
+        throw TapeError(std::string(name) + " is not an operation of one parent");
+
+    const std::uint32_t index = append(op, sy, x.index(), Node::no_parent, c);
+    const Node& nx = nodes_[x.index()];
+    const Node& ny = nodes_[index];
+    const double* xv = values_.data() + nx.offset;
+    double* yv = values_.data() + ny.offset;
+    const ConstMap xm(xv, sx.rows, sx.cols);
+    Map ym(yv, sy.rows, sy.cols);
+    const std::size_t n = sx.size();
+    switch (op) {
+        case Op::negate: unary_forward<ops::Negate>(xv, yv, n, c); break;
+        case Op::exp: unary_forward<ops::Exp>(xv, yv, n, c); break;
+        case Op::log: unary_forward<ops::Log>(xv, yv, n, c); break;
+        case Op::sqrt: unary_forward<ops::Sqrt>(xv, yv, n, c); break;
+        case Op::power_scalar: unary_forward<ops::PowerScalar>(xv, yv, n, c); break;
+        case Op::square: unary_forward<ops::Square>(xv, yv, n, c); break;
+        case Op::abs: unary_forward<ops::Abs>(xv, yv, n, c); break;
+        case Op::sin: unary_forward<ops::Sin>(xv, yv, n, c); break;
+        case Op::cos: unary_forward<ops::Cos>(xv, yv, n, c); break;
+        case Op::tanh: unary_forward<ops::Tanh>(xv, yv, n, c); break;
+        case Op::sigmoid: unary_forward<ops::Sigmoid>(xv, yv, n, c); break;
+        case Op::relu: unary_forward<ops::Relu>(xv, yv, n, c); break;
+        case Op::identity: unary_forward<ops::Identity>(xv, yv, n, c); break;
+        case Op::transpose: ops::Transpose::forward(xm, ym); break;
+        case Op::sum: ops::Sum::forward(xm, ym); break;
+        case Op::mean: ops::Mean::forward(xm, ym); break;
+        case Op::col_sums: ops::ColSums::forward(xm, ym); break;
+        case Op::row_sums: ops::RowSums::forward(xm, ym); break;
+        case Op::col_means: ops::ColMeans::forward(xm, ym); break;
+        case Op::row_means: ops::RowMeans::forward(xm, ym); break;
+        default: break;  // excluded above
+    }
+    return handle(index);
+}
+
+Var Tape::record(Op op, Var a, Var b) {
+    const std::string_view name = op_name(op);
+    check(a, name);
+    check(b, name);
+    const Shape sa = nodes_[a.index()].shape, sb = nodes_[b.index()].shape;
+    Shape sy;
+    if (op == Op::matmul) {
+        if (sa.cols != sb.rows)
+            throw TapeError("matmul: shapes " + sa.to_string() + " and " + sb.to_string() +
+                            " do not fit (columns of the left, " + std::to_string(sa.cols) +
+                            ", must equal rows of the right, " + std::to_string(sb.rows) + ")");
+        sy = {sa.rows, sb.cols};
+    } else if (is_binary_elementwise(op)) {
+        const auto s = broadcast(sa, sb);
+        if (!s)
+            throw TapeError(std::string(name) + ": shapes " + sa.to_string() + " and " +
+                            sb.to_string() +
+                            " do not broadcast (each dimension must match, or one must be 1)");
+        sy = *s;
+    } else {
+        throw TapeError(std::string(name) + " is not an operation of two parents");
+    }
+
+    const std::uint32_t index = append(op, sy, a.index(), b.index(), 0.0);
+    const double* av = values_.data() + nodes_[a.index()].offset;
+    const double* bv = values_.data() + nodes_[b.index()].offset;
+    double* yv = values_.data() + nodes_[index].offset;
+    switch (op) {
+        case Op::add: binary_forward<ops::Add>(av, sa, bv, sb, yv, sy); break;
+        case Op::subtract: binary_forward<ops::Subtract>(av, sa, bv, sb, yv, sy); break;
+        case Op::multiply: binary_forward<ops::Multiply>(av, sa, bv, sb, yv, sy); break;
+        case Op::divide: binary_forward<ops::Divide>(av, sa, bv, sb, yv, sy); break;
+        case Op::power: binary_forward<ops::Power>(av, sa, bv, sb, yv, sy); break;
+        case Op::matmul: {
+            Map ym(yv, sy.rows, sy.cols);
+            ops::MatMul::forward(ConstMap(av, sa.rows, sa.cols), ConstMap(bv, sb.rows, sb.cols), ym);
+            break;
+        }
+        default: break;  // excluded above
+    }
+    return handle(index);
+}
+
+// ---- The reverse sweep -----------------------------------------------------------------
+
+void Tape::gradient(Var loss) {
+    check(loss, "gradient");
+    const Node& last = nodes_[loss.index()];
+    if (!last.shape.is_scalar())
+        throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
+                        " (reduce it first, e.g. with sum or mean)");
+
+    std::fill(adjoints_.begin(), adjoints_.begin() + static_cast<std::ptrdiff_t>(used_), 0.0);
+    adjoints_[last.offset] = 1.0;  // d loss / d loss
+    swept_size_ = nodes_.size();
+
+    const double* val = values_.data();
+    double* adj = adjoints_.data();
+    for (std::size_t k = loss.index() + 1; k-- > 0;) {  // one loop, newest to oldest
+        const Node& n = nodes_[k];
+        if (n.op == Op::variable || n.op == Op::constant) continue;  // leaves: nothing below
+        const double* y = val + n.offset;
+        const double* dy = adj + n.offset;
+        const Node& pa = nodes_[n.parent_a];
+        const double* a = val + pa.offset;
+        double* da = adj + pa.offset;
+        const std::size_t size = n.shape.size();
+        const double c = n.constant;
+        switch (n.op) {
+            case Op::add:
+            case Op::subtract:
+            case Op::multiply:
+            case Op::divide:
+            case Op::power: {
+                const Node& pb = nodes_[n.parent_b];
+                const double* b = val + pb.offset;
+                double* db = adj + pb.offset;
+                switch (n.op) {
+                    case Op::add: binary_backward<ops::Add>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                    case Op::subtract: binary_backward<ops::Subtract>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                    case Op::multiply: binary_backward<ops::Multiply>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                    case Op::divide: binary_backward<ops::Divide>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                    default: binary_backward<ops::Power>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                }
+                break;
+            }
+            case Op::negate: unary_backward<ops::Negate>(a, da, y, dy, size, c); break;
+            case Op::exp: unary_backward<ops::Exp>(a, da, y, dy, size, c); break;
+            case Op::log: unary_backward<ops::Log>(a, da, y, dy, size, c); break;
+            case Op::sqrt: unary_backward<ops::Sqrt>(a, da, y, dy, size, c); break;
+            case Op::power_scalar: unary_backward<ops::PowerScalar>(a, da, y, dy, size, c); break;
+            case Op::square: unary_backward<ops::Square>(a, da, y, dy, size, c); break;
+            case Op::abs: unary_backward<ops::Abs>(a, da, y, dy, size, c); break;
+            case Op::sin: unary_backward<ops::Sin>(a, da, y, dy, size, c); break;
+            case Op::cos: unary_backward<ops::Cos>(a, da, y, dy, size, c); break;
+            case Op::tanh: unary_backward<ops::Tanh>(a, da, y, dy, size, c); break;
+            case Op::sigmoid: unary_backward<ops::Sigmoid>(a, da, y, dy, size, c); break;
+            case Op::relu: unary_backward<ops::Relu>(a, da, y, dy, size, c); break;
+            case Op::identity: unary_backward<ops::Identity>(a, da, y, dy, size, c); break;
+            case Op::matmul: {
+                const Node& pb = nodes_[n.parent_b];
+                Map dam(da, pa.shape.rows, pa.shape.cols);
+                Map dbm(adj + pb.offset, pb.shape.rows, pb.shape.cols);
+                ops::MatMul::backward(ConstMap(a, pa.shape.rows, pa.shape.cols),
+                                      ConstMap(val + pb.offset, pb.shape.rows, pb.shape.cols),
+                                      ConstMap(dy, n.shape.rows, n.shape.cols), dam, dbm);
+                break;
+            }
+            default: {  // transpose and the reductions: one parent, whole-matrix views
+                const ConstMap dym(dy, n.shape.rows, n.shape.cols);
+                Map dam(da, pa.shape.rows, pa.shape.cols);
+                switch (n.op) {
+                    case Op::transpose: ops::Transpose::backward(dym, dam); break;
+                    case Op::sum: ops::Sum::backward(dym, dam); break;
+                    case Op::mean: ops::Mean::backward(dym, dam); break;
+                    case Op::col_sums: ops::ColSums::backward(dym, dam); break;
+                    case Op::row_sums: ops::RowSums::backward(dym, dam); break;
+                    case Op::col_means: ops::ColMeans::backward(dym, dam); break;
+                    case Op::row_means: ops::RowMeans::backward(dym, dam); break;
+                    default: break;
+                }
+            }
+        }
+    }
+}
+
+std::vector<double> Tape::gradient(Var loss, std::initializer_list<Var> wrt) {
+    gradient(loss);
+    std::vector<double> result;
+    result.reserve(wrt.size());
+    for (const Var& v : wrt) result.push_back(v.scalar_adjoint());
+    return result;
+}
+
+void Tape::clear() {
+    nodes_.clear();  // keeps capacity
+    names_.clear();
+    used_ = 0;
+    swept_size_ = 0;
+    ++generation_;
+}
+
+// ---- Reading ------------------------------------------------------------------------------
+
+Eigen::Map<const Eigen::MatrixXd> Tape::value(std::size_t index) const {
+    const Node& n = nodes_.at(index);
+    return {values_.data() + n.offset, n.shape.rows, n.shape.cols};
+}
+
+Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
+    const Node& n = nodes_.at(index);
+    if (!has_adjoint(index))
+        throw TapeError("adjoint: node " + std::to_string(index) +
+                        " has no adjoint yet (call gradient(loss) after recording it)");
+    return {adjoints_.data() + n.offset, n.shape.rows, n.shape.cols};
+}
+
+std::size_t Tape::memory_bytes() const {
+    return nodes_.capacity() * sizeof(Node) + (values_.capacity() + adjoints_.capacity()) * sizeof(double);
+}
+
+void Tape::set_name(Var v, std::string name) {
+    check(v, "set_name");
+    names_.emplace_back(v.index(), std::move(name));
+}
+
+std::string_view Tape::name(std::size_t index) const {
+    for (auto it = names_.rbegin(); it != names_.rend(); ++it)
+        if (it->first == index) return it->second;
+    return {};
+}
+
+void Tape::check(Var v, std::string_view where) const {
+    if (v.empty())
+        throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");
+    if (&v.tape() != this)
+        throw TapeError(std::string(where) + ": the Var belongs to another tape");
+    if (v.generation() != generation_ || v.index() >= nodes_.size())
+        throw TapeError(std::string(where) + ": the Var was recorded before the tape was cleared (stale)");
+}
+
+// ---- Var's accessors (they need the whole Tape) ------------------------------------------
+
+Tape& Var::tape() const {
+    if (tape_ == nullptr) throw TapeError("the Var is empty (default-constructed, never recorded)");
+    return *tape_;
+}
+
+Shape Var::shape() const {
+    tape().check(*this, "shape");
+    return tape_->node(index_).shape;
+}
+
+Eigen::Map<const Eigen::MatrixXd> Var::value() const {
+    tape().check(*this, "value");
+    return tape_->value(index_);
+}
+
+Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
+    tape().check(*this, "adjoint");
+    return tape_->adjoint(index_);
+}
+
+double Var::scalar_value() const {
+    const auto v = value();
+    if (v.size() != 1)
+        throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
+    return v(0, 0);
+}
+
+double Var::scalar_adjoint() const {
+    const auto a = adjoint();
+    if (a.size() != 1)
+        throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
+    return a(0, 0);
+}
+
+}  // namespace tapegrad

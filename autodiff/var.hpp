@@ -1,0 +1,97 @@
+// tapegrad/autodiff/var.hpp — `Var`, the handle through which a computation is recorded.
+//
+// A Var is small and cheap to copy: the tape it lives on, the index of its node, and
+// the tape's generation when it was recorded (so a Var kept across `Tape::clear()` is
+// recognised and refused). Arithmetic on Vars records new nodes on their tape:
+//
+//     tapegrad::Tape tape;
+//     auto w1 = tape.variable(0.5);                 // a parameter, 1 x 1
+//     auto x1 = tape.constant(ages / 101.0);        // data, 6 x 1
+//     auto h1 = w1 * x1 + b1;                       // recorded: multiply, add
+//
+// Plain doubles on either side of an operator become constant nodes. Scalars broadcast
+// against columns and matrices (see shape.hpp). Every misuse — a Var of another tape, a
+// stale Var, shapes that do not fit — throws tapegrad::TapeError naming the operation.
+#pragma once
+
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "autodiff/shape.hpp"
+
+namespace tapegrad {
+
+class Tape;
+
+class Var {
+public:
+    Var() = default;  // an empty handle; using it in an operation is an error
+
+    Tape& tape() const;
+    std::uint32_t index() const { return index_; }
+    std::uint32_t generation() const { return generation_; }
+    bool empty() const { return tape_ == nullptr; }
+    Shape shape() const;
+
+    // The node's value and (after Tape::gradient) its adjoint, as read-only Eigen views
+    // into the tape's arena. Like iterators, the views are invalidated by recording more.
+    Eigen::Map<const Eigen::MatrixXd> value() const;
+    Eigen::Map<const Eigen::MatrixXd> adjoint() const;
+    // The same for a 1 x 1 node, as a plain double (an error for any other shape).
+    double scalar_value() const;
+    double scalar_adjoint() const;
+
+private:
+    friend class Tape;
+    Var(Tape* tape, std::uint32_t index, std::uint32_t generation)
+        : tape_(tape), index_(index), generation_(generation) {}
+
+    Tape* tape_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+// Elementwise arithmetic, with broadcasting; a double operand becomes a constant node.
+Var operator+(Var a, Var b);
+Var operator+(Var a, double b);
+Var operator+(double a, Var b);
+Var operator-(Var a, Var b);
+Var operator-(Var a, double b);
+Var operator-(double a, Var b);
+Var operator*(Var a, Var b);
+Var operator*(Var a, double b);
+Var operator*(double a, Var b);
+Var operator/(Var a, Var b);
+Var operator/(Var a, double b);
+Var operator/(double a, Var b);
+Var operator-(Var a);
+
+// Elementwise functions.
+Var exp(Var x);
+Var log(Var x);
+Var sqrt(Var x);
+Var pow(Var base, double exponent);
+Var pow(Var base, Var exponent);  // for a positive base (see operations.hpp)
+Var square(Var x);
+Var abs(Var x);
+Var sin(Var x);
+Var cos(Var x);
+Var tanh(Var x);
+Var sigmoid(Var x);
+Var relu(Var x);
+Var identity(Var x);
+
+// Matrix operations.
+Var matmul(Var a, Var b);  // (n x k)(k x m) -> n x m
+Var transpose(Var a);
+
+// Reductions: the whole node to 1 x 1, or along one direction.
+Var sum(Var x);        // 1 x 1
+Var mean(Var x);       // 1 x 1
+Var col_sums(Var x);   // 1 x cols: each column summed
+Var row_sums(Var x);   // rows x 1: each row summed
+Var col_means(Var x);  // 1 x cols
+Var row_means(Var x);  // rows x 1
+
+}  // namespace tapegrad

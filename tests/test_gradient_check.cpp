@@ -1,0 +1,104 @@
+// tests/test_gradient_check.cpp — the gradient checker catches wrong gradients, passes
+// right ones, and its report names the parameter at fault.
+#define BOOST_TEST_MODULE gradient_check
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autodiff/gradient_check.hpp"
+
+using tapegrad::GradientCheckOptions;
+using tapegrad::Tape;
+using tapegrad::Var;
+
+BOOST_AUTO_TEST_CASE(central_differences_of_a_cubic_are_accurate) {
+    // f(x, y) = x^3 y: df/dx = 3 x^2 y, df/dy = x^3
+    const auto f = [](std::span<const double> p) { return p[0] * p[0] * p[0] * p[1]; };
+    const std::vector<double> point{1.3, -0.7};
+    const auto g = tapegrad::central_differences(f, point);
+    BOOST_TEST(std::abs(g[0] - 3 * 1.3 * 1.3 * -0.7) < 1e-8);
+    BOOST_TEST(std::abs(g[1] - 1.3 * 1.3 * 1.3) < 1e-8);
+}
+
+BOOST_AUTO_TEST_CASE(step_scales_with_the_size_of_x) {
+    // At x = 1e8 a fixed step of 1e-6 would be lost to rounding (ulp(1e8) ~ 1.5e-8);
+    // the relative step h = 1e-6 * |x| keeps the difference meaningful.
+    const auto f = [](std::span<const double> p) { return p[0] * p[0]; };
+    const std::vector<double> point{1e8};
+    const auto g = tapegrad::central_differences(f, point);
+    BOOST_TEST(std::abs(g[0] - 2e8) <= 1e-6 * 2e8);
+}
+
+BOOST_AUTO_TEST_CASE(check_gradient_passes_a_correct_tape_gradient) {
+    const auto report = tapegrad::check_gradient(
+        [](Tape&, const std::vector<Var>& p) { return exp(p[0]) * sin(p[1]) + square(p[0] * p[1]); },
+        std::vector<double>{0.4, 1.1}, {}, {"u", "v"});
+    BOOST_TEST(report.passed, report);
+    BOOST_TEST(report.parameters.size() == 2u);
+    BOOST_TEST(report.parameters[0].name == "u");
+    const double u = 0.4, v = 1.1;
+    BOOST_TEST(std::abs(report.parameters[0].analytic - (std::exp(u) * std::sin(v) + 2 * u * v * v)) < 1e-12);
+    BOOST_TEST(report.failures() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(compare_gradients_names_the_wrong_parameter) {
+    // A hand-written gradient with one wrong entry (b off by a factor of 2).
+    const std::vector<std::string> names{"a", "b", "c"};
+    const std::vector<double> claimed{1.0, 4.0, -3.0};
+    const std::vector<double> reference{1.0, 2.0, -3.0};
+    const auto report = tapegrad::compare_gradients(names, claimed, reference);
+    BOOST_TEST(!report.passed);
+    BOOST_TEST(report.failures() == 1u);
+    BOOST_TEST(report.worst_parameter().name == "b");
+    BOOST_TEST(report.worst_parameter().abs_error == 2.0);
+    BOOST_TEST(report.worst_parameter().rel_error == 1.0);
+    const std::string text = report.to_string();
+    BOOST_TEST(text.find("FAILED") != std::string::npos, text);
+    BOOST_TEST(text.find("worst: b") != std::string::npos, text);
+    BOOST_TEST(text.find("failing: b") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(tolerance_rule_is_atol_plus_rtol_times_numeric) {
+    GradientCheckOptions o;
+    o.rtol = 1e-3;
+    o.atol = 1e-6;
+    const std::vector<std::string> names{"inside", "outside"};
+    const std::vector<double> numeric{100.0, 100.0};
+    const std::vector<double> analytic{100.0 + 0.1 + 0.9e-6, 100.0 + 0.1 + 1.1e-6};
+    const auto report = tapegrad::compare_gradients(names, analytic, numeric, o);
+    BOOST_TEST(report.parameters[0].passed);
+    BOOST_TEST(!report.parameters[1].passed);
+}
+
+BOOST_AUTO_TEST_CASE(nan_never_passes) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<std::string> names{"ok", "nan"};
+    const std::vector<double> analytic{1.0, nan}, numeric{1.0, 1.0};
+    const auto report = tapegrad::compare_gradients(names, analytic, numeric);
+    BOOST_TEST(!report.passed);
+    BOOST_TEST(report.worst_parameter().name == "nan");
+}
+
+BOOST_AUTO_TEST_CASE(matrix_parameters_are_named_by_element) {
+    Eigen::MatrixXd a(2, 2);
+    a << 1, 2, 3, 4;
+    const auto report = tapegrad::check_gradient(
+        [](Tape&, const std::vector<Var>& p) { return sum(square(p[0])); }, std::vector<Eigen::MatrixXd>{a}, {},
+        {"A"});
+    BOOST_TEST(report.passed, report);
+    BOOST_TEST(report.parameters.size() == 4u);
+    BOOST_TEST(report.parameters[1].name == "A(1,0)");  // column-major order
+    BOOST_TEST(std::abs(report.parameters[1].analytic - 6.0) < 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(misuse_is_reported) {
+    const std::vector<std::string> names{"a"};
+    const std::vector<double> two{1.0, 2.0};
+    BOOST_CHECK_THROW(tapegrad::compare_gradients(names, two, two), std::invalid_argument);
+    BOOST_CHECK_THROW(tapegrad::check_gradient([](Tape&, const std::vector<Var>& p) { return p[0] * 2.0; },
+                                               std::vector<Eigen::MatrixXd>{Eigen::MatrixXd::Ones(2, 1)}),
+                      tapegrad::TapeError);  // the function must return 1 x 1
+}

@@ -1,0 +1,313 @@
+// tests/test_var.cpp — every operation of autodiff/var.hpp, recorded on a tape, in shapes.
+//
+// For each operation the tape's adjoints are compared with (1) the derivative derived by
+// hand and written here in closed form, and (2) central finite differences through the
+// project's gradient checker. To give every element a different adjoint, the output is
+// reduced as loss = sum(W ⊙ f(inputs)) with a fixed weight matrix W, so the expected
+// adjoint of an input element is W times the local derivative (summed over the elements
+// it was broadcast to). Hand formulas: agreement to 1e-12 relative. Finite differences:
+// rtol 1e-6, atol 1e-8 (step 1e-6; the rounding error is near 1e-10 relative).
+#define BOOST_TEST_MODULE var
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "autodiff/gradient_check.hpp"
+#include "autodiff/tape.hpp"
+
+namespace bdata = boost::unit_test::data;
+using Eigen::MatrixXd;
+using tapegrad::Shape;
+using tapegrad::Tape;
+using tapegrad::Var;
+
+namespace {
+
+// A matrix of distinct values in [lo, hi], deterministic.
+MatrixXd filled(Eigen::Index rows, Eigen::Index cols, double lo, double hi, double phase = 0.0) {
+    MatrixXd m(rows, cols);
+    for (Eigen::Index k = 0; k < m.size(); ++k)
+        m.data()[k] = lo + (hi - lo) * (0.5 + 0.5 * std::sin(1.7 * static_cast<double>(k) + 0.3 + phase));
+    return m;
+}
+// The weights W of loss = sum(W ⊙ y): distinct, of both signs.
+MatrixXd weights(Eigen::Index rows, Eigen::Index cols) { return filled(rows, cols, -1.5, 2.0, 2.0); }
+
+Var weighted_sum(Tape& tape, Var y) {
+    return sum(tape.constant(weights(y.shape().rows, y.shape().cols)) * y);
+}
+
+bool close(const MatrixXd& a, const MatrixXd& b, double rtol = 1e-12) {
+    if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
+    for (Eigen::Index k = 0; k < a.size(); ++k)
+        if (!(std::abs(a.data()[k] - b.data()[k]) <= rtol * std::max(1.0, std::abs(b.data()[k])))) return false;
+    return true;
+}
+
+// ---- Elementwise, one parent -----------------------------------------------------------
+struct UnaryCase {
+    std::string name;
+    std::function<Var(Var)> op;
+    std::function<double(double)> value;       // y = f(x), written independently
+    std::function<double(double)> derivative;  // dy/dx by hand
+    bool positive_only = false;
+};
+std::ostream& operator<<(std::ostream& out, const UnaryCase& k) { return out << k.name; }
+
+std::vector<UnaryCase> unary_cases() {
+    auto sig = [](double x) { return 1 / (1 + std::exp(-x)); };
+    return {
+        {"negate", [](Var x) { return -x; }, [](double x) { return -x; }, [](double) { return -1.0; }},
+        {"exp", [](Var x) { return exp(x); }, [](double x) { return std::exp(x); }, [](double x) { return std::exp(x); }},
+        {"log", [](Var x) { return log(x); }, [](double x) { return std::log(x); }, [](double x) { return 1 / x; }, true},
+        {"sqrt", [](Var x) { return sqrt(x); }, [](double x) { return std::sqrt(x); },
+         [](double x) { return 0.5 / std::sqrt(x); }, true},
+        {"pow 3", [](Var x) { return pow(x, 3.0); }, [](double x) { return x * x * x; },
+         [](double x) { return 3 * x * x; }},
+        {"pow 1.5", [](Var x) { return pow(x, 1.5); }, [](double x) { return x * std::sqrt(x); },
+         [](double x) { return 1.5 * std::sqrt(x); }, true},
+        {"square", [](Var x) { return square(x); }, [](double x) { return x * x; }, [](double x) { return 2 * x; }},
+        {"abs", [](Var x) { return abs(x); }, [](double x) { return std::abs(x); },
+         [](double x) { return x > 0 ? 1.0 : -1.0; }},
+        {"sin", [](Var x) { return sin(x); }, [](double x) { return std::sin(x); }, [](double x) { return std::cos(x); }},
+        {"cos", [](Var x) { return cos(x); }, [](double x) { return std::cos(x); }, [](double x) { return -std::sin(x); }},
+        {"tanh", [](Var x) { return tanh(x); }, [](double x) { return std::tanh(x); },
+         [](double x) { return 1 / std::pow(std::cosh(x), 2); }},
+        {"sigmoid", [](Var x) { return sigmoid(x); }, sig, [sig](double x) { return sig(x) * (1 - sig(x)); }},
+        {"relu", [](Var x) { return relu(x); }, [](double x) { return x > 0 ? x : 0.0; },
+         [](double x) { return x > 0 ? 1.0 : 0.0; }},
+        {"identity", [](Var x) { return identity(x); }, [](double x) { return x; }, [](double) { return 1.0; }},
+        {"divide by 4", [](Var x) { return x / 4.0; }, [](double x) { return x / 4; }, [](double) { return 0.25; }},
+        {"3 divided by", [](Var x) { return 3.0 / x; }, [](double x) { return 3 / x; },
+         [](double x) { return -3 / (x * x); }, true},
+        {"plus 2", [](Var x) { return x + 2.0; }, [](double x) { return x + 2; }, [](double) { return 1.0; }},
+        {"2 plus", [](Var x) { return 2.0 + x; }, [](double x) { return 2 + x; }, [](double) { return 1.0; }},
+        {"minus 2", [](Var x) { return x - 2.0; }, [](double x) { return x - 2; }, [](double) { return 1.0; }},
+        {"2 minus", [](Var x) { return 2.0 - x; }, [](double x) { return 2 - x; }, [](double) { return -1.0; }},
+        {"times 3", [](Var x) { return x * 3.0; }, [](double x) { return 3 * x; }, [](double) { return 3.0; }},
+        {"3 times", [](Var x) { return 3.0 * x; }, [](double x) { return 3 * x; }, [](double) { return 3.0; }},
+    };
+}
+
+const std::vector<Shape> unary_shapes{{1, 1}, {6, 1}, {2, 3}};
+
+}  // namespace
+
+BOOST_DATA_TEST_CASE(unary_operation_in_every_shape, bdata::make(unary_cases()) * bdata::make(unary_shapes), k,
+                     shape) {
+    // Inputs away from kinks (relu, abs at 0) and inside the domain (log, sqrt: x > 0).
+    const MatrixXd x = k.positive_only ? filled(shape.rows, shape.cols, 0.2, 3.0)
+                                       : filled(shape.rows, shape.cols, -2.0, 2.0);
+    BOOST_TEST_CONTEXT(k.name << " on " << shape.to_string()) {
+        Tape tape;
+        const Var xv = tape.variable(x);
+        const Var y = k.op(xv);
+        BOOST_TEST((y.shape() == shape));
+        MatrixXd want_value(x.rows(), x.cols()), want_adjoint(x.rows(), x.cols());
+        const MatrixXd w = weights(x.rows(), x.cols());
+        for (Eigen::Index e = 0; e < x.size(); ++e) {
+            want_value.data()[e] = k.value(x.data()[e]);
+            want_adjoint.data()[e] = w.data()[e] * k.derivative(x.data()[e]);
+        }
+        BOOST_TEST(close(y.value(), want_value));
+        tape.gradient(weighted_sum(tape, y));
+        BOOST_TEST(close(xv.adjoint(), want_adjoint), "tape\n" << xv.adjoint() << "\nby hand\n" << want_adjoint);
+
+        const auto report = tapegrad::check_gradient(
+            [&](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, k.op(p[0])); }, std::vector<MatrixXd>{x});
+        BOOST_TEST(report.passed, report);
+    }
+}
+
+// ---- Elementwise, two parents, with broadcasting ----------------------------------------
+namespace {
+struct BinaryCase {
+    std::string name;
+    std::function<Var(Var, Var)> op;
+    std::function<double(double, double)> value, da, db;
+};
+std::ostream& operator<<(std::ostream& out, const BinaryCase& k) { return out << k.name; }
+
+std::vector<BinaryCase> binary_cases() {
+    return {
+        {"add", [](Var a, Var b) { return a + b; }, [](double a, double b) { return a + b; },
+         [](double, double) { return 1.0; }, [](double, double) { return 1.0; }},
+        {"subtract", [](Var a, Var b) { return a - b; }, [](double a, double b) { return a - b; },
+         [](double, double) { return 1.0; }, [](double, double) { return -1.0; }},
+        {"multiply", [](Var a, Var b) { return a * b; }, [](double a, double b) { return a * b; },
+         [](double, double b) { return b; }, [](double a, double) { return a; }},
+        {"divide", [](Var a, Var b) { return a / b; }, [](double a, double b) { return a / b; },
+         [](double, double b) { return 1 / b; }, [](double a, double b) { return -a / (b * b); }},
+        {"pow", [](Var a, Var b) { return pow(a, b); }, [](double a, double b) { return std::pow(a, b); },
+         [](double a, double b) { return b * std::pow(a, b - 1); },
+         [](double a, double b) { return std::pow(a, b) * std::log(a); }},
+    };
+}
+
+struct ShapePair {
+    Shape a, b;
+};
+std::ostream& operator<<(std::ostream& out, const ShapePair& p) {
+    return out << p.a.to_string() << " with " << p.b.to_string();
+}
+const std::vector<ShapePair> shape_pairs{
+    {{1, 1}, {1, 1}}, {{6, 1}, {6, 1}}, {{2, 3}, {2, 3}}, {{1, 1}, {6, 1}},
+    {{6, 1}, {1, 1}}, {{1, 3}, {4, 3}}, {{4, 1}, {4, 3}}, {{4, 1}, {1, 3}},
+};
+}  // namespace
+
+BOOST_DATA_TEST_CASE(binary_operation_with_broadcasting, bdata::make(binary_cases()) * bdata::make(shape_pairs), k,
+                     pair) {
+    // Positive inputs keep pow and divide inside their domains.
+    const MatrixXd a = filled(pair.a.rows, pair.a.cols, 0.3, 2.5, 0.0);
+    const MatrixXd b = filled(pair.b.rows, pair.b.cols, 0.4, 2.0, 1.0);
+    BOOST_TEST_CONTEXT(k.name << " of " << pair) {
+        Tape tape;
+        const Var av = tape.variable(a), bv = tape.variable(b);
+        const Var y = k.op(av, bv);
+        const Shape out = *tapegrad::broadcast(pair.a, pair.b);
+        BOOST_TEST((y.shape() == out));
+
+        // Broadcasting by hand: element (i, j) reads a(min(i, rows-1), min(j, cols-1)).
+        const MatrixXd w = weights(out.rows, out.cols);
+        MatrixXd want_value(out.rows, out.cols);
+        MatrixXd want_da = MatrixXd::Zero(a.rows(), a.cols()), want_db = MatrixXd::Zero(b.rows(), b.cols());
+        for (Eigen::Index i = 0; i < out.rows; ++i)
+            for (Eigen::Index j = 0; j < out.cols; ++j) {
+                const Eigen::Index ai = std::min(i, a.rows() - 1), aj = std::min(j, a.cols() - 1);
+                const Eigen::Index bi = std::min(i, b.rows() - 1), bj = std::min(j, b.cols() - 1);
+                want_value(i, j) = k.value(a(ai, aj), b(bi, bj));
+                want_da(ai, aj) += w(i, j) * k.da(a(ai, aj), b(bi, bj));
+                want_db(bi, bj) += w(i, j) * k.db(a(ai, aj), b(bi, bj));
+            }
+        BOOST_TEST(close(y.value(), want_value));
+        tape.gradient(weighted_sum(tape, y));
+        BOOST_TEST(close(av.adjoint(), want_da), "tape\n" << av.adjoint() << "\nby hand\n" << want_da);
+        BOOST_TEST(close(bv.adjoint(), want_db), "tape\n" << bv.adjoint() << "\nby hand\n" << want_db);
+
+        const auto report = tapegrad::check_gradient(
+            [&](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, k.op(p[0], p[1])); },
+            std::vector<MatrixXd>{a, b}, {}, {"a", "b"});
+        BOOST_TEST(report.passed, report);
+    }
+}
+
+// ---- Matrix product, transpose, reductions ------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(matmul_value_and_adjoints) {
+    const MatrixXd a = filled(2, 3, -1, 1, 0.0), b = filled(3, 4, -1, 1, 1.0);
+    Tape tape;
+    const Var av = tape.variable(a), bv = tape.variable(b);
+    const Var y = matmul(av, bv);
+    BOOST_TEST((y.shape() == Shape{2, 4}));
+    BOOST_TEST(close(y.value(), a * b));
+    tape.gradient(weighted_sum(tape, y));
+    const MatrixXd w = weights(2, 4);
+    BOOST_TEST(close(av.adjoint(), w * b.transpose()));  // dA = W B^T
+    BOOST_TEST(close(bv.adjoint(), a.transpose() * w));  // dB = A^T W
+    const auto report = tapegrad::check_gradient(
+        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[1])); },
+        std::vector<MatrixXd>{a, b}, {}, {"A", "B"});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(matmul_of_a_matrix_with_itself) {
+    // A A: both parents are the same node; its adjoint gets both contributions.
+    const MatrixXd a = filled(3, 3, -1, 1);
+    const auto report = tapegrad::check_gradient(
+        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[0])); },
+        std::vector<MatrixXd>{a}, {}, {"A"});
+    BOOST_TEST(report.passed, report);
+    Tape tape;
+    const Var av = tape.variable(a);
+    tape.gradient(weighted_sum(tape, matmul(av, av)));
+    const MatrixXd w = weights(3, 3);
+    BOOST_TEST(close(av.adjoint(), w * a.transpose() + a.transpose() * w));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_value_and_adjoint) {
+    const MatrixXd a = filled(2, 3, -1, 1);
+    Tape tape;
+    const Var av = tape.variable(a);
+    const Var y = transpose(av);
+    BOOST_TEST((y.shape() == Shape{3, 2}));
+    BOOST_TEST(close(y.value(), a.transpose()));
+    tape.gradient(weighted_sum(tape, y));
+    BOOST_TEST(close(av.adjoint(), weights(3, 2).transpose()));
+}
+
+namespace {
+struct ReductionCase {
+    std::string name;
+    std::function<Var(Var)> op;
+    std::function<MatrixXd(const MatrixXd&)> value;
+    // the adjoint of the input by hand, given the input and the weights of the output
+    std::function<MatrixXd(const MatrixXd&, const MatrixXd&)> adjoint;
+};
+std::ostream& operator<<(std::ostream& out, const ReductionCase& k) { return out << k.name; }
+std::vector<ReductionCase> reduction_cases() {
+    using M = MatrixXd;
+    return {
+        {"sum", [](Var x) { return sum(x); }, [](const M& a) { return M::Constant(1, 1, a.sum()); },
+         [](const M& a, const M& w) { return M::Constant(a.rows(), a.cols(), w(0, 0)); }},
+        {"mean", [](Var x) { return mean(x); }, [](const M& a) { return M::Constant(1, 1, a.mean()); },
+         [](const M& a, const M& w) { return M::Constant(a.rows(), a.cols(), w(0, 0) / double(a.size())); }},
+        {"col_sums", [](Var x) { return col_sums(x); }, [](const M& a) { return M(a.colwise().sum()); },
+         [](const M& a, const M& w) { return M(w.replicate(a.rows(), 1)); }},
+        {"row_sums", [](Var x) { return row_sums(x); }, [](const M& a) { return M(a.rowwise().sum()); },
+         [](const M& a, const M& w) { return M(w.replicate(1, a.cols())); }},
+        {"col_means", [](Var x) { return col_means(x); }, [](const M& a) { return M(a.colwise().mean()); },
+         [](const M& a, const M& w) { return M(w.replicate(a.rows(), 1) / double(a.rows())); }},
+        {"row_means", [](Var x) { return row_means(x); }, [](const M& a) { return M(a.rowwise().mean()); },
+         [](const M& a, const M& w) { return M(w.replicate(1, a.cols()) / double(a.cols())); }},
+    };
+}
+}  // namespace
+
+BOOST_DATA_TEST_CASE(reduction_value_and_adjoint, bdata::make(reduction_cases()), k) {
+    const MatrixXd a = filled(4, 3, -2, 2);
+    Tape tape;
+    const Var av = tape.variable(a);
+    const Var y = k.op(av);
+    BOOST_TEST(close(y.value(), k.value(a)));
+    tape.gradient(weighted_sum(tape, y));
+    const MatrixXd want = k.adjoint(a, weights(y.shape().rows, y.shape().cols));
+    BOOST_TEST(close(av.adjoint(), want), "tape\n" << av.adjoint() << "\nby hand\n" << want);
+    const auto report = tapegrad::check_gradient(
+        [&](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, k.op(p[0])); }, std::vector<MatrixXd>{a});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(article_line_scalar_parameters_times_data_columns) {
+    // h1 = w1*x1 + w2*x2 + w3*x3 + b1 with scalar parameters and 6 x 1 data columns
+    Eigen::VectorXd age(6), exercise(6), diet(6);
+    age << 60, 63, 17, 35, 90, 10;
+    exercise << 8, 2, 7, 4, 1, 9;
+    diet << 7, 2, 7, 5, 1, 7;
+    Tape tape;
+    const Var w1 = tape.variable(0.2), w2 = tape.variable(0.4), w3 = tape.variable(0.6), b1 = tape.variable(0.1);
+    const Var x1 = tape.constant(age / 101.0), x2 = tape.constant(exercise / 11.0), x3 = tape.constant(diet / 11.0);
+    const Var h1 = w1 * x1 + w2 * x2 + w3 * x3 + b1;
+    BOOST_TEST((h1.shape() == Shape{6, 1}));
+    const Eigen::VectorXd want = 0.2 * age / 101.0 + 0.4 * exercise / 11.0 + 0.6 * diet / 11.0 +
+                                 Eigen::VectorXd::Constant(6, 0.1);
+    BOOST_TEST(close(h1.value(), want));
+    tape.gradient(sum(h1));
+    BOOST_TEST(std::abs(w1.scalar_adjoint() - (age / 101.0).sum()) < 1e-12);  // d sum(h1)/d w1 = sum(x1)
+    BOOST_TEST(b1.scalar_adjoint() == 6.0);                                     // broadcast to 6 rows
+}
+
+BOOST_AUTO_TEST_CASE(var_accessors_refuse_wrong_shapes) {
+    Tape tape;
+    const Var x = tape.variable(MatrixXd::Ones(2, 2));
+    BOOST_CHECK_THROW(x.scalar_value(), tapegrad::TapeError);
+    tape.gradient(sum(x));
+    BOOST_CHECK_THROW(x.scalar_adjoint(), tapegrad::TapeError);
+    BOOST_TEST(x.adjoint().sum() == 4.0);
+}
