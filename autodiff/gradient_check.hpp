@@ -71,11 +71,9 @@ using TapeFunction = std::function<Var(Tape&, const std::vector<Var>&)>;
 // differences of f for every element of every parameter. `names` name the parameters
 // (default x0, x1, ...); elements of a matrix parameter are named like "A(1,0)".
 GradientReport check_gradient(const TapeFunction& f, const std::vector<Eigen::MatrixXd>& point,
-                              const GradientCheckOptions& options = {},
-                              const std::vector<std::string>& names = {});
+                              const GradientCheckOptions& options = {}, const std::vector<std::string>& names = {});
 // The same for scalar parameters.
 GradientReport check_gradient(const TapeFunction& f, const std::vector<double>& point,
-                              const GradientCheckOptions& options = {},
-                              const std::vector<std::string>& names = {});
+                              const GradientCheckOptions& options = {}, const std::vector<std::string>& names = {});
 
 }  // namespace tapegrad

@@ -53,8 +53,8 @@ void print_tape(std::ostream& out, const Tape& tape, const PrintOptions& options
     std::vector<Row> rows{{"index", "op", "name", "parents", "shape", "value", "adjoint"}};
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
-        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(n),
-                        n.shape.to_string(), format_matrix(tape.value(i), options),
+        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(n), n.shape.to_string(),
+                        format_matrix(tape.value(i), options),
                         tape.has_adjoint(i) ? format_matrix(tape.adjoint(i), options) : ""});
     }
     std::array<std::size_t, 7> width{};
@@ -92,12 +92,15 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options)
         const Node& n = tape.node(i);
         const std::string name(tape.name(i));
         // Pieces are escaped one by one; "\\n" is DOT's line break inside a label.
-        std::string label = "#" + std::to_string(i) + " " + (name.empty() ? "" : dot_escape(name) + " = ") + op_text(n) +
-                            "  (" + n.shape.to_string() + ")\\nvalue " + dot_escape(format_matrix(tape.value(i), options));
+        std::string label = "#" + std::to_string(i) + " " + (name.empty() ? "" : dot_escape(name) + " = ") +
+                            op_text(n) + "  (" + n.shape.to_string() + ")\\nvalue " +
+                            dot_escape(format_matrix(tape.value(i), options));
         if (tape.has_adjoint(i)) label += "\\nadjoint " + dot_escape(format_matrix(tape.adjoint(i), options));
         std::string style;
-        if (n.op == Op::variable) style = ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\"";
-        else if (n.op == Op::constant) style = ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
+        if (n.op == Op::variable)
+            style = ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\"";
+        else if (n.op == Op::constant)
+            style = ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
         out << "  n" << i << " [label=\"" << label << "\"" << style << "];\n";
     }
     for (std::size_t i = 0; i < tape.size(); ++i) {

@@ -28,13 +28,34 @@ namespace tapegrad {
 
 // The closed set of operations. The reverse sweep is one `switch` over this enum.
 enum class Op : std::uint8_t {
-    variable,      // a leaf whose gradient is wanted (a parameter)
-    constant,      // a leaf holding data (inputs, targets, literal numbers)
-    add, subtract, multiply, divide, power,                 // elementwise, two parents
-    negate, exp, log, sqrt, power_scalar, square, abs,      // elementwise, one parent
-    sin, cos, tanh, sigmoid, relu, identity,
-    matmul, transpose,                                      // matrix shape changes
-    sum, mean, col_sums, row_sums, col_means, row_means,    // reductions
+    variable,  // a leaf whose gradient is wanted (a parameter)
+    constant,  // a leaf holding data (inputs, targets, literal numbers)
+    add,
+    subtract,
+    multiply,
+    divide,
+    power,  // elementwise, two parents
+    negate,
+    exp,
+    log,
+    sqrt,
+    power_scalar,
+    square,
+    abs,  // elementwise, one parent
+    sin,
+    cos,
+    tanh,
+    sigmoid,
+    relu,
+    identity,
+    matmul,
+    transpose,  // matrix shape changes
+    sum,
+    mean,
+    col_sums,
+    row_sums,
+    col_means,
+    row_means,  // reductions
 };
 
 // Short lower-case name of an operation, as printed in tape tables and drawings.
@@ -185,9 +206,7 @@ struct Sum {
 // y = (1/N) sum_ij A_ij with N = rows * cols;  dA_ij += dy / N
 struct Mean {
     static void forward(const ConstMap& a, Map& y) { y(0, 0) = a.mean(); }
-    static void backward(const ConstMap& dy, Map& da) {
-        da.array() += dy(0, 0) / static_cast<double>(da.size());
-    }
+    static void backward(const ConstMap& dy, Map& da) { da.array() += dy(0, 0) / static_cast<double>(da.size()); }
 };
 // y_j = sum_i A_ij (1 x cols: each column summed);  dA_ij += dy_j
 struct ColSums {
@@ -202,16 +221,12 @@ struct RowSums {
 // y_j = (1/rows) sum_i A_ij;  dA_ij += dy_j / rows
 struct ColMeans {
     static void forward(const ConstMap& a, Map& y) { y.noalias() = a.colwise().mean(); }
-    static void backward(const ConstMap& dy, Map& da) {
-        da.rowwise() += dy.row(0) / static_cast<double>(da.rows());
-    }
+    static void backward(const ConstMap& dy, Map& da) { da.rowwise() += dy.row(0) / static_cast<double>(da.rows()); }
 };
 // y_i = (1/cols) sum_j A_ij;  dA_ij += dy_i / cols
 struct RowMeans {
     static void forward(const ConstMap& a, Map& y) { y.noalias() = a.rowwise().mean(); }
-    static void backward(const ConstMap& dy, Map& da) {
-        da.colwise() += dy.col(0) / static_cast<double>(da.cols());
-    }
+    static void backward(const ConstMap& dy, Map& da) { da.colwise() += dy.col(0) / static_cast<double>(da.cols()); }
 };
 
 }  // namespace ops

@@ -68,9 +68,7 @@ struct Strides {
     std::size_t row, col;
     std::size_t at(std::size_t i, std::size_t j) const { return i * row + j * col; }
 };
-Strides strides(Shape parent) {
-    return {parent.rows == 1 ? 0u : 1u, parent.cols == 1 ? 0u : std::size_t{parent.rows}};
-}
+Strides strides(Shape parent) { return {parent.rows == 1 ? 0u : 1u, parent.cols == 1 ? 0u : std::size_t{parent.rows}}; }
 
 template <class F>
 void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
@@ -80,15 +78,14 @@ void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double
     }
     const Strides ta = strides(sa), tb = strides(sb);
     for (std::size_t j = 0; j < sy.cols; ++j)
-        for (std::size_t i = 0; i < sy.rows; ++i)
-            y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
+        for (std::size_t i = 0; i < sy.rows; ++i) y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
 }
 
 // da[.] += dy * dy/da and db[.] += dy * dy/db for every output element. `da` and `db`
 // may be the same array (x * x): each contribution is added, so both are counted.
 template <class F>
-void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db,
-                     const double* y, const double* dy, Shape sy) {
+void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
+                     const double* dy, Shape sy) {
     const Strides ta = strides(sa), tb = strides(sb);
     for (std::size_t j = 0; j < sy.cols; ++j)
         for (std::size_t i = 0; i < sy.rows; ++i) {
@@ -105,8 +102,7 @@ void unary_forward(const double* x, double* y, std::size_t n, double c) {
 }
 
 template <class F>
-void unary_backward(const double* x, double* dx, const double* y, const double* dy, std::size_t n,
-                    double c) {
+void unary_backward(const double* x, double* dx, const double* y, const double* dy, std::size_t n, double c) {
     // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:
     // 0 * inf would be NaN, so a node off the loss's path with an infinite local
     // derivative (log or sqrt at 0) would otherwise poison its parents' adjoints.
@@ -115,8 +111,7 @@ void unary_backward(const double* x, double* dx, const double* y, const double* 
 }
 
 bool is_binary_elementwise(Op op) {
-    return op == Op::add || op == Op::subtract || op == Op::multiply || op == Op::divide ||
-           op == Op::power;
+    return op == Op::add || op == Op::subtract || op == Op::multiply || op == Op::divide || op == Op::power;
 }
 bool is_unary_elementwise(Op op) { return op >= Op::negate && op <= Op::identity; }
 bool is_reduction(Op op) { return op >= Op::sum && op <= Op::row_means; }
@@ -136,8 +131,7 @@ Shape reduced_shape(Op op, Shape x) {
 // ---- Recording ---------------------------------------------------------------------------
 
 std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant) {
-    if (nodes_.size() >= Node::no_parent)
-        throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
+    if (nodes_.size() >= Node::no_parent) throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
     const std::size_t n = shape.size();
     if (used_ + n > values_.size()) {  // grow geometrically; clear() never shrinks
         const std::size_t grown = std::max(used_ + n, 2 * values_.size());
@@ -187,8 +181,10 @@ Var Tape::record(Op op, Var x, double c) {
     check(x, name);
     const Shape sx = nodes_[x.index()].shape;
     Shape sy = sx;
-    if (op == Op::transpose) sy = {sx.cols, sx.rows};
-    else if (is_reduction(op)) sy = reduced_shape(op, sx);
+    if (op == Op::transpose)
+        sy = {sx.cols, sx.rows};
+    else if (is_reduction(op))
+        sy = reduced_shape(op, sx);
     else if (!is_unary_elementwise(op))
         throw TapeError(std::string(name) + " is not an operation of one parent");
 
@@ -241,8 +237,7 @@ Var Tape::record(Op op, Var a, Var b) {
     } else if (is_binary_elementwise(op)) {
         const auto s = broadcast(sa, sb);
         if (!s)
-            throw TapeError(std::string(name) + ": shapes " + sa.to_string() + " and " +
-                            sb.to_string() +
+            throw TapeError(std::string(name) + ": shapes " + sa.to_string() + " and " + sb.to_string() +
                             " do not broadcast (each dimension must match, or one must be 1)");
         sy = *s;
     } else {
@@ -305,9 +300,15 @@ void Tape::gradient(Var loss) {
                 double* db = adj + pb.offset;
                 switch (n.op) {
                     case Op::add: binary_backward<ops::Add>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
-                    case Op::subtract: binary_backward<ops::Subtract>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
-                    case Op::multiply: binary_backward<ops::Multiply>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
-                    case Op::divide: binary_backward<ops::Divide>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
+                    case Op::subtract:
+                        binary_backward<ops::Subtract>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape);
+                        break;
+                    case Op::multiply:
+                        binary_backward<ops::Multiply>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape);
+                        break;
+                    case Op::divide:
+                        binary_backward<ops::Divide>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape);
+                        break;
                     default: binary_backward<ops::Power>(a, pa.shape, da, b, pb.shape, db, y, dy, n.shape); break;
                 }
                 break;
@@ -399,10 +400,8 @@ std::string_view Tape::name(std::size_t index) const {
 }
 
 void Tape::check(Var v, std::string_view where) const {
-    if (v.empty())
-        throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");
-    if (&v.tape() != this)
-        throw TapeError(std::string(where) + ": the Var belongs to another tape");
+    if (v.empty()) throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");
+    if (&v.tape() != this) throw TapeError(std::string(where) + ": the Var belongs to another tape");
     if (v.generation() != generation_ || v.index() >= nodes_.size())
         throw TapeError(std::string(where) + ": the Var was recorded before the tape was cleared (stale)");
 }
@@ -431,8 +430,7 @@ Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
 
 double Var::scalar_value() const {
     const auto v = value();
-    if (v.size() != 1)
-        throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
+    if (v.size() != 1) throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
     return v(0, 0);
 }
 

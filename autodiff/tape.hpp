@@ -44,8 +44,8 @@ public:
 struct Node {
     static constexpr std::uint32_t no_parent = 0xffffffffu;
 
-    std::size_t offset = 0;          // where value and adjoint start in the arenas
-    double constant = 0.0;           // the exponent of power_scalar; unused by others
+    std::size_t offset = 0;  // where value and adjoint start in the arenas
+    double constant = 0.0;   // the exponent of power_scalar; unused by others
     Shape shape;
     std::uint32_t parent_a = no_parent;
     std::uint32_t parent_b = no_parent;
@@ -70,9 +70,9 @@ public:
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value);
 
     // ---- Recording operations (the operators in var.hpp call these) -------------------
-    Var record(Op op, Var x);                  // one parent
-    Var record(Op op, Var x, double constant); // one parent and a number (power_scalar)
-    Var record(Op op, Var a, Var b);           // two parents
+    Var record(Op op, Var x);                   // one parent
+    Var record(Op op, Var x, double constant);  // one parent and a number (power_scalar)
+    Var record(Op op, Var a, Var b);            // two parents
 
     // ---- The reverse sweep ------------------------------------------------------------
     // Zero all adjoints, seed d loss/d loss = 1, sweep from `loss` back to node 0.

@@ -59,9 +59,9 @@ int main() {
     std::cout << "dloss/db: tape " << b.scalar_adjoint() << ", by hand " << by_hand_b << "\n\n";
 
     // [check]
-    const auto report = tapegrad::check_gradient(
-        [](Tape& t, const std::vector<Var>& p) { return neuron_loss(t, p[0], p[1]); },
-        std::vector<double>{0.5, 0.0}, {}, {"w", "b"});
+    const auto report =
+        tapegrad::check_gradient([](Tape& t, const std::vector<Var>& p) { return neuron_loss(t, p[0], p[1]); },
+                                 std::vector<double>{0.5, 0.0}, {}, {"w", "b"});
     std::cout << report;
     // [check]
 

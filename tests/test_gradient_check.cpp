@@ -85,9 +85,8 @@ BOOST_AUTO_TEST_CASE(nan_never_passes) {
 BOOST_AUTO_TEST_CASE(matrix_parameters_are_named_by_element) {
     Eigen::MatrixXd a(2, 2);
     a << 1, 2, 3, 4;
-    const auto report = tapegrad::check_gradient(
-        [](Tape&, const std::vector<Var>& p) { return sum(square(p[0])); }, std::vector<Eigen::MatrixXd>{a}, {},
-        {"A"});
+    const auto report = tapegrad::check_gradient([](Tape&, const std::vector<Var>& p) { return sum(square(p[0])); },
+                                                 std::vector<Eigen::MatrixXd>{a}, {}, {"A"});
     BOOST_TEST(report.passed, report);
     BOOST_TEST(report.parameters.size() == 4u);
     BOOST_TEST(report.parameters[1].name == "A(1,0)");  // column-major order

@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(dot_has_a_node_per_entry_and_an_edge_per_parent) {
     BOOST_TEST(dot.find("n0 -> n2;") != std::string::npos, dot);
     BOOST_TEST(dot.find("n1 -> n2;") != std::string::npos, dot);
     BOOST_TEST(dot.find("n2 -> n3;") != std::string::npos, dot);
-    BOOST_TEST(dot.find("fillcolor") != std::string::npos, dot);        // the variable stands out
+    BOOST_TEST(dot.find("fillcolor") != std::string::npos, dot);         // the variable stands out
     BOOST_TEST(dot.find("w \\\"quoted\\\"") != std::string::npos, dot);  // quotes escaped
     BOOST_TEST(dot.find("adjoint 16") != std::string::npos, dot);        // d(wx)^2/dw = 2 w x^2
     BOOST_TEST(dot.back() == '\n');

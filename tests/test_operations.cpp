@@ -29,10 +29,10 @@ namespace {
 struct UnaryCase {
     std::string name;
     double x;
-    double c;                                   // the op's constant (exponent of pow)
+    double c;  // the op's constant (exponent of pow)
     std::function<double(double, double)> value;
     std::function<double(double, double, double)> derivative;
-    std::function<double(double)> by_hand;      // dy/dx written independently
+    std::function<double(double)> by_hand;  // dy/dx written independently
 };
 std::ostream& operator<<(std::ostream& out, const UnaryCase& k) { return out << k.name << " at x=" << k.x; }
 
@@ -56,13 +56,16 @@ std::vector<UnaryCase> unary_cases() {
         }));
         cases.push_back(unary<ops::Relu>("relu", x, [](double v) { return v > 0 ? 1.0 : 0.0; }));
         cases.push_back(unary<ops::Identity>("identity", x, [](double) { return 1.0; }));
-        cases.push_back(unary<ops::PowerScalar>("pow 3", x, [](double v) { return 3 * v * v; }, 3.0));
-        cases.push_back(unary<ops::PowerScalar>("pow -2", x, [](double v) { return -2 / (v * v * v); }, -2.0));
+        cases.push_back(unary<ops::PowerScalar>(
+            "pow 3", x, [](double v) { return 3 * v * v; }, 3.0));
+        cases.push_back(unary<ops::PowerScalar>(
+            "pow -2", x, [](double v) { return -2 / (v * v * v); }, -2.0));
     }
     for (double x : {0.2, 1.0, 3.7}) {  // positive inputs only
         cases.push_back(unary<ops::Log>("log", x, [](double v) { return 1 / v; }));
         cases.push_back(unary<ops::Sqrt>("sqrt", x, [](double v) { return 1 / (2 * std::sqrt(v)); }));
-        cases.push_back(unary<ops::PowerScalar>("pow 0.5", x, [](double v) { return 0.5 / std::sqrt(v); }, 0.5));
+        cases.push_back(unary<ops::PowerScalar>(
+            "pow 0.5", x, [](double v) { return 0.5 / std::sqrt(v); }, 0.5));
     }
     return cases;
 }
@@ -103,17 +106,19 @@ BinaryCase binary(std::string name, double a, double b, std::function<double(dou
 std::vector<BinaryCase> binary_cases() {
     std::vector<BinaryCase> cases;
     for (auto [a, b] : {std::pair{1.5, -0.4}, std::pair{0.3, 2.2}, std::pair{-3.0, 0.9}}) {
-        cases.push_back(binary<ops::Add>("add", a, b, [](double, double) { return 1.0; }, [](double, double) { return 1.0; }));
-        cases.push_back(binary<ops::Subtract>("subtract", a, b, [](double, double) { return 1.0; },
-                                              [](double, double) { return -1.0; }));
-        cases.push_back(binary<ops::Multiply>("multiply", a, b, [](double, double v) { return v; },
-                                              [](double u, double) { return u; }));
-        cases.push_back(binary<ops::Divide>("divide", a, b, [](double, double v) { return 1 / v; },
-                                            [](double u, double v) { return -u / (v * v); }));
+        cases.push_back(binary<ops::Add>(
+            "add", a, b, [](double, double) { return 1.0; }, [](double, double) { return 1.0; }));
+        cases.push_back(binary<ops::Subtract>(
+            "subtract", a, b, [](double, double) { return 1.0; }, [](double, double) { return -1.0; }));
+        cases.push_back(binary<ops::Multiply>(
+            "multiply", a, b, [](double, double v) { return v; }, [](double u, double) { return u; }));
+        cases.push_back(binary<ops::Divide>(
+            "divide", a, b, [](double, double v) { return 1 / v; }, [](double u, double v) { return -u / (v * v); }));
     }
     for (auto [a, b] : {std::pair{1.5, -0.4}, std::pair{0.3, 2.2}, std::pair{2.0, 3.0}}) {  // positive base
-        cases.push_back(binary<ops::Power>("pow", a, b, [](double u, double v) { return v * std::pow(u, v - 1); },
-                                           [](double u, double v) { return std::pow(u, v) * std::log(u); }));
+        cases.push_back(binary<ops::Power>(
+            "pow", a, b, [](double u, double v) { return v * std::pow(u, v - 1); },
+            [](double u, double v) { return std::pow(u, v) * std::log(u); }));
     }
     return cases;
 }

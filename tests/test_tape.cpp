@@ -104,8 +104,8 @@ BOOST_AUTO_TEST_CASE(gradient_twice_is_idempotent) {
 BOOST_AUTO_TEST_CASE(gradient_of_an_intermediate_ignores_later_nodes) {
     Tape tape;
     const Var x = tape.variable(2.0);
-    const Var y = square(x);       // dy/dx = 4
-    const Var z = y * 10.0;        // recorded later, not part of y
+    const Var y = square(x);  // dy/dx = 4
+    const Var z = y * 10.0;   // recorded later, not part of y
     tape.gradient(z);
     BOOST_TEST(x.scalar_adjoint() == 40.0);
     tape.gradient(y);  // a second loss on the same tape: fresh adjoints, later nodes at 0
@@ -302,7 +302,7 @@ BOOST_AUTO_TEST_CASE(zero_adjoint_times_infinite_derivative_stays_zero) {
     // is 0, and 0 * inf must not turn x's adjoint into NaN.
     Tape tape;
     const Var x = tape.variable(0.0);
-    (void)log(x);               // recorded, but unused by the loss
+    (void)log(x);  // recorded, but unused by the loss
     const Var loss = x * 3.0;
     tape.gradient(loss);
     BOOST_TEST(x.scalar_adjoint() == 3.0);

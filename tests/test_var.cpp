@@ -39,9 +39,7 @@ MatrixXd filled(Eigen::Index rows, Eigen::Index cols, double lo, double hi, doub
 // The weights W of loss = sum(W ⊙ y): distinct, of both signs.
 MatrixXd weights(Eigen::Index rows, Eigen::Index cols) { return filled(rows, cols, -1.5, 2.0, 2.0); }
 
-Var weighted_sum(Tape& tape, Var y) {
-    return sum(tape.constant(weights(y.shape().rows, y.shape().cols)) * y);
-}
+Var weighted_sum(Tape& tape, Var y) { return sum(tape.constant(weights(y.shape().rows, y.shape().cols)) * y); }
 
 bool close(const MatrixXd& a, const MatrixXd& b, double rtol = 1e-12) {
     if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
@@ -64,8 +62,10 @@ std::vector<UnaryCase> unary_cases() {
     auto sig = [](double x) { return 1 / (1 + std::exp(-x)); };
     return {
         {"negate", [](Var x) { return -x; }, [](double x) { return -x; }, [](double) { return -1.0; }},
-        {"exp", [](Var x) { return exp(x); }, [](double x) { return std::exp(x); }, [](double x) { return std::exp(x); }},
-        {"log", [](Var x) { return log(x); }, [](double x) { return std::log(x); }, [](double x) { return 1 / x; }, true},
+        {"exp", [](Var x) { return exp(x); }, [](double x) { return std::exp(x); },
+         [](double x) { return std::exp(x); }},
+        {"log", [](Var x) { return log(x); }, [](double x) { return std::log(x); }, [](double x) { return 1 / x; },
+         true},
         {"sqrt", [](Var x) { return sqrt(x); }, [](double x) { return std::sqrt(x); },
          [](double x) { return 0.5 / std::sqrt(x); }, true},
         {"pow 3", [](Var x) { return pow(x, 3.0); }, [](double x) { return x * x * x; },
@@ -75,8 +75,10 @@ std::vector<UnaryCase> unary_cases() {
         {"square", [](Var x) { return square(x); }, [](double x) { return x * x; }, [](double x) { return 2 * x; }},
         {"abs", [](Var x) { return abs(x); }, [](double x) { return std::abs(x); },
          [](double x) { return x > 0 ? 1.0 : -1.0; }},
-        {"sin", [](Var x) { return sin(x); }, [](double x) { return std::sin(x); }, [](double x) { return std::cos(x); }},
-        {"cos", [](Var x) { return cos(x); }, [](double x) { return std::cos(x); }, [](double x) { return -std::sin(x); }},
+        {"sin", [](Var x) { return sin(x); }, [](double x) { return std::sin(x); },
+         [](double x) { return std::cos(x); }},
+        {"cos", [](Var x) { return cos(x); }, [](double x) { return std::cos(x); },
+         [](double x) { return -std::sin(x); }},
         {"tanh", [](Var x) { return tanh(x); }, [](double x) { return std::tanh(x); },
          [](double x) { return 1 / std::pow(std::cosh(x), 2); }},
         {"sigmoid", [](Var x) { return sigmoid(x); }, sig, [sig](double x) { return sig(x) * (1 - sig(x)); }},
@@ -99,11 +101,10 @@ const std::vector<Shape> unary_shapes{{1, 1}, {6, 1}, {2, 3}};
 
 }  // namespace
 
-BOOST_DATA_TEST_CASE(unary_operation_in_every_shape, bdata::make(unary_cases()) * bdata::make(unary_shapes), k,
-                     shape) {
+BOOST_DATA_TEST_CASE(unary_operation_in_every_shape, bdata::make(unary_cases()) * bdata::make(unary_shapes), k, shape) {
     // Inputs away from kinks (relu, abs at 0) and inside the domain (log, sqrt: x > 0).
-    const MatrixXd x = k.positive_only ? filled(shape.rows, shape.cols, 0.2, 3.0)
-                                       : filled(shape.rows, shape.cols, -2.0, 2.0);
+    const MatrixXd x =
+        k.positive_only ? filled(shape.rows, shape.cols, 0.2, 3.0) : filled(shape.rows, shape.cols, -2.0, 2.0);
     BOOST_TEST_CONTEXT(k.name << " on " << shape.to_string()) {
         Tape tape;
         const Var xv = tape.variable(x);
@@ -211,18 +212,18 @@ BOOST_AUTO_TEST_CASE(matmul_value_and_adjoints) {
     const MatrixXd w = weights(2, 4);
     BOOST_TEST(close(av.adjoint(), w * b.transpose()));  // dA = W B^T
     BOOST_TEST(close(bv.adjoint(), a.transpose() * w));  // dB = A^T W
-    const auto report = tapegrad::check_gradient(
-        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[1])); },
-        std::vector<MatrixXd>{a, b}, {}, {"A", "B"});
+    const auto report =
+        tapegrad::check_gradient([](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[1])); },
+                                 std::vector<MatrixXd>{a, b}, {}, {"A", "B"});
     BOOST_TEST(report.passed, report);
 }
 
 BOOST_AUTO_TEST_CASE(matmul_of_a_matrix_with_itself) {
     // A A: both parents are the same node; its adjoint gets both contributions.
     const MatrixXd a = filled(3, 3, -1, 1);
-    const auto report = tapegrad::check_gradient(
-        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[0])); },
-        std::vector<MatrixXd>{a}, {}, {"A"});
+    const auto report =
+        tapegrad::check_gradient([](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, matmul(p[0], p[0])); },
+                                 std::vector<MatrixXd>{a}, {}, {"A"});
     BOOST_TEST(report.passed, report);
     Tape tape;
     const Var av = tape.variable(a);
@@ -295,12 +296,12 @@ BOOST_AUTO_TEST_CASE(article_line_scalar_parameters_times_data_columns) {
     const Var x1 = tape.constant(age / 101.0), x2 = tape.constant(exercise / 11.0), x3 = tape.constant(diet / 11.0);
     const Var h1 = w1 * x1 + w2 * x2 + w3 * x3 + b1;
     BOOST_TEST((h1.shape() == Shape{6, 1}));
-    const Eigen::VectorXd want = 0.2 * age / 101.0 + 0.4 * exercise / 11.0 + 0.6 * diet / 11.0 +
-                                 Eigen::VectorXd::Constant(6, 0.1);
+    const Eigen::VectorXd want =
+        0.2 * age / 101.0 + 0.4 * exercise / 11.0 + 0.6 * diet / 11.0 + Eigen::VectorXd::Constant(6, 0.1);
     BOOST_TEST(close(h1.value(), want));
     tape.gradient(sum(h1));
     BOOST_TEST(std::abs(w1.scalar_adjoint() - (age / 101.0).sum()) < 1e-12);  // d sum(h1)/d w1 = sum(x1)
-    BOOST_TEST(b1.scalar_adjoint() == 6.0);                                     // broadcast to 6 rows
+    BOOST_TEST(b1.scalar_adjoint() == 6.0);                                   // broadcast to 6 rows
 }
 
 BOOST_AUTO_TEST_CASE(var_accessors_refuse_wrong_shapes) {
