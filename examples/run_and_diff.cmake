@@ -6,7 +6,7 @@ execute_process(COMMAND ${PROGRAM} ${ARGS}
 if(NOT rc EQUAL 0)
   string(APPEND out "[exit ${rc}]\n")  # a run expected to fail says so in its expected file
 endif()
-string(REGEX REPLACE "[0-9]+(\\.[0-9]+)? (ms|s|us|ns)\\b" "<time>" out "${out}")
+string(REGEX REPLACE "[0-9]+(\\.[0-9]+)? (ms|us|ns|s)([^A-Za-z]|$)" "<time>\\3" out "${out}")
 if(UPDATE)
   file(WRITE ${EXPECTED} "${out}")
   message(STATUS "wrote ${EXPECTED} (exit ${rc})")

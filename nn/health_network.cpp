@@ -1,0 +1,220 @@
+// tapegrad/nn/health_network.cpp — forward pass, tape recordings and the chain rule by hand.
+#include "nn/health_network.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace tapegrad::nn {
+
+std::string_view activation_name(Activation a) {
+    switch (a) {
+        case Activation::identity: return "identity";
+        case Activation::sigmoid: return "sigmoid";
+        case Activation::relu: return "relu";
+        case Activation::tanh: return "tanh";
+    }
+    return "?";
+}
+
+std::optional<Activation> parse_activation(std::string_view name) {
+    for (Activation a : {Activation::identity, Activation::sigmoid, Activation::relu, Activation::tanh})
+        if (name == activation_name(a)) return a;
+    return std::nullopt;
+}
+
+double activate(Activation a, double z) {
+    switch (a) {
+        case Activation::identity: return z;
+        case Activation::sigmoid: return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+        case Activation::relu: return z > 0 ? z : 0.0;
+        case Activation::tanh: return std::tanh(z);
+    }
+    return z;
+}
+
+double activation_derivative(Activation a, double z) {
+    switch (a) {
+        case Activation::identity: return 1.0;
+        case Activation::sigmoid: {  // s'(z) = s(z) (1 - s(z))
+            const double s = activate(a, z);
+            return s * (1 - s);
+        }
+        case Activation::relu: return z > 0 ? 1.0 : 0.0;
+        case Activation::tanh: {  // tanh'(z) = 1 - tanh(z)^2
+            const double t = std::tanh(z);
+            return 1 - t * t;
+        }
+    }
+    return 1.0;
+}
+
+Var activate(Activation a, Var z) {
+    switch (a) {
+        case Activation::identity: return identity(z);
+        case Activation::sigmoid: return sigmoid(z);
+        case Activation::relu: return relu(z);
+        case Activation::tanh: return tanh(z);
+    }
+    return z;
+}
+
+HealthNetwork::HealthNetwork(const Eigen::MatrixXd& scaled_features, Eigen::VectorXd targets, Activation activation)
+    : x1_(scaled_features.col(0)),
+      x2_(scaled_features.col(1)),
+      x3_(scaled_features.col(2)),
+      targets_(std::move(targets)),
+      activation_(activation) {
+    if (scaled_features.cols() != 3)
+        throw std::invalid_argument("HealthNetwork: expected 3 features, got " +
+                                    std::to_string(scaled_features.cols()));
+    if (scaled_features.rows() != targets_.size() || targets_.size() == 0)
+        throw std::invalid_argument("HealthNetwork: " + std::to_string(scaled_features.rows()) + " people but " +
+                                    std::to_string(targets_.size()) + " targets");
+}
+
+ForwardPass HealthNetwork::forward(const Parameters& p) const {
+    ForwardPass f;
+    const Eigen::Index n = people();
+    f.h1.resize(n);
+    f.h2.resize(n);
+    f.z.resize(n);
+    f.prediction.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        f.h1(i) = p[w1] * x1_(i) + p[w2] * x2_(i) + p[w3] * x3_(i) + p[b1];
+        f.h2(i) = p[w4] * x1_(i) + p[w5] * x2_(i) + p[w6] * x3_(i) + p[b2];
+        f.z(i) = p[w7] * f.h1(i) + p[w8] * f.h2(i) + p[b3];
+        f.prediction(i) = activate(activation_, f.z(i));
+    }
+    return f;
+}
+
+double HealthNetwork::loss(const Parameters& p) const {
+    const ForwardPass f = forward(p);
+    double sum = 0;
+    for (Eigen::Index i = 0; i < people(); ++i)
+        sum += (f.prediction(i) - targets_(i)) * (f.prediction(i) - targets_(i));
+    return sum / static_cast<double>(people());
+}
+
+namespace {
+void record_parameters(Tape& tape, const Parameters& p, ParameterVars& v, bool named) {
+    for (std::size_t i = 0; i < parameter_count; ++i) {
+        v[i] = tape.variable(p[i]);
+        if (named) tape.set_name(v[i], std::string(parameter_names[i]));
+    }
+}
+}  // namespace
+
+Var HealthNetwork::record_loss(Tape& tape, const Parameters& p, ParameterVars& v, bool named) const {
+    record_parameters(tape, p, v, named);
+    return record_loss(tape, v, named);
+}
+
+Var HealthNetwork::record_loss_per_person(Tape& tape, const Parameters& p, ParameterVars& v, bool named) const {
+    record_parameters(tape, p, v, named);
+    return record_loss_per_person(tape, v, named);
+}
+
+// [record-batched]
+Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, bool named) const {
+    const Var x1 = tape.constant(x1_), x2 = tape.constant(x2_), x3 = tape.constant(x3_);
+    const Var y = tape.constant(targets_);
+
+    const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];  // 6 x 1: every person at once
+    const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
+    const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
+    const Var prediction = activate(activation_, z);
+    const Var loss = mean(square(prediction - y));  // MSE
+    // [record-batched]
+
+    if (named) {
+        tape.set_name(x1, "x1 (age)");
+        tape.set_name(x2, "x2 (exercise)");
+        tape.set_name(x3, "x3 (diet)");
+        tape.set_name(y, "y (health)");
+        tape.set_name(h1, "h1");
+        tape.set_name(h2, "h2");
+        tape.set_name(z, "Z");
+        tape.set_name(prediction, "prediction");
+        tape.set_name(loss, "loss (MSE)");
+    }
+    return loss;
+}
+
+Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bool named) const {
+    Var total;
+    for (Eigen::Index i = 0; i < people(); ++i) {
+        const Var x1 = tape.constant(x1_(i)), x2 = tape.constant(x2_(i)), x3 = tape.constant(x3_(i));
+        const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
+        const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
+        const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
+        const Var prediction = activate(activation_, z);
+        const Var squared_error = square(prediction - targets_(i));
+        total = total.empty() ? squared_error : total + squared_error;
+        if (named) {
+            const std::string who = " [" + std::to_string(i + 1) + "]";
+            tape.set_name(x1, "x1" + who);
+            tape.set_name(x2, "x2" + who);
+            tape.set_name(x3, "x3" + who);
+            tape.set_name(h1, "h1" + who);
+            tape.set_name(h2, "h2" + who);
+            tape.set_name(z, "Z" + who);
+            tape.set_name(prediction, "prediction" + who);
+            tape.set_name(squared_error, "squared error" + who);
+        }
+    }
+    const Var loss = total / static_cast<double>(people());
+    if (named) tape.set_name(loss, "loss (MSE)");
+    return loss;
+}
+
+// The chain rule by hand. With e_i = prediction_i - y_i and a'_i = activation'(Z_i):
+//   dL/dprediction_i = 2 e_i / n                       (L = (1/n) sum e_i^2)
+//   dL/dZ_i          = 2 e_i / n * a'_i =: g_i
+//   dL/dw7 = sum g_i h1_i     dL/dw8 = sum g_i h2_i     dL/db3 = sum g_i
+//   dL/dh1_i = g_i w7  =>  dL/dw1 = sum g_i w7 x1_i, dL/dw2 = ... x2_i, dL/dw3 = ... x3_i,
+//                          dL/db1 = sum g_i w7
+//   dL/dh2_i = g_i w8  =>  the same for w4, w5, w6 and b2, with w8.
+Parameters HealthNetwork::chain_rule_gradient(const Parameters& p) const {
+    const ForwardPass f = forward(p);
+    const double n = static_cast<double>(people());
+    Parameters g;
+    for (Eigen::Index i = 0; i < people(); ++i) {
+        const double dz = 2.0 * (f.prediction(i) - targets_(i)) / n * activation_derivative(activation_, f.z(i));
+        const double dh1 = dz * p[w7], dh2 = dz * p[w8];
+        g[w1] += dh1 * x1_(i);
+        g[w2] += dh1 * x2_(i);
+        g[w3] += dh1 * x3_(i);
+        g[b1] += dh1;
+        g[w4] += dh2 * x1_(i);
+        g[w5] += dh2 * x2_(i);
+        g[w6] += dh2 * x3_(i);
+        g[b2] += dh2;
+        g[w7] += dz * f.h1(i);
+        g[w8] += dz * f.h2(i);
+        g[b3] += dz;
+    }
+    return g;
+}
+
+double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
+    tape_.clear();
+    const Var loss = recording_ == Recording::batched ? network_.record_loss(tape_, p, vars_)
+                                                      : network_.record_loss_per_person(tape_, p, vars_);
+    tape_.gradient(loss);
+    for (std::size_t i = 0; i < parameter_count; ++i) gradient[i] = vars_[i].scalar_adjoint();
+    return loss.scalar_value();
+}
+
+double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,
+               double diet) {
+    Eigen::MatrixXd raw(1, 3);
+    raw << age, exercise, diet;
+    const Eigen::MatrixXd x = scaler.transform(raw);
+    const double h1 = p[w1] * x(0, 0) + p[w2] * x(0, 1) + p[w3] * x(0, 2) + p[b1];
+    const double h2 = p[w4] * x(0, 0) + p[w5] * x(0, 1) + p[w6] * x(0, 2) + p[b2];
+    return activate(activation, p[w7] * h1 + p[w8] * h2 + p[b3]);
+}
+
+}  // namespace tapegrad::nn

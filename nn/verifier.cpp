@@ -1,0 +1,212 @@
+// tapegrad/nn/verifier.cpp — the four gradients, the gate, and the verdicts.
+#include "nn/verifier.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "nn/article.hpp"
+
+namespace tapegrad::nn {
+
+std::string_view verdict_name(Verdict v) {
+    switch (v) {
+        case Verdict::agrees: return "agrees";
+        case Verdict::agrees_up_to_factor: return "agrees-up-to-factor";
+        case Verdict::differs: return "differs";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string fmt(const char* format, double x) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, x);
+    return buf;
+}
+
+bool near(double a, double b, double rtol) { return std::abs(a - b) <= rtol * std::max(std::abs(a), std::abs(b)); }
+
+// The ratio article / tape that the most parameters share (ties: the first found).
+double common_factor(const std::vector<ParameterVerdict>& rows, double rtol) {
+    double best = 1.0;
+    int best_count = 0;
+    for (const auto& a : rows) {
+        if (a.tape == 0) continue;
+        const double r = a.article / a.tape;
+        int count = 0;
+        for (const auto& b : rows)
+            if (b.tape != 0 && near(b.article / b.tape, r, rtol)) ++count;
+        if (count > best_count) {
+            best_count = count;
+            best = r;
+        }
+    }
+    return best;
+}
+
+// What a differing parameter's article value is instead, in words, from the numbers.
+std::string explain_difference(const ParameterVerdict& row, std::size_t index,
+                               const std::vector<ParameterVerdict>& rows, const Parameters& start, double factor,
+                               double rtol) {
+    std::string note = "article = tape x " + fmt("%.6g", row.tape == 0 ? NAN : row.article / row.tape) + ", not x " +
+                       describe_factor(factor);
+    for (std::size_t q = 0; q < rows.size(); ++q)
+        if (q != index && rows[q].tape != 0 && near(row.article, factor * rows[q].tape, rtol))
+            note += "; it equals " + describe_factor(factor) + " x the gradient of " + rows[q].name;
+    // A missing weight: article = factor * tape / w for one of the weights w.
+    for (std::size_t k = w1; k <= w8; ++k)
+        if (row.tape != 0 && start[k] != 0 && near(row.article * start[k], factor * row.tape, rtol)) {
+            note += "; the chain rule's factor " + std::string(parameter_names[k]) + " (= " + fmt("%.6g", start[k]) +
+                    ") is missing";
+            if ((index == b1 && k == w7) || (index == b2 && k == w8))
+                note += ": back_propagation_layer_1 sets three = 1 for " + row.name + ", where dZ/dh" +
+                        (index == b1 ? "1 = w7" : "2 = w8") + " belongs";
+        }
+    return note;
+}
+
+}  // namespace
+
+std::string describe_factor(double factor) {
+    if (factor != 0) {
+        const double inverse = 1 / factor;
+        const double whole = std::round(inverse);
+        if (whole != 0 && std::abs(inverse - whole) <= 1e-9 * std::abs(whole))
+            return whole == 1 ? "1" : "1/" + fmt("%.0f", whole);
+    }
+    return fmt("%.6g", factor);
+}
+
+Verification verify(const HealthNetwork& network, const Parameters& start, const VerifierOptions& options) {
+    Verification v;
+    v.activation = network.activation();
+    v.people = network.people();
+
+    Parameters tape, article;
+    TapeGradient tape_gradient(network);
+    tape_gradient(start, tape);
+    const Parameters chain = network.chain_rule_gradient(start);
+    article::gradient(network, start, article);
+
+    std::vector<std::string> names(parameter_names.begin(), parameter_names.end());
+    GradientCheckOptions chain_options;
+    chain_options.rtol = options.chain_rule_rtol;
+    chain_options.atol = options.chain_rule_atol;
+    v.tape_vs_chain_rule = compare_gradients(names, tape.values, chain.values, chain_options);
+
+    // Central differences through the one gradient checker, recording the same graph.
+    std::vector<double> point(start.values.begin(), start.values.end());
+    v.tape_vs_finite_difference = check_gradient(
+        [&network](Tape& t, const std::vector<Var>& p) {
+            ParameterVars vars;
+            for (std::size_t i = 0; i < parameter_count; ++i) vars[i] = p[i];
+            return network.record_loss(t, vars);
+        },
+        point, options.finite_difference, names);
+
+    for (std::size_t i = 0; i < parameter_count; ++i) {
+        ParameterVerdict row;
+        row.name = names[i];
+        row.value = start[i];
+        row.tape = tape[i];
+        row.chain_rule = chain[i];
+        row.finite_difference = v.tape_vs_finite_difference.parameters[i].numeric;
+        row.article = article[i];
+        row.ratio = tape[i] / article[i];
+        v.parameters.push_back(row);
+    }
+    v.common_factor = common_factor(v.parameters, options.factor_rtol);
+    const double n = static_cast<double>(v.people);
+    for (std::size_t i = 0; i < parameter_count; ++i) {
+        ParameterVerdict& row = v.parameters[i];
+        const double r = row.tape == 0 ? (row.article == 0 ? 1.0 : NAN) : row.article / row.tape;
+        if (near(r, 1.0, options.factor_rtol)) {
+            row.verdict = Verdict::agrees;
+            row.note = "the article's function gives the true gradient";
+        } else if (near(r, v.common_factor, options.factor_rtol)) {
+            row.verdict = Verdict::agrees_up_to_factor;
+            row.note = "article = tape x " + describe_factor(v.common_factor);
+            if (near(v.common_factor, 1 / n, options.factor_rtol))
+                row.note += ": d_MSE already divides by n = " + fmt("%.0f", n) +
+                            ", then np.mean(gradient) in back_propagation_layer_" +
+                            (i < w7 || i == b1 || i == b2 ? "1" : "2") + " divides by n again";
+        } else {
+            row.verdict = Verdict::differs;
+            row.note = explain_difference(row, i, v.parameters, start, v.common_factor, options.factor_rtol);
+        }
+    }
+    v.passed = v.tape_vs_chain_rule.passed && v.tape_vs_finite_difference.passed;
+    return v;
+}
+
+std::string Verification::to_text() const {
+    std::ostringstream out;
+    out << "Gradient of the MSE at the starting parameters (" << activation_name(activation) << " output, " << people
+        << " people), from four sources:\n\n";
+    char line[512];
+    std::snprintf(line, sizeof line, "%-5s %10s %15s %15s %15s %15s %12s  %s\n", "param", "value", "tape", "chain rule",
+                  "finite diff.", "article", "tape/article", "verdict");
+    out << line;
+    for (const auto& p : parameters) {
+        std::snprintf(line, sizeof line, "%-5s %10.6f %15.8e %15.8e %15.8e %15.8e %12.6g  %s\n", p.name.c_str(),
+                      p.value, p.tape, p.chain_rule, p.finite_difference, p.article, p.ratio,
+                      std::string(verdict_name(p.verdict)).c_str());
+        out << line;
+    }
+    out << "\nNotes on the article's functions:\n";
+    for (const auto& p : parameters)
+        out << "  " << p.name << ": " << verdict_name(p.verdict) << " - " << p.note << "\n";
+
+    const auto& c = tape_vs_chain_rule.worst_parameter();
+    const auto& f = tape_vs_finite_difference.worst_parameter();
+    out << "\nGate: tape vs chain rule, worst " << c.name << " at " << fmt("%.2g", c.rel_error) << " relative (limit "
+        << fmt("%.0e", tape_vs_chain_rule.options.rtol) << "): " << (tape_vs_chain_rule.passed ? "pass" : "FAIL")
+        << "\n";
+    out << "      tape vs central differences, worst " << f.name << " at " << fmt("%.2g", f.abs_error)
+        << " absolute (limit " << fmt("%.0e", tape_vs_finite_difference.options.atol) << " + "
+        << fmt("%.0e", tape_vs_finite_difference.options.rtol)
+        << " x |numeric|): " << (tape_vs_finite_difference.passed ? "pass" : "FAIL") << "\n";
+    out << (passed ? "The tape's gradient is verified.\n"
+                   : "The tape's gradient is NOT verified: training must not start.\n");
+    return out.str();
+}
+
+namespace {
+std::string json_number(double x) {
+    if (!std::isfinite(x)) return "null";
+    return fmt("%.17g", x);
+}
+std::string json_string(const std::string& s) {
+    std::string e = "\"";
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') e += '\\';
+        if (static_cast<unsigned char>(ch) < 0x20) {
+            e += fmt("\\u%04x", static_cast<unsigned char>(ch));
+            continue;
+        }
+        e += ch;
+    }
+    return e + "\"";
+}
+}  // namespace
+
+std::string Verification::to_json() const {
+    std::string s = "{\"parameters\":[";
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const auto& p = parameters[i];
+        if (i) s += ",";
+        s += "{\"name\":" + json_string(p.name) + ",\"tape\":" + json_number(p.tape) +
+             ",\"chain_rule\":" + json_number(p.chain_rule) +
+             ",\"finite_difference\":" + json_number(p.finite_difference) + ",\"article\":" + json_number(p.article) +
+             ",\"ratio\":" + json_number(p.ratio) +
+             ",\"verdict\":" + json_string(std::string(verdict_name(p.verdict))) + ",\"note\":" + json_string(p.note) +
+             "}";
+    }
+    s += "],\"passed\":";
+    s += passed ? "true" : "false";
+    return s + "}";
+}
+
+}  // namespace tapegrad::nn

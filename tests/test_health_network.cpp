@@ -1,0 +1,179 @@
+// tests/test_health_network.cpp — the network's forward pass, its loss on the tape
+// (batched and per person), and the chain rule by hand.
+//
+// The tape's gradient is checked against the hand-derived chain rule (relative 1e-10:
+// the same math summed in another order) and against central differences (the gradient
+// checker's defaults) for every activation at several random starts. relu is checked
+// away from its kink: the starts below keep every Z clear of 0 by far more than the
+// finite-difference step.
+#define BOOST_TEST_MODULE health_network
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+
+#include "autodiff/gradient_check.hpp"
+#include "nn/data.hpp"
+#include "nn/health_network.hpp"
+#include "nn/scaler.hpp"
+
+namespace bdata = boost::unit_test::data;
+using namespace tapegrad;
+using namespace tapegrad::nn;
+
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // see test_tape.cpp
+namespace {
+std::atomic<long> allocations{0};
+}
+void* operator new(std::size_t n) {
+    ++allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+HealthNetwork article_network(Activation a = Activation::identity) {
+    const Dataset d = article_people();
+    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
+}
+
+Parameters start_a() {
+    Parameters p;
+    p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0, 0, 0};
+    return p;
+}
+
+bool close(double a, double b, double rtol, double atol = 1e-13) {
+    return std::abs(a - b) <= atol + rtol * std::abs(b);
+}
+
+const std::vector<Activation> activations{Activation::identity, Activation::sigmoid, Activation::relu,
+                                          Activation::tanh};
+const std::vector<std::uint64_t> seeds{1, 2, 3, 11, 29};
+}  // namespace
+
+namespace tapegrad::nn {
+std::ostream& operator<<(std::ostream& out, Activation a) { return out << activation_name(a); }
+}  // namespace tapegrad::nn
+
+BOOST_AUTO_TEST_CASE(forward_pass_by_hand_for_the_first_person) {
+    const HealthNetwork net = article_network();
+    const Parameters p = start_a();
+    const ForwardPass f = net.forward(p);
+    const double x1 = 60.0 / 101.0, x2 = 8.0 / 11.0, x3 = 7.0 / 11.0;
+    const double h1 = 0.2 * x1 + 0.3 * x2 + 0.4 * x3, h2 = 0.5 * x1 + 0.6 * x2 + 0.7 * x3;
+    BOOST_TEST(close(f.h1(0), h1, 1e-15));
+    BOOST_TEST(close(f.h2(0), h2, 1e-15));
+    BOOST_TEST(close(f.z(0), 0.8 * h1 + 0.9 * h2, 1e-15));
+    BOOST_TEST(f.prediction(0) == f.z(0));  // identity
+    // the article's first RMSE at this start (from its own program): 5.736347632757617
+    BOOST_TEST(close(std::sqrt(net.loss(p)), 5.736347632757617, 1e-14));
+}
+
+BOOST_DATA_TEST_CASE(tape_agrees_with_chain_rule_and_finite_differences, bdata::make(activations) * bdata::make(seeds),
+                     activation, seed) {
+    const HealthNetwork net = article_network(activation);
+    Parameters p = initial_parameters(seed);
+    // biases away from 0 too, so that every term of the chain rule is exercised
+    p[b1] = 0.1 * static_cast<double>(seed % 3);
+    p[b2] = -0.05 * static_cast<double>(seed % 4);
+    p[b3] = 0.2;
+    // relu: every Z here is positive (weights in [0.1, 0.9], inputs in [0, 1]) - no kink
+    const ForwardPass f = net.forward(p);
+    if (activation == Activation::relu) BOOST_REQUIRE(f.z.minCoeff() > 1e-3);
+
+    Parameters tape;
+    TapeGradient gradient(net);
+    const double loss = gradient(p, tape);
+    BOOST_TEST(close(loss, net.loss(p), 1e-14));
+    const Parameters chain = net.chain_rule_gradient(p);
+    for (std::size_t i = 0; i < parameter_count; ++i)
+        BOOST_TEST_CONTEXT(parameter_names[i] << ": tape " << tape[i] << ", chain rule " << chain[i]) {
+            BOOST_TEST(close(tape[i], chain[i], 1e-10));
+        }
+
+    std::vector<double> point(p.values.begin(), p.values.end());
+    const auto report = check_gradient(
+        [&net](Tape& t, const std::vector<Var>& v) {
+            ParameterVars vars;
+            std::copy(v.begin(), v.end(), vars.begin());
+            return net.record_loss(t, vars);
+        },
+        point, {}, std::vector<std::string>(parameter_names.begin(), parameter_names.end()));
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_DATA_TEST_CASE(per_person_recording_gives_the_batched_gradient, bdata::make(activations), activation) {
+    const HealthNetwork net = article_network(activation);
+    const Parameters p = initial_parameters(5);
+    Parameters batched, per_person;
+    TapeGradient a(net, Recording::batched), b(net, Recording::per_person);
+    const double la = a(p, batched), lb = b(p, per_person);
+    BOOST_TEST(close(la, lb, 1e-14));
+    for (std::size_t i = 0; i < parameter_count; ++i) BOOST_TEST_CONTEXT(parameter_names[i]) {
+            BOOST_TEST(close(batched[i], per_person[i], 1e-12));
+        }
+    // the per-person tape is longer: six copies of the network's scalar graph
+    BOOST_TEST(b.tape().size() > 4 * a.tape().size());
+}
+
+BOOST_AUTO_TEST_CASE(batched_tape_has_one_column_per_node) {
+    const HealthNetwork net = article_network();
+    Tape tape;
+    ParameterVars vars;
+    const Var loss = net.record_loss(tape, start_a(), vars, true);
+    BOOST_TEST(loss.shape().is_scalar());
+    BOOST_TEST(tape.size() < 40u);  // about twenty operations plus the 11 parameters and 4 data columns
+    BOOST_TEST(tape.name(vars[w7].index()) == "w7");
+    std::size_t columns = 0;
+    for (std::size_t i = 0; i < tape.size(); ++i) columns += tape.node(i).shape.rows == 6;
+    BOOST_TEST(columns >= 15u);
+}
+
+BOOST_AUTO_TEST_CASE(training_loop_gradient_allocates_nothing_after_the_first) {
+    const HealthNetwork net = article_network(Activation::sigmoid);
+    TapeGradient gradient(net);
+    Parameters p = start_a(), g;
+    gradient(p, g);
+    const long before = allocations.load();
+    for (int i = 0; i < 100; ++i) {
+        gradient(p, g);
+        for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= 0.005 * g[k];
+    }
+    const long during = allocations.load() - before;
+    BOOST_TEST(during == 0);
+}
+
+BOOST_AUTO_TEST_CASE(activation_names_round_trip) {
+    for (Activation a : activations) BOOST_TEST((parse_activation(activation_name(a)) == a));
+    BOOST_TEST(!parse_activation("softmax").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(activation_derivatives_by_hand_match_central_differences) {
+    for (Activation a : activations)
+        for (double z : {-2.0, -0.3, 0.4, 1.7}) {
+            const double h = 1e-6;
+            const double numeric = (activate(a, z + h) - activate(a, z - h)) / (2 * h);
+            BOOST_TEST_CONTEXT(activation_name(a) << " at " << z) {
+                BOOST_TEST(close(activation_derivative(a, z), numeric, 1e-6, 1e-9));
+            }
+        }
+}
+
+BOOST_AUTO_TEST_CASE(prediction_for_a_new_person_uses_the_scaler) {
+    const Parameters p = start_a();
+    const double x1 = 30.0 / 101.0, x2 = 2.0 / 11.0, x3 = 5.0 / 11.0;
+    const double want = 0.8 * (0.2 * x1 + 0.3 * x2 + 0.4 * x3) + 0.9 * (0.5 * x1 + 0.6 * x2 + 0.7 * x3);
+    BOOST_TEST(close(predict(p, Activation::identity, Scaler::article_min_max(), 30, 2, 5), want, 1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(mismatched_data_is_refused) {
+    BOOST_CHECK_THROW(HealthNetwork(Eigen::MatrixXd::Ones(6, 2), Eigen::VectorXd::Ones(6)), std::invalid_argument);
+    BOOST_CHECK_THROW(HealthNetwork(Eigen::MatrixXd::Ones(6, 3), Eigen::VectorXd::Ones(5)), std::invalid_argument);
+}

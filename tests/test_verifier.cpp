@@ -1,0 +1,91 @@
+// tests/test_verifier.cpp — the verifier's gate and its verdicts on the article, pinned.
+//
+// For every activation and several starts: the gate passes (the tape agrees with the
+// chain rule and finite differences); w1..w8 and b3 "agree-up-to-factor" 1/6, naming
+// the double division by n; b1 and b2 "differ", naming the missing w7 / w8. If the tape
+// broke, the gate or the factor would change; if the port were "fixed", b1 and b2 would
+// stop differing: either fails here.
+#define BOOST_TEST_MODULE verifier
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "nn/data.hpp"
+#include "nn/scaler.hpp"
+#include "nn/verifier.hpp"
+
+namespace bdata = boost::unit_test::data;
+using namespace tapegrad::nn;
+
+namespace tapegrad::nn {
+std::ostream& operator<<(std::ostream& out, Activation a) { return out << activation_name(a); }
+}  // namespace tapegrad::nn
+
+namespace {
+HealthNetwork article_network(Activation a) {
+    const Dataset d = article_people();
+    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
+}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+const std::vector<Activation> activations{Activation::identity, Activation::sigmoid, Activation::relu,
+                                          Activation::tanh};
+const std::vector<std::uint64_t> seeds{1, 2, 3};
+}  // namespace
+
+BOOST_DATA_TEST_CASE(verdicts_on_the_article_are_pinned, bdata::make(activations) * bdata::make(seeds), activation,
+                     seed) {
+    const Verification v = verify(article_network(activation), initial_parameters(seed));
+    BOOST_TEST(v.passed, v.to_text());
+    BOOST_TEST(v.parameters.size() == 11u);
+    BOOST_TEST(std::abs(v.common_factor - 1.0 / 6.0) < 1e-12);
+    for (const auto& p : v.parameters) {
+        BOOST_TEST_CONTEXT(p.name << ": " << p.note) {
+            if (p.name == "b1" || p.name == "b2") {
+                BOOST_TEST((p.verdict == Verdict::differs));
+                BOOST_TEST(contains(p.note, "equals 1/6 x the gradient of b3"));
+                BOOST_TEST(contains(p.note, p.name == "b1" ? "factor w7" : "factor w8"));
+                BOOST_TEST(contains(p.note, "three = 1"));
+            } else {
+                BOOST_TEST((p.verdict == Verdict::agrees_up_to_factor));
+                BOOST_TEST(contains(p.note, "1/6"));
+                BOOST_TEST(contains(p.note, "np.mean"));
+                BOOST_TEST(std::abs(p.ratio - 6.0) < 1e-9);
+            }
+            // the four sources themselves
+            BOOST_TEST(std::abs(p.tape - p.chain_rule) <= 1e-10 * std::abs(p.chain_rule) + 1e-13);
+            BOOST_TEST(std::abs(p.tape - p.finite_difference) <= 1e-8 + 1e-6 * std::abs(p.finite_difference));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(gate_fails_at_a_kink_of_relu) {
+    // All parameters 0: every Z is exactly 0, where relu has no derivative. The tape
+    // takes relu'(0) = 0; central differences see the one-sided slope average 1/2. The
+    // gate must refuse to pass such a point.
+    const Verification v = verify(article_network(Activation::relu), Parameters{});
+    BOOST_TEST(!v.passed);
+    BOOST_TEST(!v.tape_vs_finite_difference.passed);
+    BOOST_TEST(contains(v.to_text(), "NOT verified"));
+}
+
+BOOST_AUTO_TEST_CASE(json_has_every_parameter_and_the_gate) {
+    const Verification v = verify(article_network(Activation::identity), initial_parameters(1));
+    const std::string json = v.to_json();
+    BOOST_TEST(json.rfind("{\"parameters\":[{\"name\":\"w1\",\"tape\":", 0) == 0u, json);
+    for (const auto& name : parameter_names) BOOST_TEST(contains(json, "\"name\":\"" + std::string(name) + "\""));
+    BOOST_TEST(contains(json, "\"verdict\":\"agrees-up-to-factor\""));
+    BOOST_TEST(contains(json, "\"verdict\":\"differs\""));
+    BOOST_TEST(contains(json, "\"chain_rule\":"));
+    BOOST_TEST(contains(json, "\"finite_difference\":"));
+    BOOST_TEST(contains(json, "\"ratio\":"));
+    BOOST_TEST(json.substr(json.size() - 16) == "],\"passed\":true}");
+}
+
+BOOST_AUTO_TEST_CASE(factors_are_described_as_fractions) {
+    BOOST_TEST(describe_factor(1.0 / 6.0) == "1/6");
+    BOOST_TEST(describe_factor(1.0) == "1");
+    BOOST_TEST(describe_factor(0.3) == "0.3");
+}
