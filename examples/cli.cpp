@@ -58,6 +58,32 @@ nn::GradientSource parse_gradient_source(std::string_view option, std::string_vi
                      "unknown gradient source '" + std::string(text) + "' (expected tape, chain-rule or article)");
 }
 
+void add_common_options(boost::program_options::options_description& options) {
+    namespace po = boost::program_options;
+    // clang-format off
+    options.add_options()
+        ("help,h", "show this help and exit")
+        ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
+         "random start as in the article: weights uniform in [0.1, 0.9], biases 0")
+        ("init", po::value<std::string>()->value_name("W1,...,B3"),
+         "starting parameters instead: 11 comma-separated numbers w1,...,w8,b1,b2,b3")
+        ("activation", po::value<std::string>()->default_value("identity")->value_name("NAME"),
+         "output activation: identity, sigmoid, relu or tanh");
+    // clang-format on
+}
+
+bool parse_command_line(int argc, char** argv, const boost::program_options::options_description& options,
+                        boost::program_options::variables_map& vm) {
+    namespace po = boost::program_options;
+    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << options << '\n';
+        return false;
+    }
+    return true;
+}
+
 nn::Parameters starting_parameters(const boost::program_options::variables_map& vm) {
     if (vm.count("init")) {
         if (!vm["seed"].defaulted()) throw UsageError("--init", "give either --init or --seed, not both");

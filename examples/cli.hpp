@@ -49,6 +49,14 @@ std::array<double, 3> parse_person(std::string_view option, std::string_view tex
 nn::Activation parse_activation(std::string_view option, std::string_view text);
 nn::GradientSource parse_gradient_source(std::string_view option, std::string_view text);
 
+// Declare --help, --seed, --init and --activation: the options every health-network
+// program takes.
+void add_common_options(boost::program_options::options_description& options);
+// Parse the command line into `vm`. Returns false when --help was asked for (the help
+// has then been printed and the program should exit 0).
+bool parse_command_line(int argc, char** argv, const boost::program_options::options_description& options,
+                        boost::program_options::variables_map& vm);
+
 // The starting parameters from --init (11 numbers) or else --seed (the article's random
 // start); giving both is an error. The options must be declared as strings/uint64.
 nn::Parameters starting_parameters(const boost::program_options::variables_map& vm);

@@ -44,32 +44,24 @@ int main(int argc, char** argv) {
     return cli::run("train_health", [&] {
         po::options_description options(
             "train_health: verify the tape's gradients, then train the article's health network\n\nOptions");
-        options.add_options()("help,h", "show this help and exit")(
-            "learning-rate", po::value<double>()->default_value(0.005, "0.005")->value_name("RATE"),
-            "step size of gradient descent (positive)")(
-            "iterations", po::value<int>()->default_value(2000)->value_name("N"), "number of iterations (at least 1)")(
-            "seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
-            "random start as in the article: weights uniform in [0.1, 0.9], biases 0")(
-            "init", po::value<std::string>()->value_name("W1,...,B3"),
-            "starting parameters instead: 11 comma-separated numbers w1,...,w8,b1,b2,b3")(
-            "gradients", po::value<std::string>()->default_value("tape")->value_name("SOURCE"),
-            "gradient used for training: tape, chain-rule or article")(
-            "activation", po::value<std::string>()->default_value("identity")->value_name("NAME"),
-            "output activation: identity, sigmoid, relu or tanh")(
-            "scaler", po::value<std::string>()->default_value("minmax")->value_name("NAME"),
-            "feature scaling: minmax (the article's fixed bounds) or standard")(
-            "history", po::value<std::string>()->value_name("FILE.csv"),
-            "write every iteration's RMSE, gradients and parameters as CSV")(
-            "predict", po::value<std::vector<std::string>>()->composing()->value_name("AGE,EXERCISE,DIET"),
-            "also predict the health score of this person (repeatable)")(
-            "quiet,q", "print only the training summary, not the verifier's table");
+        cli::add_common_options(options);
+        // clang-format off
+        options.add_options()
+            ("learning-rate", po::value<double>()->default_value(0.005, "0.005")->value_name("RATE"),
+             "step size of gradient descent (positive)")
+            ("iterations", po::value<int>()->default_value(2000)->value_name("N"), "number of iterations (at least 1)")
+            ("gradients", po::value<std::string>()->default_value("tape")->value_name("SOURCE"),
+             "gradient used for training: tape, chain-rule or article")
+            ("scaler", po::value<std::string>()->default_value("minmax")->value_name("NAME"),
+             "feature scaling: minmax (the article's fixed bounds) or standard")
+            ("history", po::value<std::string>()->value_name("FILE.csv"),
+             "write every iteration's RMSE, gradients and parameters as CSV")
+            ("predict", po::value<std::vector<std::string>>()->composing()->value_name("AGE,EXERCISE,DIET"),
+             "also predict the health score of this person (repeatable)")
+            ("quiet,q", "print only the training summary, not the verifier's table");
+        // clang-format on
         po::variables_map vm;
-        po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
-        po::notify(vm);
-        if (vm.count("help")) {
-            std::cout << options << '\n';
-            return 0;
-        }
+        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
 
         // ---- Every option is checked before any work is done or any file written ----
         nn::TrainingOptions training;

@@ -24,23 +24,11 @@ using namespace tapegrad;
 int main(int argc, char** argv) {
     return cli::run("verify_gradients", [&] {
         po::options_description options(
-            "verify_gradients: check the tape's gradient of the health network's loss "
-            "before any training\n\nOptions");
-        options.add_options()("help,h", "show this help and exit")(
-            "init", po::value<std::string>()->value_name("W1,...,B3"),
-            "starting parameters: 11 comma-separated numbers w1,...,w8,b1,b2,b3")(
-            "seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
-            "random start as in the article: weights uniform in [0.1, 0.9], biases 0")(
-            "activation", po::value<std::string>()->default_value("identity")->value_name("NAME"),
-            "output activation: identity, sigmoid, relu or tanh")("json",
-                                                                  "print the result as JSON instead of a table");
+            "verify_gradients: check the tape's gradient of the health network's loss before any training\n\nOptions");
+        cli::add_common_options(options);
+        options.add_options()("json", "print the result as JSON instead of a table");
         po::variables_map vm;
-        po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
-        po::notify(vm);
-        if (vm.count("help")) {
-            std::cout << options << '\n';
-            return 0;
-        }
+        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
         const nn::Activation activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
         const nn::Parameters start = cli::starting_parameters(vm);
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "health_fixtures.hpp"
 #include "nn/article.hpp"
 #include "nn/data.hpp"
 #include "nn/scaler.hpp"
@@ -18,15 +19,8 @@
 using namespace tapegrad::nn;
 
 namespace {
-HealthNetwork article_network(Activation a = Activation::identity) {
-    const Dataset d = article_people();
-    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
-}
-Parameters start_a() {
-    Parameters p;
-    p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0, 0, 0};
-    return p;
-}
+using tapegrad::testing::article_network;
+Parameters start_a() { return tapegrad::testing::reference_start("a"); }
 bool close(double a, double b, double rtol) { return std::abs(a - b) <= rtol * std::abs(b); }
 }  // namespace
 

@@ -11,12 +11,11 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 
 #include "autodiff/gradient_check.hpp"
+#include "counting_allocator.hpp"
+#include "health_fixtures.hpp"
 #include "nn/data.hpp"
 #include "nn/health_network.hpp"
 #include "nn/scaler.hpp"
@@ -25,29 +24,9 @@ namespace bdata = boost::unit_test::data;
 using namespace tapegrad;
 using namespace tapegrad::nn;
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // see test_tape.cpp
 namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-
-namespace {
-HealthNetwork article_network(Activation a = Activation::identity) {
-    const Dataset d = article_people();
-    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
-}
-
-Parameters start_a() {
-    Parameters p;
-    p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0, 0, 0};
-    return p;
-}
+using testing::article_network;
+Parameters start_a() { return testing::reference_start("a"); }
 
 bool close(double a, double b, double rtol, double atol = 1e-13) {
     return std::abs(a - b) <= atol + rtol * std::abs(b);
@@ -57,10 +36,6 @@ const std::vector<Activation> activations{Activation::identity, Activation::sigm
                                           Activation::tanh};
 const std::vector<std::uint64_t> seeds{1, 2, 3, 11, 29};
 }  // namespace
-
-namespace tapegrad::nn {
-std::ostream& operator<<(std::ostream& out, Activation a) { return out << activation_name(a); }
-}  // namespace tapegrad::nn
 
 BOOST_AUTO_TEST_CASE(forward_pass_by_hand_for_the_first_person) {
     const HealthNetwork net = article_network();
@@ -141,12 +116,12 @@ BOOST_AUTO_TEST_CASE(training_loop_gradient_allocates_nothing_after_the_first) {
     TapeGradient gradient(net);
     Parameters p = start_a(), g;
     gradient(p, g);
-    const long before = allocations.load();
+    const long before = testing::allocations.load();
     for (int i = 0; i < 100; ++i) {
         gradient(p, g);
         for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= 0.005 * g[k];
     }
-    const long during = allocations.load() - before;
+    const long during = testing::allocations.load() - before;
     BOOST_TEST(during == 0);
 }
 

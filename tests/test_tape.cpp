@@ -10,27 +10,13 @@
 #include <string>
 
 #include "autodiff/tape.hpp"
+#include "counting_allocator.hpp"
 
 using Eigen::MatrixXd;
 using tapegrad::Op;
 using tapegrad::Tape;
 using tapegrad::TapeError;
 using tapegrad::Var;
-
-// ---- A counting allocator: every operator new in this program is counted ----------------
-// GCC flags free() in a replacement operator delete as "mismatched" once it inlines
-// both sides; replacing the global pair is exactly what the standard allows.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 // The message of the TapeError that `f` throws, or "" when it throws none.
@@ -183,12 +169,12 @@ BOOST_AUTO_TEST_CASE(recording_again_after_clear_allocates_nothing) {
     long during = 0;
     double checksum = 0;
     for (int iteration = 0; iteration < 50; ++iteration) {
-        const long before = allocations.load();
+        const long before = tapegrad::testing::allocations.load();
         tape.clear();
         const Var loss = health_like_loss(tape, x, y, p, params);
         tape.gradient(loss);
         checksum += params[0].scalar_adjoint();
-        during += allocations.load() - before;
+        during += tapegrad::testing::allocations.load() - before;
         p[0] -= 0.001 * params[0].scalar_adjoint();
     }
     BOOST_TEST(during == 0, "allocations in 50 record+sweep iterations after the first: " << during);
@@ -198,10 +184,10 @@ BOOST_AUTO_TEST_CASE(recording_again_after_clear_allocates_nothing) {
 
 BOOST_AUTO_TEST_CASE(counting_allocator_does_count) {
     // Guard for the test above: it would pass trivially if nothing were counted.
-    const long before = allocations.load();
+    const long before = tapegrad::testing::allocations.load();
     auto* p = new std::string(100, 'x');
     delete p;
-    BOOST_TEST(allocations.load() - before >= 1);
+    BOOST_TEST(tapegrad::testing::allocations.load() - before >= 1);
 }
 
 // ---- Misuse: a clear exception naming what was wrong -------------------------------------

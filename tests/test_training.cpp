@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "health_fixtures.hpp"
 #include "nn/data.hpp"
 #include "nn/scaler.hpp"
 #include "nn/training.hpp"
@@ -23,10 +24,7 @@ namespace bdata = boost::unit_test::data;
 using namespace tapegrad::nn;
 
 namespace {
-HealthNetwork article_network(Activation a = Activation::identity) {
-    const Dataset d = article_people();
-    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
-}
+using tapegrad::testing::article_network;
 
 struct Reference {
     std::string header;
@@ -46,14 +44,7 @@ Reference read_reference(const std::string& file) {
     return r;
 }
 
-Parameters start(const std::string& which) {
-    Parameters p;
-    if (which == "a")
-        p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0, 0, 0};
-    else
-        p.values = {0.85, 0.12, 0.47, 0.33, 0.71, 0.18, 0.64, 0.29, 0.05, -0.1, 0.2};
-    return p;
-}
+Parameters start(const std::string& which) { return tapegrad::testing::reference_start(which); }
 
 struct Case {
     std::string start, reference;

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <string>
 
+#include "health_fixtures.hpp"
 #include "nn/data.hpp"
 #include "nn/scaler.hpp"
 #include "nn/verifier.hpp"
@@ -20,15 +21,8 @@
 namespace bdata = boost::unit_test::data;
 using namespace tapegrad::nn;
 
-namespace tapegrad::nn {
-std::ostream& operator<<(std::ostream& out, Activation a) { return out << activation_name(a); }
-}  // namespace tapegrad::nn
-
 namespace {
-HealthNetwork article_network(Activation a) {
-    const Dataset d = article_people();
-    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
-}
+using tapegrad::testing::article_network;
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 const std::vector<Activation> activations{Activation::identity, Activation::sigmoid, Activation::relu,
                                           Activation::tanh};

@@ -1,0 +1,24 @@
+// tests/counting_allocator.hpp — replaces the global operator new/delete of the test
+// program that includes it (include it in exactly one file per program), counting every
+// allocation, so a test can prove that a loop allocates nothing.
+#pragma once
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+// GCC flags free() in a replacement operator delete as "mismatched" once it inlines
+// both sides; replacing the global pair is exactly what the standard allows.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace tapegrad::testing {
+inline std::atomic<long> allocations{0};
+}  // namespace tapegrad::testing
+
+void* operator new(std::size_t n) {
+    ++tapegrad::testing::allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
