@@ -164,6 +164,39 @@ std::string GradientReport::to_string() const {
     return out.str();
 }
 
+namespace json {
+std::string string(std::string_view text) {
+    std::string e = "\"";
+    for (char ch : text) {
+        if (ch == '"' || ch == '\\') e += '\\';
+        if (static_cast<unsigned char>(ch) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(ch));
+            e += buf;
+            continue;
+        }
+        e += ch;
+    }
+    return e + "\"";
+}
+
+std::string number(double x) { return std::isfinite(x) ? tapegrad::number(x, 17) : "null"; }
+}  // namespace json
+
+std::string GradientReport::to_json() const {
+    std::string s = std::string("{\"passed\":") + (passed ? "true" : "false") +
+                    ",\"worst\":" + (parameters.empty() ? "null" : json::string(worst_parameter().name)) +
+                    ",\"parameters\":[";
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const auto& p = parameters[i];
+        s += std::string(i ? "," : "") + "{\"name\":" + json::string(p.name) +
+             ",\"analytic\":" + json::number(p.analytic) + ",\"numeric\":" + json::number(p.numeric) +
+             ",\"abs_error\":" + json::number(p.abs_error) + ",\"rel_error\":" + json::number(p.rel_error) +
+             ",\"passed\":" + (p.passed ? "true" : "false") + "}";
+    }
+    return s + "]}";
+}
+
 std::ostream& operator<<(std::ostream& out, const GradientReport& report) { return out << report.to_string(); }
 
 }  // namespace tapegrad

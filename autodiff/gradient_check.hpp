@@ -19,6 +19,7 @@
 #include <iosfwd>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Core>
@@ -52,8 +53,17 @@ struct GradientReport {
     std::size_t failures() const;
     // A table of every parameter, then a line naming the worst (and every failing) one.
     std::string to_string() const;
+    // {"passed":...,"worst":"name","parameters":[{"name","analytic","numeric","abs_error",
+    //  "rel_error","passed"},...]}; non-finite numbers are written as null.
+    std::string to_json() const;
 };
 std::ostream& operator<<(std::ostream& out, const GradientReport& report);
+
+// The two pieces of JSON that reports are written with (reports are small; no library).
+namespace json {
+std::string string(std::string_view text);  // quoted and escaped
+std::string number(double x);               // 17 significant digits; null when not finite
+}  // namespace json
 
 // Judge `analytic` against the reference `numeric`, parameter by parameter.
 GradientReport compare_gradients(const std::vector<std::string>& names, std::span<const double> analytic,

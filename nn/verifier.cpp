@@ -173,36 +173,17 @@ std::string Verification::to_text() const {
     return out.str();
 }
 
-namespace {
-std::string json_number(double x) {
-    if (!std::isfinite(x)) return "null";
-    return fmt("%.17g", x);
-}
-std::string json_string(const std::string& s) {
-    std::string e = "\"";
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') e += '\\';
-        if (static_cast<unsigned char>(ch) < 0x20) {
-            e += fmt("\\u%04x", static_cast<unsigned char>(ch));
-            continue;
-        }
-        e += ch;
-    }
-    return e + "\"";
-}
-}  // namespace
-
 std::string Verification::to_json() const {
     std::string s = "{\"parameters\":[";
     for (std::size_t i = 0; i < parameters.size(); ++i) {
         const auto& p = parameters[i];
         if (i) s += ",";
-        s += "{\"name\":" + json_string(p.name) + ",\"tape\":" + json_number(p.tape) +
-             ",\"chain_rule\":" + json_number(p.chain_rule) +
-             ",\"finite_difference\":" + json_number(p.finite_difference) + ",\"article\":" + json_number(p.article) +
-             ",\"ratio\":" + json_number(p.ratio) +
-             ",\"verdict\":" + json_string(std::string(verdict_name(p.verdict))) + ",\"note\":" + json_string(p.note) +
-             "}";
+        s += "{\"name\":" + json::string(p.name) + ",\"tape\":" + json::number(p.tape) +
+             ",\"chain_rule\":" + json::number(p.chain_rule) +
+             ",\"finite_difference\":" + json::number(p.finite_difference) + ",\"article\":" + json::number(p.article) +
+             ",\"ratio\":" + json::number(p.ratio) +
+             ",\"verdict\":" + json::string(std::string(verdict_name(p.verdict))) +
+             ",\"note\":" + json::string(p.note) + "}";
     }
     s += "],\"passed\":";
     s += passed ? "true" : "false";

@@ -101,3 +101,16 @@ BOOST_AUTO_TEST_CASE(misuse_is_reported) {
                                                std::vector<Eigen::MatrixXd>{Eigen::MatrixXd::Ones(2, 1)}),
                       tapegrad::TapeError);  // the function must return 1 x 1
 }
+
+BOOST_AUTO_TEST_CASE(json_report_names_the_worst_and_writes_null_for_nan) {
+    const std::vector<std::string> names{"a", "b\"q"};
+    const std::vector<double> analytic{1.0, std::numeric_limits<double>::quiet_NaN()}, numeric{1.0, 2.0};
+    const std::string json = tapegrad::compare_gradients(names, analytic, numeric).to_json();
+    BOOST_TEST(json.rfind("{\"passed\":false,\"worst\":\"b\\\"q\",\"parameters\":[", 0) == 0u, json);
+    BOOST_TEST(json.find("\"analytic\":null") != std::string::npos, json);
+    BOOST_TEST(
+        json.find("{\"name\":\"a\",\"analytic\":1,\"numeric\":1,\"abs_error\":0,\"rel_error\":0,\"passed\":true}") !=
+            std::string::npos,
+        json);
+    BOOST_TEST(tapegrad::json::number(0.1) == "0.10000000000000001");
+}
