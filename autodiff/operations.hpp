@@ -83,12 +83,14 @@ struct Subtract {
     static double da(double, double, double) { return 1.0; }
     static double db(double, double, double) { return -1.0; }
 };
+// [multiply]
 // y = a * b;  dy/da = b,  dy/db = a
 struct Multiply {
     static double value(double a, double b) { return a * b; }
     static double da(double, double b, double) { return b; }
     static double db(double a, double, double) { return a; }
 };
+// [multiply]
 // y = a / b;  dy/da = 1/b,  dy/db = -a/b^2 = -y/b
 struct Divide {
     static double value(double a, double b) { return a / b; }
@@ -159,6 +161,7 @@ struct Tanh {
     static double value(double x, double) { return std::tanh(x); }
     static double derivative(double, double y, double) { return 1.0 - y * y; }
 };
+// [sigmoid]
 // y = 1 / (1 + e^-x);  dy/dx = y (1 - y)
 // The naive form overflows e^-x for x << 0; for x < 0 use the equal e^x / (1 + e^x),
 // so only e^(-|x|) <= 1 is ever computed: sigmoid(-1000) = 0, sigmoid(1000) = 1.
@@ -170,6 +173,7 @@ struct Sigmoid {
     }
     static double derivative(double, double y, double) { return y * (1.0 - y); }
 };
+// [sigmoid]
 // y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at the kink x = 0)
 struct Relu {
     static double value(double x, double) { return x > 0.0 ? x : 0.0; }

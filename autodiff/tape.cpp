@@ -70,30 +70,70 @@ struct Strides {
 };
 Strides strides(Shape parent) { return {parent.rows == 1 ? 0u : 1u, parent.cols == 1 ? 0u : std::size_t{parent.rows}}; }
 
+// Elementwise kernels. The general case walks the output with strides; the cases that
+// dominate real graphs get plain loops of their own, which the compiler keeps in
+// registers: both parents of the output's shape, or one of them a scalar (the article's
+// `w1 * x1`). They compute exactly what the strided loop computes.
 template <class F>
 void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
-    if (sa == sy && sb == sy) {  // no broadcasting: one flat loop
-        for (std::size_t k = 0; k < sy.size(); ++k) y[k] = F::value(a[k], b[k]);
-        return;
+    const std::size_t n = sy.size();
+    if (sa == sy && sb == sy) {
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b[k]);
+    } else if (sa.is_scalar() && sb == sy) {
+        const double a0 = a[0];
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a0, b[k]);
+    } else if (sb.is_scalar() && sa == sy) {
+        const double b0 = b[0];
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b0);
+    } else {
+        const Strides ta = strides(sa), tb = strides(sb);
+        for (std::size_t j = 0; j < sy.cols; ++j)
+            for (std::size_t i = 0; i < sy.rows; ++i) y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
     }
-    const Strides ta = strides(sa), tb = strides(sb);
-    for (std::size_t j = 0; j < sy.cols; ++j)
-        for (std::size_t i = 0; i < sy.rows; ++i) y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
 }
 
 // da[.] += dy * dy/da and db[.] += dy * dy/db for every output element. `da` and `db`
-// may be the same array (x * x): each contribution is added, so both are counted.
+// may be the same array (x * x): each contribution is added, so both are counted. A
+// broadcast scalar parent sums its contributions in a register and adds them once.
+// Elements whose adjoint is 0 are skipped (see unary_backward).
 template <class F>
 void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
                      const double* dy, Shape sy) {
-    const Strides ta = strides(sa), tb = strides(sb);
-    for (std::size_t j = 0; j < sy.cols; ++j)
-        for (std::size_t i = 0; i < sy.rows; ++i) {
-            const std::size_t k = i + j * sy.rows, ia = ta.at(i, j), ib = tb.at(i, j);
-            if (dy[k] == 0.0) continue;  // see unary_backward
-            da[ia] += dy[k] * F::da(a[ia], b[ib], y[k]);
-            db[ib] += dy[k] * F::db(a[ia], b[ib], y[k]);
-        }
+    const std::size_t n = sy.size();
+    if (sa == sy && sb == sy) {
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                da[k] += dy[k] * F::da(a[k], b[k], y[k]);
+                db[k] += dy[k] * F::db(a[k], b[k], y[k]);
+            }
+    } else if (sa.is_scalar() && sb == sy) {
+        const double a0 = a[0];
+        double sum = 0.0;
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                sum += dy[k] * F::da(a0, b[k], y[k]);
+                db[k] += dy[k] * F::db(a0, b[k], y[k]);
+            }
+        da[0] += sum;
+    } else if (sb.is_scalar() && sa == sy) {
+        const double b0 = b[0];
+        double sum = 0.0;
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                da[k] += dy[k] * F::da(a[k], b0, y[k]);
+                sum += dy[k] * F::db(a[k], b0, y[k]);
+            }
+        db[0] += sum;
+    } else {
+        const Strides ta = strides(sa), tb = strides(sb);
+        for (std::size_t j = 0; j < sy.cols; ++j)
+            for (std::size_t i = 0; i < sy.rows; ++i) {
+                const std::size_t k = i + j * sy.rows, ia = ta.at(i, j), ib = tb.at(i, j);
+                if (dy[k] == 0.0) continue;
+                da[ia] += dy[k] * F::da(a[ia], b[ib], y[k]);
+                db[ib] += dy[k] * F::db(a[ia], b[ib], y[k]);
+            }
+    }
 }
 
 template <class F>
@@ -177,16 +217,16 @@ Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
 Var Tape::record(Op op, Var x) { return record(op, x, 0.0); }
 
 Var Tape::record(Op op, Var x, double c) {
-    const std::string_view name = op_name(op);
-    check(x, name);
+    if (!live(x)) [[unlikely]]
+        refuse(x, op_name(op));
     const Shape sx = nodes_[x.index()].shape;
     Shape sy = sx;
     if (op == Op::transpose)
         sy = {sx.cols, sx.rows};
     else if (is_reduction(op))
         sy = reduced_shape(op, sx);
-    else if (!is_unary_elementwise(op))
-        throw TapeError(std::string(name) + " is not an operation of one parent");
+    else if (!is_unary_elementwise(op)) [[unlikely]]
+        throw TapeError(std::string(op_name(op)) + " is not an operation of one parent");
 
     const std::uint32_t index = append(op, sy, x.index(), Node::no_parent, c);
     const Node& nx = nodes_[x.index()];
@@ -223,25 +263,30 @@ Var Tape::record(Op op, Var x, double c) {
 }
 
 Var Tape::record(Op op, Var a, Var b) {
-    const std::string_view name = op_name(op);
-    check(a, name);
-    check(b, name);
+    if (!live(a)) [[unlikely]]
+        refuse(a, op_name(op));
+    if (!live(b)) [[unlikely]]
+        refuse(b, op_name(op));
     const Shape sa = nodes_[a.index()].shape, sb = nodes_[b.index()].shape;
     Shape sy;
     if (op == Op::matmul) {
-        if (sa.cols != sb.rows)
+        if (sa.cols != sb.rows) [[unlikely]]
             throw TapeError("matmul: shapes " + sa.to_string() + " and " + sb.to_string() +
                             " do not fit (columns of the left, " + std::to_string(sa.cols) +
                             ", must equal rows of the right, " + std::to_string(sb.rows) + ")");
         sy = {sa.rows, sb.cols};
-    } else if (is_binary_elementwise(op)) {
+    } else if (!is_binary_elementwise(op)) [[unlikely]] {
+        throw TapeError(std::string(op_name(op)) + " is not an operation of two parents");
+    } else if (sa == sb || sb.is_scalar()) {  // the common cases, without the general rule
+        sy = sa;
+    } else if (sa.is_scalar()) {
+        sy = sb;
+    } else {
         const auto s = broadcast(sa, sb);
-        if (!s)
-            throw TapeError(std::string(name) + ": shapes " + sa.to_string() + " and " + sb.to_string() +
+        if (!s) [[unlikely]]
+            throw TapeError(std::string(op_name(op)) + ": shapes " + sa.to_string() + " and " + sb.to_string() +
                             " do not broadcast (each dimension must match, or one must be 1)");
         sy = *s;
-    } else {
-        throw TapeError(std::string(name) + " is not an operation of two parents");
     }
 
     const std::uint32_t index = append(op, sy, a.index(), b.index(), 0.0);
@@ -273,6 +318,7 @@ void Tape::gradient(Var loss) {
         throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
                         " (reduce it first, e.g. with sum or mean)");
 
+    // [sweep]
     std::fill(adjoints_.begin(), adjoints_.begin() + static_cast<std::ptrdiff_t>(used_), 0.0);
     adjoints_[last.offset] = 1.0;  // d loss / d loss
     swept_size_ = nodes_.size();
@@ -290,6 +336,7 @@ void Tape::gradient(Var loss) {
         const std::size_t size = n.shape.size();
         const double c = n.constant;
         switch (n.op) {
+            // [sweep]
             case Op::add:
             case Op::subtract:
             case Op::multiply:
@@ -399,19 +446,15 @@ std::string_view Tape::name(std::size_t index) const {
     return {};
 }
 
-void Tape::check(Var v, std::string_view where) const {
+void Tape::refuse(Var v, std::string_view where) const {
     if (v.empty()) throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");
-    if (&v.tape() != this) throw TapeError(std::string(where) + ": the Var belongs to another tape");
-    if (v.generation() != generation_ || v.index() >= nodes_.size())
-        throw TapeError(std::string(where) + ": the Var was recorded before the tape was cleared (stale)");
+    if (v.tape_ != this) throw TapeError(std::string(where) + ": the Var belongs to another tape");
+    throw TapeError(std::string(where) + ": the Var was recorded before the tape was cleared (stale)");
 }
 
 // ---- Var's accessors (they need the whole Tape) ------------------------------------------
 
-Tape& Var::tape() const {
-    if (tape_ == nullptr) throw TapeError("the Var is empty (default-constructed, never recorded)");
-    return *tape_;
-}
+void Var::refuse_empty() { throw TapeError("the Var is empty (default-constructed, never recorded)"); }
 
 Shape Var::shape() const {
     tape().check(*this, "shape");
@@ -428,17 +471,24 @@ Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
     return tape_->adjoint(index_);
 }
 
+// The two scalar accessors read the arenas directly: training loops call them for every
+// parameter of every iteration. Errors are the same as through value() and adjoint().
 double Var::scalar_value() const {
-    const auto v = value();
-    if (v.size() != 1) throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
-    return v(0, 0);
+    tape().check(*this, "value");
+    const Node& n = tape_->nodes_[index_];
+    if (!n.shape.is_scalar()) [[unlikely]]
+        throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
+    return tape_->values_[n.offset];
 }
 
 double Var::scalar_adjoint() const {
-    const auto a = adjoint();
-    if (a.size() != 1)
+    tape().check(*this, "adjoint");
+    const Node& n = tape_->nodes_[index_];
+    if (!tape_->has_adjoint(index_)) [[unlikely]]
+        (void)tape_->adjoint(index_);  // throws "no adjoint yet"
+    if (!n.shape.is_scalar()) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
-    return a(0, 0);
+    return tape_->adjoints_[n.offset];
 }
 
 }  // namespace tapegrad

@@ -150,7 +150,8 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bo
         const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
         const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
         const Var prediction = activate(activation_, z);
-        const Var squared_error = square(prediction - targets_(i));
+        const Var y = tape.constant(targets_(i));
+        const Var squared_error = square(prediction - y);
         total = total.empty() ? squared_error : total + squared_error;
         if (named) {
             const std::string who = " [" + std::to_string(i + 1) + "]";
@@ -161,6 +162,7 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bo
             tape.set_name(h2, "h2" + who);
             tape.set_name(z, "Z" + who);
             tape.set_name(prediction, "prediction" + who);
+            tape.set_name(y, "y" + who);
             tape.set_name(squared_error, "squared error" + who);
         }
     }
