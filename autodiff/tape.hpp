@@ -102,9 +102,16 @@ public:
     std::string_view name(std::size_t index) const;
 
     // Throws TapeError unless `v` is a live Var of this tape; `where` names the caller.
-    void check(Var v, std::string_view where) const;
+    void check(Var v, std::string_view where) const {
+        if (!live(v)) [[unlikely]]
+            refuse(v, where);
+    }
+    // True when `v` was recorded on this tape since its last clear().
+    bool live(Var v) const { return v.tape_ == this && v.generation_ == generation_ && v.index_ < nodes_.size(); }
 
 private:
+    friend class Var;  // its accessors read the arenas directly
+    [[noreturn]] void refuse(Var v, std::string_view where) const;
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
     std::uint32_t append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant);

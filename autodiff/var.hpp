@@ -28,7 +28,11 @@ class Var {
 public:
     Var() = default;  // an empty handle; using it in an operation is an error
 
-    Tape& tape() const;
+    Tape& tape() const {
+        if (tape_ == nullptr) [[unlikely]]
+            refuse_empty();
+        return *tape_;
+    }
     std::uint32_t index() const { return index_; }
     std::uint32_t generation() const { return generation_; }
     bool empty() const { return tape_ == nullptr; }
@@ -44,6 +48,7 @@ public:
 
 private:
     friend class Tape;
+    [[noreturn]] static void refuse_empty();  // throws TapeError (tape.cpp)
     Var(Tape* tape, std::uint32_t index, std::uint32_t generation)
         : tape_(tape), index_(index), generation_(generation) {}
 
