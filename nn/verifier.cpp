@@ -114,7 +114,7 @@ Verification verify(const HealthNetwork& network, const Parameters& start, const
         row.chain_rule = chain[i];
         row.finite_difference = v.tape_vs_finite_difference.parameters[i].numeric;
         row.article = article[i];
-        row.ratio = tape[i] / article[i];
+        row.ratio = article[i] != 0 ? tape[i] / article[i] : NAN;  // undefined when the article's is 0
         v.parameters.push_back(row);
     }
     v.common_factor = common_factor(v.parameters, options.factor_rtol);
@@ -124,7 +124,8 @@ Verification verify(const HealthNetwork& network, const Parameters& start, const
         const double r = row.tape == 0 ? (row.article == 0 ? 1.0 : NAN) : row.article / row.tape;
         if (near(r, 1.0, options.factor_rtol)) {
             row.verdict = Verdict::agrees;
-            row.note = "the article's function gives the true gradient";
+            row.note = row.tape == 0 && row.article == 0 ? "both are 0 at this point"
+                                                         : "the article's function gives the true gradient";
         } else if (near(r, v.common_factor, options.factor_rtol)) {
             row.verdict = Verdict::agrees_up_to_factor;
             row.note = "article = tape x " + describe_factor(v.common_factor);
@@ -150,8 +151,9 @@ std::string Verification::to_text() const {
                   "finite diff.", "article", "tape/article", "verdict");
     out << line;
     for (const auto& p : parameters) {
-        std::snprintf(line, sizeof line, "%-5s %10.6f %15.8e %15.8e %15.8e %15.8e %12.6g  %s\n", p.name.c_str(),
-                      p.value, p.tape, p.chain_rule, p.finite_difference, p.article, p.ratio,
+        const std::string ratio = std::isfinite(p.ratio) ? fmt("%.6g", p.ratio) : "n/a";
+        std::snprintf(line, sizeof line, "%-5s %10.6f %15.8e %15.8e %15.8e %15.8e %12s  %s\n", p.name.c_str(), p.value,
+                      p.tape, p.chain_rule, p.finite_difference, p.article, ratio.c_str(),
                       std::string(verdict_name(p.verdict)).c_str());
         out << line;
     }

@@ -41,7 +41,7 @@ struct ParameterVerdict {
     std::string name;
     double value = 0;  // the parameter itself
     double tape = 0, chain_rule = 0, finite_difference = 0, article = 0;
-    double ratio = 0;  // tape / article
+    double ratio = 0;  // tape / article (NaN when the article's value is 0)
     Verdict verdict = Verdict::differs;
     std::string note;
 };

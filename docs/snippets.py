@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Keep the tutorial's code and output in step with the compiled examples.
+
+A chapter never holds pasted code or output. It holds markers, each followed by a fenced
+block that this script fills in and checks:
+
+    <!-- snippet: examples/ch2_forward_pass.cpp#forward -->
+    ```cpp
+    ...the lines between the two "// [forward]" markers of that file...
+    ```
+
+    <!-- output: ch2_forward_pass -->            (or ch2_forward_pass.TAG for a named run)
+    ```text
+    $ build/release/examples/ch2_forward_pass ARGS
+    ...examples/expected/ch2_forward_pass.txt, the output a test diffs against the program...
+    ```
+
+The command line comes from the run's arguments in examples/CMakeLists.txt, so the
+chapter always shows the exact command whose output it prints.
+
+    snippets.py --check    exit 1, naming the chapter and line, when a block has drifted
+    snippets.py --update   rewrite the blocks from their sources
+"""
+import argparse
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MARKER = re.compile(r"^<!-- (snippet|output): (\S+) -->\s*$")
+
+
+def runs_of_examples():
+    """{"name" or "name.tag": "args"} from tapegrad_example(... RUNS ...) calls."""
+    text = (ROOT / "examples" / "CMakeLists.txt").read_text()
+    runs = {}
+    for call in re.finditer(r"tapegrad_example\((\w+)([^)]*)\)", text):
+        name, body = call.group(1), call.group(2)
+        entries = re.findall(r'"(\w+):([^"]*)"', body)
+        if not entries:
+            entries = [("default", "")]
+        for tag, args in entries:
+            runs[name if tag == "default" else f"{name}.{tag}"] = args.strip()
+    return runs
+
+
+def snippet(reference):
+    path, _, name = reference.partition("#")
+    lines = (ROOT / path).read_text().splitlines()
+    marks = [i for i, line in enumerate(lines) if line.strip() == f"// [{name}]"]
+    if len(marks) != 2:
+        raise ValueError(f"{path} has {len(marks)} '// [{name}]' markers, expected 2")
+    body = lines[marks[0] + 1 : marks[1]]
+    indent = min((len(l) - len(l.lstrip()) for l in body if l.strip()), default=0)
+    return "cpp", [l[indent:] for l in body]
+
+
+def output(run, runs):
+    if run not in runs:
+        raise ValueError(f"no run '{run}' in examples/CMakeLists.txt")
+    program = run.split(".")[0]
+    expected = ROOT / "examples" / "expected" / f"{run}.txt"
+    command = f"$ build/release/examples/{program} {runs[run]}".rstrip()
+    return "text", [command] + expected.read_text().splitlines()
+
+
+def process(chapter, runs, update):
+    lines = chapter.read_text().splitlines()
+    out, problems, i = [], [], 0
+    while i < len(lines):
+        out.append(lines[i])
+        m = MARKER.match(lines[i])
+        i += 1
+        if not m:
+            continue
+        kind, reference = m.groups()
+        try:
+            language, want = snippet(reference) if kind == "snippet" else output(reference, runs)
+        except (OSError, ValueError) as e:
+            problems.append(f"{chapter.relative_to(ROOT)}:{i}: {e}")
+            continue
+        # the fenced block that follows the marker
+        if i >= len(lines) or not lines[i].startswith("```"):
+            problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: a fenced block must follow the marker")
+            continue
+        end = i + 1
+        while end < len(lines) and lines[end] != "```":
+            end += 1
+        have = lines[i + 1 : end]
+        if have != want or lines[i] != "```" + language:
+            problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: the block after '{reference}' differs from its source")
+        out += ["```" + language] + want + ["```"]
+        i = end + 1
+    if update:
+        chapter.write_text("\n".join(out) + "\n")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="fail when a block differs from its source")
+    mode.add_argument("--update", action="store_true", help="rewrite every block from its source")
+    args = parser.parse_args()
+    runs = runs_of_examples()
+    problems = []
+    chapters = sorted((ROOT / "docs").glob("*.md"))
+    for chapter in chapters:
+        problems += process(chapter, runs, args.update)
+    if args.check and problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(f"snippets: {len(problems)} block(s) out of date; run docs/snippets.py --update", file=sys.stderr)
+        return 1
+    print(f"snippets: {len(chapters)} chapters {'updated' if args.update else 'in step with their sources'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
