@@ -1,21 +1,22 @@
-// tapegrad/nn/health_network.hpp — the article's 3-2-1 network and its loss, three ways.
-//
-//     inputs x1 (age), x2 (exercise), x3 (diet), scaled; 6 people at once
-//     h1 = w1 x1 + w2 x2 + w3 x3 + b1          hidden neurons: linear, as in the article
-//     h2 = w4 x1 + w5 x2 + w6 x3 + b2
-//     Z  = w7 h1 + w8 h2 + b3                  output neuron
-//     prediction = activation(Z)               identity by default; sigmoid, relu, tanh
-//     loss = MSE = (1/n) sum_i (prediction_i - y_i)^2
-//
-// `HealthNetwork` holds the scaled data and the activation and gives:
-//   - forward() and loss() with plain doubles;
-//   - record_loss(): the whole MSE graph on a tape, batched — each node a column of the
-//     six people, exactly the article's numpy lines (the fast path);
-//   - record_loss_per_person(): the same loss from scalar nodes, one person at a time
-//     (a longer tape, small enough per person to print and draw);
-//   - chain_rule_gradient(): the gradient derived by hand, correctly, for every
-//     parameter and every activation — one of the independent checks on the tape.
-// `TapeGradient` records and sweeps on a tape it keeps, so training reuses its memory.
+/// \file
+/// The article's 3-2-1 network and its loss, three ways.
+///
+///     inputs x1 (age), x2 (exercise), x3 (diet), scaled; 6 people at once
+///     h1 = w1 x1 + w2 x2 + w3 x3 + b1          hidden neurons: linear, as in the article
+///     h2 = w4 x1 + w5 x2 + w6 x3 + b2
+///     Z  = w7 h1 + w8 h2 + b3                  output neuron
+///     prediction = activation(Z)               identity by default; sigmoid, relu, tanh
+///     loss = MSE = (1/n) sum_i (prediction_i - y_i)^2
+///
+/// `HealthNetwork` holds the scaled data and the activation and gives:
+///   - forward() and loss() with plain doubles;
+///   - record_loss(): the whole MSE graph on a tape, batched — each node a column of the
+///     six people, exactly the article's numpy lines (the fast path);
+///   - record_loss_per_person(): the same loss from scalar nodes, one person at a time
+///     (a longer tape, small enough per person to print and draw);
+///   - chain_rule_gradient(): the gradient derived by hand, correctly, for every
+///     parameter and every activation — one of the independent checks on the tape.
+/// `TapeGradient` records and sweeps on a tape it keeps, so training reuses its memory.
 #pragma once
 
 #include <array>
@@ -35,23 +36,23 @@ enum class Activation { identity, sigmoid, relu, tanh };
 std::string_view activation_name(Activation a);
 std::optional<Activation> parse_activation(std::string_view name);
 
-// The activation and its derivative with plain doubles, written here independently of
-// the tape's operations so that the hand-derived chain rule is a real second opinion.
+/// The activation and its derivative with plain doubles, written here independently of
+/// the tape's operations so that the hand-derived chain rule is a real second opinion.
 double activate(Activation a, double z);
 double activation_derivative(Activation a, double z);  // d activation / dZ
-// The activation recorded on a tape.
+/// The activation recorded on a tape.
 Var activate(Activation a, Var z);
 
 struct ForwardPass {
-    Eigen::VectorXd h1, h2, z, prediction;  // one entry per person
+    Eigen::VectorXd h1, h2, z, prediction;  ///< one entry per person
 };
 
-// Parameter handles on a tape, in the order of Parameters (w1..w8, b1..b3).
+/// Parameter handles on a tape, in the order of Parameters (w1..w8, b1..b3).
 using ParameterVars = std::array<Var, parameter_count>;
 
 class HealthNetwork {
 public:
-    // `scaled_features`: one row per person, three scaled features; `targets`: health scores.
+    /// `scaled_features`: one row per person, three scaled features; `targets`: health scores.
     HealthNetwork(const Eigen::MatrixXd& scaled_features, Eigen::VectorXd targets,
                   Activation activation = Activation::identity);
 
@@ -63,17 +64,17 @@ public:
     const Eigen::VectorXd& targets() const { return targets_; }
 
     ForwardPass forward(const Parameters& p) const;
-    double loss(const Parameters& p) const;  // the MSE
+    double loss(const Parameters& p) const;  ///< the MSE
 
-    // Record the loss on `tape` (not cleared first); `vars` receives the parameters'
-    // handles. With `named`, the interesting nodes get names for printing and drawing.
+    /// Record the loss on `tape` (not cleared first); `vars` receives the parameters'
+    /// handles. With `named`, the interesting nodes get names for printing and drawing.
     Var record_loss(Tape& tape, const Parameters& p, ParameterVars& vars, bool named = false) const;
     Var record_loss_per_person(Tape& tape, const Parameters& p, ParameterVars& vars, bool named = false) const;
-    // The same, from parameters already recorded on `tape` (e.g. by the gradient checker).
+    /// The same, from parameters already recorded on `tape` (e.g. by the gradient checker).
     Var record_loss(Tape& tape, const ParameterVars& vars, bool named = false) const;
     Var record_loss_per_person(Tape& tape, const ParameterVars& vars, bool named = false) const;
 
-    // dMSE/dparameter for all eleven, by the chain rule worked out by hand.
+    /// dMSE/dparameter for all eleven, by the chain rule worked out by hand.
     Parameters chain_rule_gradient(const Parameters& p) const;
 
 private:
@@ -83,13 +84,13 @@ private:
 
 enum class Recording { batched, per_person };
 
-// The tape's gradient of the network's loss, on a tape kept between calls.
+/// The tape's gradient of the network's loss, on a tape kept between calls.
 class TapeGradient {
 public:
     explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched)
         : network_(network), recording_(recording) {}
 
-    // Clear the tape, record the loss at `p`, sweep; write the gradient, return the loss.
+    /// Clear the tape, record the loss at `p`, sweep; write the gradient, return the loss.
     double operator()(const Parameters& p, Parameters& gradient);
     const Tape& tape() const { return tape_; }
 
@@ -100,8 +101,8 @@ private:
     ParameterVars vars_;
 };
 
-// The health score predicted for one person from raw age, exercise and diet, scaled
-// with the scaler the network was trained with.
+/// The health score predicted for one person from raw age, exercise and diet, scaled
+/// with the scaler the network was trained with.
 double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,
                double diet);
 
