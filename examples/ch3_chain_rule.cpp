@@ -25,13 +25,17 @@ int main() {
     // dL/dw1  = sum_i dL/dZ_i * w7 * x1_i
     // dL/db1  = sum_i dL/dZ_i * w7
     double dw7 = 0, dw1 = 0, db1 = 0;
-    std::cout << "  person   dL/dZ_i       h1_i   dL/dZ_i*h1_i       x1_i   dL/dZ_i*w7*x1_i   dL/dZ_i*w7\n";
     for (Eigen::Index i = 0; i < network.people(); ++i) {
         const double dz = 2 * (f.prediction(i) - people.targets(i)) / n;
         dw7 += dz * f.h1(i);
         dw1 += dz * p[w7] * network.x1()(i);
         db1 += dz * p[w7];
-        // [chain]
+    }
+    // [chain]
+
+    std::cout << "  person   dL/dZ_i       h1_i   dL/dZ_i*h1_i       x1_i   dL/dZ_i*w7*x1_i   dL/dZ_i*w7\n";
+    for (Eigen::Index i = 0; i < network.people(); ++i) {
+        const double dz = 2 * (f.prediction(i) - people.targets(i)) / n;
         std::printf("  %6d  %8.5f  %9.5f  %13.5f  %9.5f  %16.5f  %11.5f\n", static_cast<int>(i + 1), dz, f.h1(i),
                     dz * f.h1(i), network.x1()(i), dz * p[w7] * network.x1()(i), dz * p[w7]);
     }
