@@ -85,10 +85,21 @@ void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double
     } else if (sb.is_scalar() && sa == sy) {
         const double b0 = b[0];
         for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b0);
-    } else {
+    } else {  // column by column; within a column each parent is contiguous or one element
         const Strides ta = strides(sa), tb = strides(sb);
-        for (std::size_t j = 0; j < sy.cols; ++j)
-            for (std::size_t i = 0; i < sy.rows; ++i) y[i + j * sy.rows] = F::value(a[ta.at(i, j)], b[tb.at(i, j)]);
+        const std::size_t rows = sy.rows;
+        for (std::size_t j = 0; j < sy.cols; ++j) {
+            const double *ac = a + j * ta.col, *bc = b + j * tb.col;
+            double* yc = y + j * rows;
+            if (ta.row && tb.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[i], bc[i]);
+            else if (ta.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[i], bc[0]);
+            else if (tb.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[0], bc[i]);
+            else
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[0], bc[0]);
+        }
     }
 }
 
@@ -124,15 +135,29 @@ void binary_backward(const double* a, Shape sa, double* da, const double* b, Sha
                 sum += dy[k] * F::db(a[k], b0, y[k]);
             }
         db[0] += sum;
-    } else {
+    } else {  // column by column, as in binary_forward; a broadcast element sums in a register
         const Strides ta = strides(sa), tb = strides(sb);
-        for (std::size_t j = 0; j < sy.cols; ++j)
-            for (std::size_t i = 0; i < sy.rows; ++i) {
-                const std::size_t k = i + j * sy.rows, ia = ta.at(i, j), ib = tb.at(i, j);
-                if (dy[k] == 0.0) continue;
-                da[ia] += dy[k] * F::da(a[ia], b[ib], y[k]);
-                db[ib] += dy[k] * F::db(a[ia], b[ib], y[k]);
+        const std::size_t rows = sy.rows;
+        for (std::size_t j = 0; j < sy.cols; ++j) {
+            const double *ac = a + j * ta.col, *bc = b + j * tb.col, *yc = y + j * rows, *dyc = dy + j * rows;
+            double *dac = da + j * ta.col, *dbc = db + j * tb.col;
+            double sum_a = 0.0, sum_b = 0.0;
+            for (std::size_t i = 0; i < rows; ++i) {
+                if (dyc[i] == 0.0) continue;
+                const double av = ac[i * ta.row], bv = bc[i * tb.row];
+                const double ga = dyc[i] * F::da(av, bv, yc[i]), gb = dyc[i] * F::db(av, bv, yc[i]);
+                if (ta.row)
+                    dac[i] += ga;
+                else
+                    sum_a += ga;
+                if (tb.row)
+                    dbc[i] += gb;
+                else
+                    sum_b += gb;
             }
+            if (!ta.row) dac[0] += sum_a;
+            if (!tb.row) dbc[0] += sum_b;
+        }
     }
 }
 
@@ -170,22 +195,29 @@ Shape reduced_shape(Op op, Shape x) {
 
 // ---- Recording ---------------------------------------------------------------------------
 
-std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant) {
+// Growing is rare (the first recordings of a computation) and kept out of line, so that
+// appending a node in steady state is a few stores.
+void Tape::grow(std::size_t doubles) {
     if (nodes_.size() >= Node::no_parent) throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
-    const std::size_t n = shape.size();
-    if (used_ + n > values_.size()) {  // grow geometrically; clear() never shrinks
-        const std::size_t grown = std::max(used_ + n, 2 * values_.size());
+    if (nodes_.size() == nodes_.capacity()) nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
+    if (used_ + doubles > values_.size()) {  // grow geometrically; clear() never shrinks
+        const std::size_t grown = std::max(used_ + doubles, 2 * values_.size());
         values_.resize(grown);
         adjoints_.resize(grown);
     }
-    Node node;
+}
+
+std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant) {
+    const std::size_t n = shape.size();
+    if (nodes_.size() == nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
+        grow(n);
+    Node& node = nodes_.emplace_back();
     node.offset = used_;
     node.constant = constant;
     node.shape = shape;
     node.parent_a = a;
     node.parent_b = b;
     node.op = op;
-    nodes_.push_back(node);
     used_ += n;
     return static_cast<std::uint32_t>(nodes_.size() - 1);
 }
@@ -229,6 +261,15 @@ Var Tape::record(Op op, Var x, double c) {
         throw TapeError(std::string(op_name(op)) + " is not an operation of one parent");
 
     const std::uint32_t index = append(op, sy, x.index(), Node::no_parent, c);
+    if (op == Op::identity) {
+        // y = x shares its parent's place in both arenas instead of copying it: its value
+        // is x's value, and since dy/dx = 1, what flows into y's adjoint may land directly
+        // in x's. The sweep has nothing to do for it. (Shown in a table, y's adjoint is
+        // x's whole adjoint, which differs only when x has other users too.)
+        nodes_[index].offset = nodes_[x.index()].offset;
+        used_ -= sx.size();
+        return handle(index);
+    }
     const Node& nx = nodes_[x.index()];
     const Node& ny = nodes_[index];
     const double* xv = values_.data() + nx.offset;
@@ -372,7 +413,7 @@ void Tape::gradient(Var loss) {
             case Op::tanh: unary_backward<ops::Tanh>(a, da, y, dy, size, c); break;
             case Op::sigmoid: unary_backward<ops::Sigmoid>(a, da, y, dy, size, c); break;
             case Op::relu: unary_backward<ops::Relu>(a, da, y, dy, size, c); break;
-            case Op::identity: unary_backward<ops::Identity>(a, da, y, dy, size, c); break;
+            case Op::identity: break;  // shares its parent's adjoint (see record)
             case Op::matmul: {
                 const Node& pb = nodes_[n.parent_b];
                 Map dam(da, pa.shape.rows, pa.shape.cols);

@@ -115,6 +115,7 @@ private:
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
     std::uint32_t append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant);
+    [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
     Var handle(std::uint32_t index) { return Var(this, index, generation_); }
 
     std::vector<Node> nodes_;
