@@ -171,12 +171,23 @@ const nn::Parameters& parameters_after(const nn::TrainingResult& r, std::size_t 
 std::string short_number(double x) { return number(x, "%.4g"); }
 std::string rmse_number(double x) { return std::isfinite(x) ? number(x, "%.6g") : "not finite"; }
 
-// A log axis labels only the powers of ten by default; 2 and 5 in between let the eye
-// read off values like 0.5 without counting minor ticks.
-const char* const log_y_axis =
-    "set logscale y\n"
-    "set ytics add ('0.0002' 2e-4, '0.0005' 5e-4, '0.002' 2e-3, '0.005' 5e-3, '0.02' 0.02, '0.05' 0.05, "
-    "'0.2' 0.2, '0.5' 0.5, '2' 2, '5' 5, '20' 20, '50' 50, '200' 200, '500' 500)\n";
+// A log axis for RMSEs. gnuplot labels only the powers of ten; over a few decades, 2
+// and 5 in between let the eye read off values like 0.5 without counting minor ticks
+// (over many, as when training diverges, they would pile up on each other).
+std::string log_y_axis(const std::vector<const nn::TrainingResult*>& runs) {
+    double low = INFINITY, high = 0;
+    for (const nn::TrainingResult* r : runs)
+        for (std::size_t k = 0; k <= r->history.rows.size(); ++k)
+            if (const double e = rmse_after(*r, k); std::isfinite(e) && e > 0) {
+                low = std::min(low, e);
+                high = std::max(high, e);
+            }
+    std::string s = "set logscale y\n";
+    if (high > 0 && high / low < 1e4)
+        s += "set ytics add ('0.0002' 2e-4, '0.0005' 5e-4, '0.002' 2e-3, '0.005' 5e-3, '0.02' 0.02, '0.05' 0.05, "
+             "'0.2' 0.2, '0.5' 0.5, '2' 2, '5' 5, '20' 20, '50' 50, '200' 200, '500' 500)\n";
+    return s;
+}
 
 }  // namespace
 
@@ -205,7 +216,7 @@ std::string training_grid_script(const nn::TrainingResult& result, ImageFormat f
     };
     // The RMSE on a log scale: after its first plunge it keeps falling by factors, which a
     // linear axis flattens into a line on the floor.
-    s += log_y_axis;
+    s += log_y_axis({&result});
     // The RMSE's numbers as train_health prints them (6 digits), so they can be compared.
     panel("RMSE (log scale)", 2, rmse_number(rmse_after(result, 0)), rmse_number(rmse_after(result, last)), "#c0392b");
     s += "unset logscale y\nset ytics autofreq\n";
@@ -232,7 +243,9 @@ std::string rmse_comparison_script(const std::vector<RmseCurve>& curves, ImageFo
     }
     s += "set title " + gnuplot_string(title) + " font ',16'\n";
     s += "set xlabel 'iterations'\nset ylabel 'RMSE (log scale)'\nset grid lc rgb '#d0d0d0'\nset format y '%g'\n";
-    s += log_y_axis;
+    std::vector<const nn::TrainingResult*> runs;
+    for (const auto& c : curves) runs.push_back(c.result);
+    s += log_y_axis(runs);
     s += "set xrange [0:" + std::to_string(longest) + "]\n";
     s += "set key top right box opaque spacing 1.3 width 2\n";
     // The first curves are drawn wide and pale, the later ones narrower and darker on

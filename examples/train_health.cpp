@@ -235,9 +235,10 @@ int main(int argc, char** argv) {
         }
 
         // ---- Pictures, after the history so that a drawing problem cannot lose it ----
-        const std::string settings = std::string(nn::activation_name(activation)) + " output, learning rate " +
-                                     number(training.learning_rate) + ", " + std::to_string(training.iterations) +
-                                     " iterations";
+        const std::string settings =
+            std::string(nn::activation_name(activation)) + " output, learning rate " + number(training.learning_rate) +
+            ", " + std::to_string(training.iterations) + " iterations" +
+            (result.diverged ? " (diverged at iteration " + std::to_string(result.diverged_at) + ")" : "");
         if (plot_file) {
             const std::string title = "Training the health network: " + settings + ", gradients from " +
                                       gradient_source_words(training.source) + ", " + scaler.name() + " scaling";
