@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench/bench_common.hpp"
+#include "bench/health_baseline.hpp"
 #include "nn/article.hpp"
 #include "nn/data.hpp"
 #include "nn/health_network.hpp"
@@ -31,86 +32,12 @@ namespace {
 using namespace tapegrad;
 using namespace tapegrad::nn;
 using tapegrad::bench::allocations_per_call;
+using tapegrad::bench::article_network;
 using tapegrad::bench::CaseCounters;
+using tapegrad::bench::HandWritten;
 using tapegrad::bench::set_counters;
+using tapegrad::bench::start;
 using tapegrad::bench::verify;
-
-// Start "a" of the reference runs: weights 0.2 .. 0.9, biases 0.
-Parameters start() {
-    Parameters p;
-    p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0, 0, 0};
-    return p;
-}
-
-HealthNetwork article_network(Activation a) {
-    const Dataset d = article_people();
-    return HealthNetwork(Scaler::article_min_max().transform(d.features), d.targets, a);
-}
-
-// The baseline: what a programmer writes by hand for this network. One pass over the
-// people computes the forward pass, the loss and every partial derivative; nothing is
-// stored, nothing allocated. With e = prediction - y and g = 2e/n * activation'(Z):
-//   dL/dw7 = sum g h1, dL/dw8 = sum g h2, dL/db3 = sum g,
-//   dL/dw1..3 = sum g w7 x1..3, dL/db1 = sum g w7 (and w4..6, b2 with w8).
-template <Activation A>
-struct Act;
-template <>
-struct Act<Activation::identity> {
-    static double value(double z) { return z; }
-    static double derivative(double, double) { return 1.0; }
-};
-template <>
-struct Act<Activation::sigmoid> {
-    static double value(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
-    static double derivative(double, double s) { return s * (1 - s); }
-};
-
-template <Activation A>
-double hand_written(const double* x1, const double* x2, const double* x3, const double* y, int n, const Parameters& p,
-                    Parameters& g) {
-    double loss = 0;
-    std::array<double, parameter_count> d{};
-    const double two_over_n = 2.0 / n;
-    for (int i = 0; i < n; ++i) {
-        const double h1 = p[w1] * x1[i] + p[w2] * x2[i] + p[w3] * x3[i] + p[b1];
-        const double h2 = p[w4] * x1[i] + p[w5] * x2[i] + p[w6] * x3[i] + p[b2];
-        const double z = p[w7] * h1 + p[w8] * h2 + p[b3];
-        const double prediction = Act<A>::value(z);
-        const double e = prediction - y[i];
-        loss += e * e;
-        const double dz = two_over_n * e * Act<A>::derivative(z, prediction);
-        const double dh1 = dz * p[w7], dh2 = dz * p[w8];
-        d[w1] += dh1 * x1[i];
-        d[w2] += dh1 * x2[i];
-        d[w3] += dh1 * x3[i];
-        d[b1] += dh1;
-        d[w4] += dh2 * x1[i];
-        d[w5] += dh2 * x2[i];
-        d[w6] += dh2 * x3[i];
-        d[b2] += dh2;
-        d[w7] += dz * h1;
-        d[w8] += dz * h2;
-        d[b3] += dz;
-    }
-    g.values = d;
-    return loss / n;
-}
-
-class HandWritten {
-public:
-    explicit HandWritten(const HealthNetwork& network) : network_(network) {}
-    double operator()(const Parameters& p, Parameters& g) const {
-        const int n = static_cast<int>(network_.people());
-        const double *x1 = network_.x1().data(), *x2 = network_.x2().data(), *x3 = network_.x3().data(),
-                     *y = network_.targets().data();
-        if (network_.activation() == Activation::sigmoid)
-            return hand_written<Activation::sigmoid>(x1, x2, x3, y, n, p, g);
-        return hand_written<Activation::identity>(x1, x2, x3, y, n, p, g);
-    }
-
-private:
-    const HealthNetwork& network_;
-};
 
 // The gradient the article's functions are documented to compute, from the true one:
 // every entry divided by n, and b1, b2 given the output bias's gradient.

@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""tapegrad/bench/report.py — Google Benchmark JSON to the Markdown tables of the docs.
+
+Reads one or more files written by a bench program with --benchmark_out=FILE.json (or
+--benchmark_format=json on stdout) and prints, per group of cases ("health/identity",
+"scaling/sigmoid/H256/N600", ...), a table: median CPU time, the ratio to the fastest
+hand-written case of the group (from the medians of the same run), heap allocations per
+gradient, tape nodes and bytes, gradients per second. Then the issue's targets, each
+marked met or not. Only the standard library; runs with /usr/bin/python3.
+
+    python3 bench/report.py build/release/bench-*.json > table.md
+"""
+
+import argparse
+import json
+import sys
+
+# The targets of issue 4: (group, case, largest ratio to the hand-written baseline).
+RATIO_TARGETS = [
+    ("health/identity", "tape_batched", 4.0),
+    ("health/sigmoid", "tape_batched", 2.5),
+    ("scaling/identity/H256/N600", "tape", 1.5),
+    ("scaling/sigmoid/H256/N600", "tape", 1.5),
+]
+TRAINING_TARGET_SECONDS = 3e-3
+
+
+def seconds(run):
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[run.get("time_unit", "ns")]
+    return run["cpu_time"] * scale
+
+
+def pretty_time(s):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def pretty_count(x):
+    if x >= 1e6:
+        return f"{x / 1e6:.3g} M"
+    if x >= 1e4:
+        return f"{x / 1e3:.3g} k"
+    return f"{x:.3g}" if x != int(x) else str(int(x))
+
+
+def load(paths):
+    """The median of every case (or the single run when there were no repetitions)."""
+    cases, contexts, repetitions = {}, [], set()
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        contexts.append(data.get("context", {}))
+        for run in data["benchmarks"]:
+            if run.get("error_occurred"):
+                name = run["name"].split("/repeats:")[0]
+                cases.setdefault(name, {"error": run.get("error_message", "skipped")})
+                continue
+            aggregate = run.get("aggregate_name", "")
+            if run.get("run_type") == "aggregate" and aggregate != "median":
+                continue
+            if run.get("run_type") == "aggregate":
+                repetitions.add(run.get("repetitions", 0))
+            name = run.get("run_name", run["name"])
+            cases[name] = run
+    return cases, contexts, repetitions
+
+
+def split(name):
+    group, _, case = name.rpartition("/")
+    return group, case
+
+
+def ratios(cases):
+    """Each case's median CPU time over its group's fastest hand-written median."""
+    best = {}
+    for name, run in cases.items():
+        group, case = split(name)
+        if "error" not in run and case.startswith("hand_written"):
+            best[group] = min(best.get(group, float("inf")), seconds(run))
+    out = {}
+    for name, run in cases.items():
+        group, _ = split(name)
+        if "error" not in run and group in best:
+            out[name] = seconds(run) / best[group]
+    return out
+
+
+def table(cases, ratio):
+    groups = {}
+    for name in cases:
+        groups.setdefault(split(name)[0], []).append(name)
+    lines = []
+    for group, names in groups.items():
+        lines.append(f"**{group}**\n")
+        lines.append("| case | median CPU time | × hand-written | heap allocations / call | tape nodes | tape bytes | gradients / s |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for name in names:
+            run, case = cases[name], split(name)[1]
+            if "error" in run:
+                lines.append(f"| {case} | skipped: {run['error']} | | | | | |")
+                continue
+            nodes = run.get("nodes", 0)
+            lines.append(
+                "| {} | {} | {} | {} | {} | {} | {} |".format(
+                    case,
+                    pretty_time(seconds(run)),
+                    f"{ratio[name]:.2f}" if name in ratio else "",
+                    pretty_count(round(run.get("allocs", 0), 2)),
+                    pretty_count(nodes) if nodes else "–",
+                    pretty_count(run.get("tape_bytes", 0)) if nodes else "–",
+                    pretty_count(run.get("grad/s", 0)),
+                )
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def targets(cases, ratio, python_seconds):
+    lines = ["| target | measured | met |", "|---|---:|:---:|"]
+
+    def row(what, measured, met):
+        lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
+
+    for group, case, limit in RATIO_TARGETS:
+        name = f"{group}/{case}"
+        if name in ratio:
+            row(f"`{name}` ≤ {limit}× hand-written", f"{ratio[name]:.2f}×", ratio[name] <= limit)
+    tape_cases = [n for n, r in cases.items() if "error" not in r and r.get("nodes", 0) > 0 and n in ratio]
+    if tape_cases:
+        worst = max(tape_cases, key=lambda n: cases[n].get("allocs", 0))
+        allocs = cases[worst].get("allocs", 0)
+        row("0 heap allocations per gradient on a reused tape (worst case shown)", f"{allocs:g} (`{worst}`)", allocs == 0)
+    name = "training/identity/tape"
+    if name in cases and "error" not in cases[name]:
+        s = seconds(cases[name])
+        row(f"`{name}`: 2000 iterations with history ≤ {pretty_time(TRAINING_TARGET_SECONDS)}", pretty_time(s),
+            s <= TRAINING_TARGET_SECONDS)
+        if python_seconds:
+            row(f"… ≥ 1000× faster than the article's Python program ({python_seconds:g} s)",
+                f"{python_seconds / s:,.0f}×", python_seconds / s >= 1000)
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="+", help="Google Benchmark JSON output files")
+    parser.add_argument("--python-seconds", type=float, default=0,
+                        help="the article's Python program's time for the same training run, to compare with")
+    parser.add_argument("--no-targets", action="store_true", help="print the tables only")
+    args = parser.parse_args()
+    cases, contexts, repetitions = load(args.json)
+    ratio = ratios(cases)
+    context = contexts[0] if contexts else {}
+    reps = ", ".join(str(r) for r in sorted(repetitions)) or "1 (no repetitions)"
+    print(f"Medians of {reps} repetitions; ratios are CPU time over the fastest hand-written case of the same group, "
+          f"in the same run. Machine: {context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
+          f"run {context.get('date', '?')}.\n")
+    print(table(cases, ratio))
+    if not args.no_targets:
+        print(targets(cases, ratio, args.python_seconds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
