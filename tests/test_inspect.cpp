@@ -69,3 +69,23 @@ BOOST_AUTO_TEST_CASE(dot_has_a_node_per_entry_and_an_edge_per_parent) {
     BOOST_TEST(dot.find("adjoint 16") != std::string::npos, dot);        // d(wx)^2/dw = 2 w x^2
     BOOST_TEST(dot.back() == '\n');
 }
+
+BOOST_AUTO_TEST_CASE(dot_marks_the_loss_and_wraps_long_columns) {
+    Tape tape;
+    const Var w = tape.variable(2.0);
+    Eigen::VectorXd six(6);
+    six << 1, 2, 3, 4, 5, 6;
+    const Var x = tape.constant(six);
+    const Var loss = mean(w * x);
+    tape.set_name(loss, "loss");
+    tape.gradient(loss);
+    std::ostringstream out;
+    tapegrad::write_dot(out, tape);
+    const std::string dot = out.str();
+    // The node the sweep started from stands out; a scalar's header has no shape.
+    BOOST_TEST(dot.find("n3 [label=\"#3 loss = mean\\nvalue 7\\nadjoint 1\", style=\"rounded,filled,bold\", "
+                        "fillcolor=\"#b9d7f0\"") != std::string::npos,
+               dot);
+    // A column of six breaks after three elements, its lines left-aligned (\\l).
+    BOOST_TEST(dot.find("#1 constant  (6x1)\\lvalue [1, 2, 3,\\l4, 5, 6]\\l") != std::string::npos, dot);
+}
