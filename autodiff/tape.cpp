@@ -228,8 +228,17 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
     return handle(index);
 }
 
-Var Tape::variable(double value) { return leaf(Op::variable, {1, 1}, &value); }
-Var Tape::constant(double value) { return leaf(Op::constant, {1, 1}, &value); }
+// Scalar leaves are most of a small graph's leaves (the eleven parameters): one store.
+Var Tape::variable(double value) {
+    const std::uint32_t index = append(Op::variable, {1, 1}, Node::no_parent, Node::no_parent, 0.0);
+    values_[nodes_[index].offset] = value;
+    return handle(index);
+}
+Var Tape::constant(double value) {
+    const std::uint32_t index = append(Op::constant, {1, 1}, Node::no_parent, Node::no_parent, 0.0);
+    values_[nodes_[index].offset] = value;
+    return handle(index);
+}
 Var Tape::variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
 Var Tape::constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
 
