@@ -59,19 +59,26 @@ Var activate(Activation a, Var z) {
     return z;
 }
 
-HealthNetwork::HealthNetwork(const Eigen::MatrixXd& scaled_features, Eigen::VectorXd targets, Activation activation)
-    : x1_(scaled_features.col(0)),
-      x2_(scaled_features.col(1)),
-      x3_(scaled_features.col(2)),
-      targets_(std::move(targets)),
-      activation_(activation) {
+namespace {
+// The features, once their shape is known to fit the targets: checked before any column
+// is read, so a wrong shape is an exception, never an out-of-range read.
+const Eigen::MatrixXd& checked(const Eigen::MatrixXd& scaled_features, const Eigen::VectorXd& targets) {
     if (scaled_features.cols() != 3)
         throw std::invalid_argument("HealthNetwork: expected 3 features, got " +
                                     std::to_string(scaled_features.cols()));
-    if (scaled_features.rows() != targets_.size() || targets_.size() == 0)
+    if (scaled_features.rows() != targets.size() || targets.size() == 0)
         throw std::invalid_argument("HealthNetwork: " + std::to_string(scaled_features.rows()) + " people but " +
-                                    std::to_string(targets_.size()) + " targets");
+                                    std::to_string(targets.size()) + " targets");
+    return scaled_features;
 }
+}  // namespace
+
+HealthNetwork::HealthNetwork(const Eigen::MatrixXd& scaled_features, Eigen::VectorXd targets, Activation activation)
+    : x1_(checked(scaled_features, targets).col(0)),
+      x2_(scaled_features.col(1)),
+      x3_(scaled_features.col(2)),
+      targets_(std::move(targets)),
+      activation_(activation) {}
 
 ForwardPass HealthNetwork::forward(const Parameters& p) const {
     ForwardPass f;
