@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "nn/article.hpp"
 #include "nn/data.hpp"
 #include "nn/scaler.hpp"
+#include "plot.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;
@@ -222,7 +224,8 @@ std::string checks_json(const std::vector<Check>& checks, bool ok) {
 }
 
 // ---- --sweep-eps: the V of central differences --------------------------------------
-int sweep_eps(const nn::Parameters& start, nn::Activation activation, const std::string& parameter, bool as_json) {
+int sweep_eps(const nn::Parameters& start, nn::Activation activation, const std::string& parameter, bool as_json,
+              std::optional<cli::AtomicFile>& plot) {
     std::size_t k = 0;
     while (k < nn::parameter_count && nn::parameter_names[k] != parameter) ++k;
     if (k == nn::parameter_count)
@@ -251,6 +254,18 @@ int sweep_eps(const nn::Parameters& start, nn::Activation activation, const std:
     std::size_t best = 0;
     for (std::size_t i = 1; i < rows.size(); ++i)
         if (rows[i].error < rows[best].error) best = i;
+
+    if (plot) {
+        std::vector<pictures::StepError> sweep;
+        for (const Row& r : rows) sweep.push_back({r.step, r.error});
+        const auto format = pictures::image_format("--plot", plot->path());
+        plot->stream() << pictures::run_gnuplot(pictures::step_sweep_script(
+            sweep, format,
+            "Central differences for d MSE / d " + parameter + " (" + std::string(nn::activation_name(activation)) +
+                " output): error against the step"));
+        plot->commit();
+        std::cerr << "gradient_check: wrote " << plot->path().string() << '\n';
+    }
 
     if (as_json) {
         std::string s = "{\"parameter\":" + json::string(parameter) +
@@ -301,6 +316,8 @@ int main(int argc, char** argv) {
             ("sweep-eps", "instead: the error of central differences over steps 1e-1 .. 1e-12 for one parameter")
             ("parameter", po::value<std::string>()->default_value("w1")->value_name("NAME"),
              "the parameter of --sweep-eps (w1..w8, b1..b3)")
+            ("plot", po::value<std::string>()->value_name("FILE.svg|png"),
+             "with --sweep-eps: also draw the error against the step (needs gnuplot)")
             ("json", "print the results as JSON");
         // clang-format on
         po::variables_map vm;
@@ -324,9 +341,17 @@ int main(int argc, char** argv) {
         const nn::Activation activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
         const bool as_json = vm.count("json") > 0;
 
+        std::optional<cli::AtomicFile> plot;
+        if (vm.count("plot")) {
+            if (!vm.count("sweep-eps")) throw cli::UsageError("--plot", "draws the sweep: give --sweep-eps too");
+            pictures::image_format("--plot", vm["plot"].as<std::string>());
+            if (!pictures::find_program("gnuplot"))
+                throw cli::UsageError("--plot", "gnuplot is not installed (Debian package gnuplot-nox)");
+            plot.emplace("--plot", vm["plot"].as<std::string>());
+        }
         if (vm.count("sweep-eps"))
             return sweep_eps(start, activation_given ? activation : nn::Activation::sigmoid,
-                             vm["parameter"].as<std::string>(), as_json);
+                             vm["parameter"].as<std::string>(), as_json, plot);
 
         std::vector<Check> checks;
         auto append = [&](std::vector<Check> more) { checks.insert(checks.end(), more.begin(), more.end()); };

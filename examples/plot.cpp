@@ -268,4 +268,23 @@ std::string rmse_comparison_script(const std::vector<RmseCurve>& curves, ImageFo
     return s;
 }
 
+std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat format, const std::string& title) {
+    std::string s = terminal(format, 900, 600, 14);
+    s += "$sweep << EOD\n";
+    for (const auto& p : sweep)
+        // an error of exactly 0 has no place on a log axis: draw it at the floor
+        s += number(p.step) + " " + number(std::max(p.error, 1e-17)) + '\n';
+    s += "EOD\n";
+    s += "set title " + gnuplot_string(title) + " font ',15'\n";
+    s += "set logscale xy 10\nset format x '1e%L'\nset format y '1e%L'\n";
+    s += "set xlabel 'step h (from large to small)'\nset ylabel '|central difference - tape|'\n";
+    double largest = 0, smallest = 1;
+    for (const auto& p : sweep) largest = std::max(largest, p.step), smallest = std::min(smallest, p.step);
+    // largest step on the left: reading left to right is making the step smaller
+    s += "set xrange [" + number(largest * 2) + ":" + number(smallest / 2) + "]\n";
+    s += "set grid lc rgb '#d0d0d0'\nunset key\n";
+    s += "plot $sweep using 1:2 with linespoints lw 2.5 pt 7 ps 1.2 lc rgb '#08519c'\n";
+    return s;
+}
+
 }  // namespace tapegrad::pictures

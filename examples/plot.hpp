@@ -48,6 +48,14 @@ struct RmseCurve {
 // The RMSE of several runs on one chart, one labelled curve each.
 std::string rmse_comparison_script(const std::vector<RmseCurve>& curves, ImageFormat format, const std::string& title);
 
+// One step of a finite-difference sweep and the error it gave.
+struct StepError {
+    double step, error;
+};
+// The error of central differences against the step, both axes logarithmic: the V of
+// truncation error (falling as the step shrinks) and rounding error (rising).
+std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat format, const std::string& title);
+
 // Run gnuplot on `script` and return the image it draws.
 std::string run_gnuplot(const std::string& script);
 
