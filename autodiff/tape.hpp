@@ -15,6 +15,8 @@
 // indexed by the same offsets (an Eigen::Map gives kernels a matrix view). `clear()`
 // rewinds the counters and keeps the memory: recording the same graph again allocates
 // nothing. It also bumps a generation counter, so a Var from before is refused.
+// (One exception to "each node its own place": identity(x) is a view of x, sharing its
+// value and adjoint, since dy/dx = 1 makes them interchangeable; see docs/performance.md.)
 #pragma once
 
 #include <cstddef>

@@ -2,8 +2,8 @@
 """tapegrad/bench/report.py — Google Benchmark JSON to the Markdown tables of the docs.
 
 Reads one or more files written by a bench program with --benchmark_out=FILE.json (or
---benchmark_format=json on stdout) and prints, per group of cases ("health/identity",
-"scaling/sigmoid/H256/N600", ...), a table: median CPU time, the ratio to the fastest
+--benchmark_format=json on stdout) and prints, per program and per group of cases
+("health/identity", "scaling/sigmoid/H256/N600", ...), a table: median CPU time, the ratio to the fastest
 hand-written case of the group (from the medians of the same run), heap allocations per
 gradient, tape nodes and bytes, gradients per second. Then the issue's targets, each
 marked met or not. Only the standard library; runs with /usr/bin/python3.
@@ -42,29 +42,30 @@ def pretty_count(x):
         return f"{x / 1e6:.3g} M"
     if x >= 1e4:
         return f"{x / 1e3:.3g} k"
+    if x >= 100:
+        return f"{x:.0f}"
     return f"{x:.3g}" if x != int(x) else str(int(x))
 
 
-def load(paths):
-    """The median of every case (or the single run when there were no repetitions)."""
-    cases, contexts, repetitions = {}, [], set()
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        contexts.append(data.get("context", {}))
-        for run in data["benchmarks"]:
-            if run.get("error_occurred"):
-                name = run["name"].split("/repeats:")[0]
-                cases.setdefault(name, {"error": run.get("error_message", "skipped")})
+def load(path):
+    """The program's name, its context, and the median of every case (or the single run
+    when there were no repetitions)."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    context = data.get("context", {})
+    cases, repetitions = {}, set()
+    for run in data["benchmarks"]:
+        name = run.get("run_name", run["name"])
+        if run.get("error_occurred"):
+            cases.setdefault(name.split("/repeats:")[0], {"error": run.get("error_message", "skipped")})
+            continue
+        if run.get("run_type") == "aggregate":
+            if run.get("aggregate_name") != "median":
                 continue
-            aggregate = run.get("aggregate_name", "")
-            if run.get("run_type") == "aggregate" and aggregate != "median":
-                continue
-            if run.get("run_type") == "aggregate":
-                repetitions.add(run.get("repetitions", 0))
-            name = run.get("run_name", run["name"])
-            cases[name] = run
-    return cases, contexts, repetitions
+            repetitions.add(run.get("repetitions", 0))
+        cases[name] = run
+    program = context.get("executable", path).rsplit("/", 1)[-1]
+    return program, context, cases, repetitions
 
 
 def split(name):
@@ -127,11 +128,16 @@ def targets(cases, ratio, python_seconds):
         name = f"{group}/{case}"
         if name in ratio:
             row(f"`{name}` ≤ {limit}× hand-written", f"{ratio[name]:.2f}×", ratio[name] <= limit)
-    tape_cases = [n for n, r in cases.items() if "error" not in r and r.get("nodes", 0) > 0 and n in ratio]
-    if tape_cases:
-        worst = max(tape_cases, key=lambda n: cases[n].get("allocs", 0))
-        allocs = cases[worst].get("allocs", 0)
-        row("0 heap allocations per gradient on a reused tape (worst case shown)", f"{allocs:g} (`{worst}`)", allocs == 0)
+    # Zero allocations on a reused tape: judged on the health network (the target's subject);
+    # the scaling cases are listed too, since Eigen's matrix product may allocate.
+    for prefix in ("health/", "scaling/"):
+        tape_cases = [n for n, r in cases.items() if n.startswith(prefix) and "error" not in r
+                      and r.get("nodes", 0) > 0 and "no_reuse" not in n]
+        if tape_cases:
+            worst = max(tape_cases, key=lambda n: cases[n].get("allocs", 0))
+            allocs = cases[worst].get("allocs", 0)
+            row(f"0 heap allocations per gradient, reused tape, `{prefix}*` (worst case)",
+                f"{allocs:g} (`{worst}`)", allocs == 0)
     name = "training/identity/tape"
     if name in cases and "error" not in cases[name]:
         s = seconds(cases[name])
@@ -150,17 +156,23 @@ def main():
                         help="the article's Python program's time for the same training run, to compare with")
     parser.add_argument("--no-targets", action="store_true", help="print the tables only")
     args = parser.parse_args()
-    cases, contexts, repetitions = load(args.json)
-    ratio = ratios(cases)
-    context = contexts[0] if contexts else {}
-    reps = ", ".join(str(r) for r in sorted(repetitions)) or "1 (no repetitions)"
-    print(f"Medians of {reps} repetitions; ratios are CPU time over the fastest hand-written case of the same group, "
-          f"in the same run. Machine: {context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
-          f"run {context.get('date', '?')}.\n")
-    print(table(cases, ratio))
+    runs = [load(path) for path in args.json]
+    all_cases, all_ratios, reps = {}, {}, set()
+    for program, context, cases, repetitions in runs:
+        ratio = ratios(cases)  # within one program's run only
+        reps |= repetitions
+        print(f"### {program}\n")
+        print(f"Run {context.get('date', '?')} on {context.get('num_cpus', '?')} CPUs at "
+              f"{context.get('mhz_per_cpu', '?')} MHz; medians of "
+              f"{', '.join(str(r) for r in sorted(repetitions)) or '1 (no repetitions)'} repetitions.\n")
+        print(table(cases, ratio))
+        for name, run in cases.items():  # the first program that has a case is the one judged
+            all_cases.setdefault(name, run)
+            if name in ratio:
+                all_ratios.setdefault(name, ratio[name])
     if not args.no_targets:
-        print(targets(cases, ratio, args.python_seconds))
-
+        print("### Targets\n")
+        print(targets(all_cases, all_ratios, args.python_seconds))
 
 if __name__ == "__main__":
     sys.exit(main())
