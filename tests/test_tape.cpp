@@ -303,3 +303,18 @@ BOOST_AUTO_TEST_CASE(stable_sigmoid_and_tanh_through_the_tape) {
     BOOST_TEST(xv.adjoint().allFinite());
     BOOST_TEST(std::isfinite(sum(sigmoid(xv)).scalar_value()));
 }
+
+BOOST_AUTO_TEST_CASE(identity_is_a_view_of_its_parent) {
+    // identity(x) shares x's value and adjoint instead of copying them (docs/performance.md).
+    // The gradient must not change when x has other users too: L = x * y + y with y = x
+    // gives dL/dx = 2x + 1, whether the contribution arrives through y or through x.
+    Tape tape;
+    const Var x = tape.variable(MatrixXd::Constant(3, 1, 1.5));
+    const std::size_t before = tape.arena_size();
+    const Var y = identity(x);
+    BOOST_TEST(tape.arena_size() == before);  // no copy
+    BOOST_TEST((y.value() == x.value()));
+    tape.gradient(sum(x * y + y));
+    BOOST_TEST((x.adjoint() == MatrixXd::Constant(3, 1, 2 * 1.5 + 1)));
+    BOOST_TEST((y.adjoint() == x.adjoint()));  // the shared adjoint, shown for both
+}
