@@ -12,6 +12,7 @@ marked met or not. Only the standard library; runs with /usr/bin/python3.
 """
 
 import argparse
+import pathlib
 import json
 import sys
 
@@ -155,7 +156,32 @@ def main():
     parser.add_argument("--python-seconds", type=float, default=0,
                         help="the article's Python program's time for the same training run, to compare with")
     parser.add_argument("--no-targets", action="store_true", help="print the tables only")
+    parser.add_argument("--update-docs", metavar="FILE.md",
+                        help="also replace the part of FILE.md between <!-- bench-results --> and "
+                             "<!-- /bench-results --> with the tables")
     args = parser.parse_args()
+    text = report(args)
+    print(text, end="")
+    if args.update_docs:
+        path = pathlib.Path(args.update_docs)
+        doc = path.read_text()
+        begin, end = "<!-- bench-results -->\n", "<!-- /bench-results -->"
+        if doc.count(begin) != 1 or doc.count(end) != 1:
+            print(f"report.py: {path} needs one '{begin.strip()}' and one '{end}' line", file=sys.stderr)
+            return 2
+        head, rest = doc.split(begin)
+        _, tail = rest.split(end)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(head + begin + text + end + tail)
+        tmp.replace(path)  # never a half-written chapter
+        print(f"report.py: updated {path}", file=sys.stderr)
+    return 0
+
+
+def report(args):
+    """The Markdown of every run's tables and, unless --no-targets, the targets."""
+    out = []
+    print = lambda *parts, **_: out.append(" ".join(str(p) for p in parts) + "\n")  # noqa: E731
     runs = [load(path) for path in args.json]
     all_cases, all_ratios, reps = {}, {}, set()
     for program, context, cases, repetitions in runs:
@@ -173,6 +199,7 @@ def main():
     if not args.no_targets:
         print("### Targets\n")
         print(targets(all_cases, all_ratios, args.python_seconds))
+    return "".join(out)
 
 if __name__ == "__main__":
     sys.exit(main())
