@@ -1,17 +1,18 @@
-// tapegrad/autodiff/gradient_check.hpp — the one gradient checker: tape versus central
-// finite differences, with a report that says which parameter is wrong and by how much.
-//
-// Central difference for parameter x_i:
-//     g_i ≈ (f(x + h e_i) - f(x - h e_i)) / (2h),   h = step * max(1, |x_i|)
-// Its truncation error shrinks like h², its rounding error grows like eps·|f|/h; with
-// doubles (eps ≈ 2.2e-16) a step of 1e-6 balances the two for functions whose third
-// derivative is of order one, leaving errors around 1e-10 relative. The divisor is the
-// step actually taken, (x + h) - (x - h) as rounded, not 2h as written.
-//
-// A parameter passes when |analytic - numeric| <= atol + rtol * |numeric| (the rule of
-// numpy.isclose and PyTorch's gradcheck). Defaults: step 1e-6, rtol 1e-6, atol 1e-8.
-// Used by the tests, the examples and the benchmarks alike; `compare_gradients` is the
-// same judgement for any two gradients (e.g. the tape against a hand-written one).
+/// \file
+/// The one gradient checker: tape versus central
+/// finite differences, with a report that says which parameter is wrong and by how much.
+///
+/// Central difference for parameter x_i:
+///     g_i ≈ (f(x + h e_i) - f(x - h e_i)) / (2h),   h = step * max(1, |x_i|)
+/// Its truncation error shrinks like h², its rounding error grows like eps·|f|/h; with
+/// doubles (eps ≈ 2.2e-16) a step of 1e-6 balances the two for functions whose third
+/// derivative is of order one, leaving errors around 1e-10 relative. The divisor is the
+/// step actually taken, (x + h) - (x - h) as rounded, not 2h as written.
+///
+/// A parameter passes when |analytic - numeric| <= atol + rtol * |numeric| (the rule of
+/// numpy.isclose and PyTorch's gradcheck). Defaults: step 1e-6, rtol 1e-6, atol 1e-8.
+/// Used by the tests, the examples and the benchmarks alike; `compare_gradients` is the
+/// same judgement for any two gradients (e.g. the tape against a hand-written one).
 #pragma once
 
 #include <cstddef>
@@ -29,32 +30,32 @@
 namespace tapegrad {
 
 struct GradientCheckOptions {
-    double step = 1e-6;  // relative finite-difference step: h = step * max(1, |x|)
-    double rtol = 1e-6;  // pass when |a - n| <= atol + rtol * |n|
+    double step = 1e-6;  ///< relative finite-difference step: h = step * max(1, |x|)
+    double rtol = 1e-6;  ///< pass when |a - n| <= atol + rtol * |n|
     double atol = 1e-8;
 };
 
 struct ParameterCheck {
     std::string name;
-    double analytic = 0;   // the gradient under test (the tape's, or a hand-written one)
-    double numeric = 0;    // the reference (central differences, or another gradient)
-    double abs_error = 0;  // |analytic - numeric|
-    double rel_error = 0;  // |analytic - numeric| / |numeric| (0 when both are 0)
+    double analytic = 0;   ///< the gradient under test (the tape's, or a hand-written one)
+    double numeric = 0;    ///< the reference (central differences, or another gradient)
+    double abs_error = 0;  ///< |analytic - numeric|
+    double rel_error = 0;  ///< |analytic - numeric| / |numeric| (0 when both are 0)
     bool passed = false;
 };
 
 struct GradientReport {
     std::vector<ParameterCheck> parameters;
     GradientCheckOptions options;
-    std::size_t worst = 0;  // the parameter furthest outside (or least inside) its threshold
+    std::size_t worst = 0;  ///< the parameter furthest outside (or least inside) its threshold
     bool passed = true;
 
     const ParameterCheck& worst_parameter() const { return parameters.at(worst); }
     std::size_t failures() const;
-    // A table of every parameter, then a line naming the worst (and every failing) one.
+    /// A table of every parameter, then a line naming the worst (and every failing) one.
     std::string to_string() const;
-    // {"passed":...,"worst":"name","parameters":[{"name","analytic","numeric","abs_error",
-    //  "rel_error","passed"},...]}; non-finite numbers are written as null.
+    /// {"passed":...,"worst":"name","parameters":[{"name","analytic","numeric","abs_error",
+    ///  "rel_error","passed"},...]}; non-finite numbers are written as null.
     std::string to_json() const;
 };
 std::ostream& operator<<(std::ostream& out, const GradientReport& report);
@@ -65,24 +66,24 @@ std::string string(std::string_view text);  // quoted and escaped
 std::string number(double x);               // 17 significant digits; null when not finite
 }  // namespace json
 
-// Judge `analytic` against the reference `numeric`, parameter by parameter.
+/// Judge `analytic` against the reference `numeric`, parameter by parameter.
 GradientReport compare_gradients(const std::vector<std::string>& names, std::span<const double> analytic,
                                  std::span<const double> numeric, const GradientCheckOptions& options = {});
 
-// Central differences of a plain function of a vector, one entry per parameter.
+/// Central differences of a plain function of a vector, one entry per parameter.
 std::vector<double> central_differences(const std::function<double(std::span<const double>)>& f,
                                         std::span<const double> point, double step = 1e-6);
 
-// A computation to check: given a tape and the parameters recorded on it as variables
-// (with the shapes of the point), record the computation and return its 1 x 1 output.
+/// A computation to check: given a tape and the parameters recorded on it as variables
+/// (with the shapes of the point), record the computation and return its 1 x 1 output.
 using TapeFunction = std::function<Var(Tape&, const std::vector<Var>&)>;
 
-// Record `f` at `point`, take the tape's gradient, and compare it with central
-// differences of f for every element of every parameter. `names` name the parameters
-// (default x0, x1, ...); elements of a matrix parameter are named like "A(1,0)".
+/// Record `f` at `point`, take the tape's gradient, and compare it with central
+/// differences of f for every element of every parameter. `names` name the parameters
+/// (default x0, x1, ...); elements of a matrix parameter are named like "A(1,0)".
 GradientReport check_gradient(const TapeFunction& f, const std::vector<Eigen::MatrixXd>& point,
                               const GradientCheckOptions& options = {}, const std::vector<std::string>& names = {});
-// The same for scalar parameters.
+/// The same for scalar parameters.
 GradientReport check_gradient(const TapeFunction& f, const std::vector<double>& point,
                               const GradientCheckOptions& options = {}, const std::vector<std::string>& names = {});
 

@@ -1,16 +1,17 @@
-// tapegrad/autodiff/inspect.hpp — look at a tape: as a table, and as a Graphviz drawing.
-//
-// `print_tape` writes the Wengert list — one row per node in recording order: index,
-// operation, name, parents, shape, value and adjoint (adjoints appear after a sweep).
-// Read top to bottom it is the forward pass; bottom to top, the reverse sweep.
-//
-//     index  op        name  parents  shape  value  adjoint
-//         0  variable  a     -        1x1    2      4
-//         1  variable  b     -        1x1    3      2
-//         2  multiply        0, 1     1x1    6      1
-//
-// `write_dot` writes the same nodes as a Graphviz DOT graph (render with `dot -Tsvg`):
-// an arrow from each parent to its child, variables filled, constants in grey.
+/// \file
+/// Look at a tape: as a table, and as a Graphviz drawing.
+///
+/// `print_tape` writes the Wengert list — one row per node in recording order: index,
+/// operation, name, parents, shape, value and adjoint (adjoints appear after a sweep).
+/// Read top to bottom it is the forward pass; bottom to top, the reverse sweep.
+///
+///     index  op        name  parents  shape  value  adjoint
+///         0  variable  a     -        1x1    2      4
+///         1  variable  b     -        1x1    3      2
+///         2  multiply        0, 1     1x1    6      1
+///
+/// `write_dot` writes the same nodes as a Graphviz DOT graph (render with `dot -Tsvg`):
+/// an arrow from each parent to its child, variables filled, constants in grey.
 #pragma once
 
 #include <cstddef>
@@ -22,15 +23,15 @@
 namespace tapegrad {
 
 struct PrintOptions {
-    int precision = 6;             // significant digits of each number
-    std::size_t max_elements = 6;  // elements shown of a larger value before "..."
+    int precision = 6;             ///< significant digits of each number
+    std::size_t max_elements = 6;  ///< elements shown of a larger value before "..."
 };
 
 void print_tape(std::ostream& out, const Tape& tape, const PrintOptions& options = {});
 void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options = {});
 
-// A node's value or adjoint as text: "2.5" for 1 x 1, "[1, 2, 3]" for a column,
-// "[1, 2; 3, 4]" for a matrix (rows separated by ';'), cut after max_elements.
+/// A node's value or adjoint as text: "2.5" for 1 x 1, "[1, 2, 3]" for a column,
+/// "[1, 2; 3, 4]" for a matrix (rows separated by ';'), cut after max_elements.
 std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const PrintOptions& options = {});
 
 }  // namespace tapegrad

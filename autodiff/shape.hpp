@@ -1,11 +1,12 @@
-// tapegrad/autodiff/shape.hpp — the shape of a node's value, and the broadcasting rule.
-//
-// Every node on the tape holds a dense matrix of doubles, stored column-major: a scalar
-// is 1 x 1, the article's six people as one column are 6 x 1, a batch of samples by
-// features is N x 3. Elementwise operations broadcast like numpy, restricted to two
-// dimensions: along each dimension the two sizes must match, or one of them must be 1.
-// So a scalar parameter times a 6 x 1 column of ages is a 6 x 1 column — exactly the
-// article's `w1 * x1` — and a 1 x H row of biases added to an N x H matrix is N x H.
+/// \file
+/// The shape of a node's value, and the broadcasting rule.
+///
+/// Every node on the tape holds a dense matrix of doubles, stored column-major: a scalar
+/// is 1 x 1, the article's six people as one column are 6 x 1, a batch of samples by
+/// features is N x 3. Elementwise operations broadcast like numpy, restricted to two
+/// dimensions: along each dimension the two sizes must match, or one of them must be 1.
+/// So a scalar parameter times a 6 x 1 column of ages is a 6 x 1 column — exactly the
+/// article's `w1 * x1` — and a 1 x H row of biases added to an N x H matrix is N x H.
 #pragma once
 
 #include <cstddef>
@@ -24,12 +25,12 @@ struct Shape {
     bool is_scalar() const { return rows == 1 && cols == 1; }
     friend bool operator==(Shape, Shape) = default;
 
-    // "6x1": how shapes appear in tables and error messages.
+    /// "6x1": how shapes appear in tables and error messages.
     std::string to_string() const { return std::to_string(rows) + "x" + std::to_string(cols); }
     friend std::ostream& operator<<(std::ostream& out, Shape s) { return out << s.to_string(); }
 };
 
-// The shape of an elementwise result of a and b, or nothing when they do not broadcast.
+/// The shape of an elementwise result of a and b, or nothing when they do not broadcast.
 inline std::optional<Shape> broadcast(Shape a, Shape b) {
     auto dim = [](std::uint32_t x, std::uint32_t y) -> std::optional<std::uint32_t> {
         if (x == y || y == 1) return x;

@@ -1,17 +1,18 @@
-// tapegrad/autodiff/var.hpp — `Var`, the handle through which a computation is recorded.
-//
-// A Var is small and cheap to copy: the tape it lives on, the index of its node, and
-// the tape's generation when it was recorded (so a Var kept across `Tape::clear()` is
-// recognised and refused). Arithmetic on Vars records new nodes on their tape:
-//
-//     tapegrad::Tape tape;
-//     auto w1 = tape.variable(0.5);                 // a parameter, 1 x 1
-//     auto x1 = tape.constant(ages / 101.0);        // data, 6 x 1
-//     auto h1 = w1 * x1 + b1;                       // recorded: multiply, add
-//
-// Plain doubles on either side of an operator become constant nodes. Scalars broadcast
-// against columns and matrices (see shape.hpp). Every misuse — a Var of another tape, a
-// stale Var, shapes that do not fit — throws tapegrad::TapeError naming the operation.
+/// \file
+/// `Var`, the handle through which a computation is recorded.
+///
+/// A Var is small and cheap to copy: the tape it lives on, the index of its node, and
+/// the tape's generation when it was recorded (so a Var kept across `Tape::clear()` is
+/// recognised and refused). Arithmetic on Vars records new nodes on their tape:
+///
+///     tapegrad::Tape tape;
+///     auto w1 = tape.variable(0.5);                 // a parameter, 1 x 1
+///     auto x1 = tape.constant(ages / 101.0);        // data, 6 x 1
+///     auto h1 = w1 * x1 + b1;                       // recorded: multiply, add
+///
+/// Plain doubles on either side of an operator become constant nodes. Scalars broadcast
+/// against columns and matrices (see shape.hpp). Every misuse — a Var of another tape, a
+/// stale Var, shapes that do not fit — throws tapegrad::TapeError naming the operation.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +25,11 @@ namespace tapegrad {
 
 class Tape;
 
+/// A handle to one node of a Tape: the tape, the node's index and the tape's generation.
+/// Operators and functions on Vars record new nodes; value() and adjoint() read the node.
 class Var {
 public:
-    Var() = default;  // an empty handle; using it in an operation is an error
+    Var() = default;  ///< an empty handle; using it in an operation is an error
 
     Tape& tape() const {
         if (tape_ == nullptr) [[unlikely]]
@@ -38,17 +41,17 @@ public:
     bool empty() const { return tape_ == nullptr; }
     Shape shape() const;
 
-    // The node's value and (after Tape::gradient) its adjoint, as read-only Eigen views
-    // into the tape's arena. Like iterators, the views are invalidated by recording more.
+    /// The node's value and (after Tape::gradient) its adjoint, as read-only Eigen views
+    /// into the tape's arena. Like iterators, the views are invalidated by recording more.
     Eigen::Map<const Eigen::MatrixXd> value() const;
     Eigen::Map<const Eigen::MatrixXd> adjoint() const;
-    // The same for a 1 x 1 node, as a plain double (an error for any other shape).
+    /// The same for a 1 x 1 node, as a plain double (an error for any other shape).
     double scalar_value() const;
     double scalar_adjoint() const;
 
 private:
     friend class Tape;
-    [[noreturn]] static void refuse_empty();  // throws TapeError (tape.cpp)
+    [[noreturn]] static void refuse_empty();  ///< throws TapeError (tape.cpp)
     Var(Tape* tape, std::uint32_t index, std::uint32_t generation)
         : tape_(tape), index_(index), generation_(generation) {}
 
@@ -57,7 +60,7 @@ private:
     std::uint32_t generation_ = 0;
 };
 
-// Elementwise arithmetic, with broadcasting; a double operand becomes a constant node.
+/// Elementwise arithmetic, with broadcasting; a double operand becomes a constant node.
 Var operator+(Var a, Var b);
 Var operator+(Var a, double b);
 Var operator+(double a, Var b);
@@ -72,7 +75,7 @@ Var operator/(Var a, double b);
 Var operator/(double a, Var b);
 Var operator-(Var a);
 
-// Elementwise functions.
+/// Elementwise functions.
 Var exp(Var x);
 Var log(Var x);
 Var sqrt(Var x);
@@ -87,11 +90,11 @@ Var sigmoid(Var x);
 Var relu(Var x);
 Var identity(Var x);
 
-// Matrix operations.
+/// Matrix operations.
 Var matmul(Var a, Var b);  // (n x k)(k x m) -> n x m
 Var transpose(Var a);
 
-// Reductions: the whole node to 1 x 1, or along one direction.
+/// Reductions: the whole node to 1 x 1, or along one direction.
 Var sum(Var x);        // 1 x 1
 Var mean(Var x);       // 1 x 1
 Var col_sums(Var x);   // 1 x cols: each column summed
