@@ -8,8 +8,9 @@
 // Read it top down for the forward pass (the values), bottom up for the sweep:
 // each node's adjoint is d loss / d node, and the adjoints of the parameters w1..b3
 // (the filled boxes) are the gradient that training steps against. The per-person
-// graph is the loss of one person, (prediction - y)^2, built here from the tape's
-// operations line by line; the batched one is HealthNetwork::record_loss, the MSE.
+// graph is the loss of one person, (prediction - y)^2, recorded by
+// HealthNetwork::record_loss_per_person for a network of that person alone; the batched
+// one is HealthNetwork::record_loss, the MSE.
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -27,35 +28,6 @@ namespace po = boost::program_options;
 using namespace tapegrad;
 
 namespace {
-
-// One person's squared error on `tape`, every node of interest named.
-Var record_person_loss(Tape& tape, const nn::HealthNetwork& network, const nn::Parameters& p, Eigen::Index person) {
-    nn::ParameterVars v;
-    for (std::size_t i = 0; i < nn::parameter_count; ++i) {
-        v[i] = tape.variable(p[i]);
-        tape.set_name(v[i], std::string(nn::parameter_names[i]));
-    }
-    using namespace nn;
-    const Var x1 = tape.constant(network.x1()(person));
-    const Var x2 = tape.constant(network.x2()(person));
-    const Var x3 = tape.constant(network.x3()(person));
-    const Var y = tape.constant(network.targets()(person));
-    const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
-    const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
-    const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
-    const Var prediction = activate(network.activation(), z);
-    const Var loss = square(prediction - y);
-    tape.set_name(x1, "x1 (age)");
-    tape.set_name(x2, "x2 (exercise)");
-    tape.set_name(x3, "x3 (diet)");
-    tape.set_name(y, "y (health)");
-    tape.set_name(h1, "h1");
-    tape.set_name(h2, "h2");
-    tape.set_name(z, "Z");
-    tape.set_name(prediction, "prediction");
-    tape.set_name(loss, "loss");
-    return loss;
-}
 
 // A title over the drawing, placed right after the graph's opening line.
 std::string with_title(const std::string& dot, const std::string& title) {
@@ -110,11 +82,16 @@ int main(int argc, char** argv) {
         // ---- Record, sweep, draw ----
         const nn::Dataset people = nn::article_people();
         const nn::Scaler scaler = nn::Scaler::article_min_max();
-        const nn::HealthNetwork network(scaler.transform(people.features), people.targets, activation);
+        const Eigen::MatrixXd scaled = scaler.transform(people.features);
         Tape tape;
         nn::ParameterVars vars;
-        const Var loss = batched ? network.record_loss(tape, start, vars, /*named=*/true)
-                                 : record_person_loss(tape, network, start, person - 1);
+        Var loss;
+        if (batched) {
+            loss = nn::HealthNetwork(scaled, people.targets, activation).record_loss(tape, start, vars, true);
+        } else {  // a network of this one person: its loss is its squared error
+            const nn::HealthNetwork one(scaled.row(person - 1), people.targets.segment(person - 1, 1), activation);
+            loss = one.record_loss_per_person(tape, start, vars, /*named=*/true);
+        }
         tape.gradient(loss);
 
         std::ostringstream dot;

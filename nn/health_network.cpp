@@ -149,30 +149,34 @@ Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, bool named) c
     return loss;
 }
 
+// One person at a time, with scalar nodes. For a network of one person the squared error
+// is the loss itself, so no division by n = 1 is recorded and names carry no "[i]".
 Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bool named) const {
+    const bool one_person = people() == 1;
     Var total;
     for (Eigen::Index i = 0; i < people(); ++i) {
         const Var x1 = tape.constant(x1_(i)), x2 = tape.constant(x2_(i)), x3 = tape.constant(x3_(i));
+        const Var y = tape.constant(targets_(i));
         const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
         const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
         const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
         const Var prediction = activate(activation_, z);
-        const Var y = tape.constant(targets_(i));
         const Var squared_error = square(prediction - y);
         total = total.empty() ? squared_error : total + squared_error;
         if (named) {
-            const std::string who = " [" + std::to_string(i + 1) + "]";
-            tape.set_name(x1, "x1" + who);
-            tape.set_name(x2, "x2" + who);
-            tape.set_name(x3, "x3" + who);
+            const std::string who = one_person ? "" : " [" + std::to_string(i + 1) + "]";
+            tape.set_name(x1, "x1 (age)" + who);
+            tape.set_name(x2, "x2 (exercise)" + who);
+            tape.set_name(x3, "x3 (diet)" + who);
+            tape.set_name(y, "y (health)" + who);
             tape.set_name(h1, "h1" + who);
             tape.set_name(h2, "h2" + who);
             tape.set_name(z, "Z" + who);
             tape.set_name(prediction, "prediction" + who);
-            tape.set_name(y, "y" + who);
-            tape.set_name(squared_error, "squared error" + who);
+            tape.set_name(squared_error, one_person ? "loss" : "squared error" + who);
         }
     }
+    if (one_person) return total;
     const Var loss = total / static_cast<double>(people());
     if (named) tape.set_name(loss, "loss (MSE)");
     return loss;
