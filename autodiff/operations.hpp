@@ -195,9 +195,12 @@ struct Identity {
 /// Y = A B  (A: n x k, B: k x m);  dA += dY B^T,  dB += A^T dY
 struct MatMul {
     static void forward(const ConstMap& a, const ConstMap& b, Map& y) { y.noalias() = a * b; }
-    static void backward(const ConstMap& a, const ConstMap& b, const ConstMap& dy, Map& da, Map& db) {
-        da.noalias() += dy * b.transpose();
-        db.noalias() += a.transpose() * dy;  // da and db may be the same memory (A A): both add
+    /// `want_a` / `want_b` false skips a parent whose adjoint nobody will read (a constant,
+    /// see Tape::set_constant_adjoints): half the backward work when A is the data.
+    static void backward(const ConstMap& a, const ConstMap& b, const ConstMap& dy, Map& da, Map& db, bool want_a = true,
+                         bool want_b = true) {
+        if (want_a) da.noalias() += dy * b.transpose();
+        if (want_b) db.noalias() += a.transpose() * dy;  // da and db may be the same memory (A A): both add
     }
 };
 /// Y = A^T;  dA += dY^T

@@ -427,9 +427,10 @@ void Tape::gradient(Var loss) {
                 const Node& pb = nodes_[n.parent_b];
                 Map dam(da, pa.shape.rows, pa.shape.cols);
                 Map dbm(adj + pb.offset, pb.shape.rows, pb.shape.cols);
-                ops::MatMul::backward(ConstMap(a, pa.shape.rows, pa.shape.cols),
-                                      ConstMap(val + pb.offset, pb.shape.rows, pb.shape.cols),
-                                      ConstMap(dy, n.shape.rows, n.shape.cols), dam, dbm);
+                ops::MatMul::backward(
+                    ConstMap(a, pa.shape.rows, pa.shape.cols), ConstMap(val + pb.offset, pb.shape.rows, pb.shape.cols),
+                    ConstMap(dy, n.shape.rows, n.shape.cols), dam, dbm, constant_adjoints_ || pa.op != Op::constant,
+                    constant_adjoints_ || pb.op != Op::constant);
                 break;
             }
             default: {  // transpose and the reductions: one parent, whole-matrix views
@@ -475,9 +476,14 @@ Eigen::Map<const Eigen::MatrixXd> Tape::value(std::size_t index) const {
 
 Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
     const Node& n = nodes_.at(index);
-    if (!has_adjoint(index))
+    if (!has_adjoint(index)) {
+        if (index < swept_size_)
+            throw TapeError("adjoint: node " + std::to_string(index) +
+                            " is a constant, and this tape does not compute constants' adjoints "
+                            "(set_constant_adjoints(false))");
         throw TapeError("adjoint: node " + std::to_string(index) +
                         " has no adjoint yet (call gradient(loss) after recording it)");
+    }
     return {adjoints_.data() + n.offset, n.shape.rows, n.shape.cols};
 }
 
@@ -535,7 +541,7 @@ double Var::scalar_adjoint() const {
     tape().check(*this, "adjoint");
     const Node& n = tape_->nodes_[index_];
     if (!tape_->has_adjoint(index_)) [[unlikely]]
-        (void)tape_->adjoint(index_);  // throws "no adjoint yet"
+        (void)tape_->adjoint(index_);  // throws, saying why
     if (!n.shape.is_scalar()) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
     return tape_->adjoints_[n.offset];

@@ -97,7 +97,15 @@ public:
     Eigen::Map<const Eigen::MatrixXd> value(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> adjoint(std::size_t index) const;
     /// True when node `index` existed at the last gradient() (its adjoint is meaningful).
-    bool has_adjoint(std::size_t index) const { return index < swept_size_; }
+    bool has_adjoint(std::size_t index) const {
+        return index < swept_size_ && (constant_adjoints_ || nodes_[index].op != Op::constant);
+    }
+    /// Whether gradient() computes the adjoints of constants (d loss / d data). On by
+    /// default, so a tape can be printed whole; a training loop that never reads them
+    /// switches it off to save work (a matrix product skips half its backward pass when
+    /// one side is data). Off, reading a constant's adjoint is an error. Kept by clear().
+    void set_constant_adjoints(bool on) { constant_adjoints_ = on; }
+    bool constant_adjoints() const { return constant_adjoints_; }
 
     /// Doubles in use in each arena, and bytes held by the tape (capacity, not use).
     std::size_t arena_size() const { return used_; }
@@ -126,11 +134,12 @@ private:
     Var handle(std::uint32_t index) { return Var(this, index, generation_); }
 
     std::vector<Node> nodes_;
-    std::vector<double> values_;    ///< the value arena: node i at values_[nodes_[i].offset]
-    std::vector<double> adjoints_;  ///< the adjoint arena, same offsets
-    std::size_t used_ = 0;          ///< doubles in use in each arena
-    std::size_t swept_size_ = 0;    ///< nodes covered by the last gradient()
-    std::uint32_t generation_ = 0;  ///< bumped by clear()
+    std::vector<double> values_;     ///< the value arena: node i at values_[nodes_[i].offset]
+    std::vector<double> adjoints_;   ///< the adjoint arena, same offsets
+    std::size_t used_ = 0;           ///< doubles in use in each arena
+    bool constant_adjoints_ = true;  ///< see set_constant_adjoints()
+    std::size_t swept_size_ = 0;     ///< nodes covered by the last gradient()
+    std::uint32_t generation_ = 0;   ///< bumped by clear()
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 

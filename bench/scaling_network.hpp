@@ -61,7 +61,9 @@ private:
 
 class TapeScalingGradient {
 public:
-    explicit TapeScalingGradient(const ScalingProblem& problem) : problem_(problem) {}
+    explicit TapeScalingGradient(const ScalingProblem& problem) : problem_(problem) {
+        tape_.set_constant_adjoints(false);  // only the parameters' adjoints are read
+    }
     double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient);
     const Tape& tape() const { return tape_; }
 

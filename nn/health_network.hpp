@@ -87,8 +87,11 @@ enum class Recording { batched, per_person };
 /// The tape's gradient of the network's loss, on a tape kept between calls.
 class TapeGradient {
 public:
+    /// The tape does not compute the data's adjoints: only the parameters' are read.
     explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched)
-        : network_(network), recording_(recording) {}
+        : network_(network), recording_(recording) {
+        tape_.set_constant_adjoints(false);
+    }
 
     /// Clear the tape, record the loss at `p`, sweep; write the gradient, return the loss.
     double operator()(const Parameters& p, Parameters& gradient);

@@ -318,3 +318,27 @@ BOOST_AUTO_TEST_CASE(identity_is_a_view_of_its_parent) {
     BOOST_TEST((x.adjoint() == MatrixXd::Constant(3, 1, 2 * 1.5 + 1)));
     BOOST_TEST((y.adjoint() == x.adjoint()));  // the shared adjoint, shown for both
 }
+
+BOOST_AUTO_TEST_CASE(constant_adjoints_can_be_switched_off) {
+    // The same gradient for the variables; the data's adjoints are not computed, and
+    // reading one says so instead of returning a stale number.
+    MatrixXd x(4, 3), w(3, 2);
+    x << 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 2;
+    w << 0.5, -1, 0.25, 2, -0.75, 1;
+    MatrixXd with_constants;
+    for (bool on : {true, false}) {
+        Tape tape;
+        tape.set_constant_adjoints(on);
+        const Var xv = tape.constant(x), wv = tape.variable(w);
+        tape.gradient(sum(square(matmul(xv, wv))));
+        if (on) {
+            with_constants = wv.adjoint();
+            BOOST_TEST(xv.adjoint().norm() > 0);
+        } else {
+            BOOST_TEST((MatrixXd(wv.adjoint()) == with_constants));
+            BOOST_TEST(contains(error_of([&] { (void)xv.adjoint(); }), "does not compute constants' adjoints"));
+            BOOST_TEST(!tape.has_adjoint(xv.index()));
+            BOOST_TEST(tape.has_adjoint(wv.index()));
+        }
+    }
+}
