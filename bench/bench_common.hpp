@@ -15,6 +15,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <Eigen/Core>
+
 #include <span>
 #include <string>
 #include <vector>
@@ -47,6 +49,27 @@ struct CaseCounters {
     double gradients_per_iteration = 1;  // 2000 for a training run
 };
 void set_counters(benchmark::State& state, const CaseCounters& counters);
+
+// A whole case for a gradient of a flat parameter vector (the scaling networks): verify
+// `gradient` at `start` against `want`, count its allocations, time it, set the counters.
+// `gradient(theta, g)` writes the gradient into g and returns the loss.
+template <class Gradient>
+void time_gradient(benchmark::State& state, Gradient&& gradient, const Eigen::VectorXd& start,
+                   const Eigen::VectorXd& want, const Tape* tape = nullptr) {
+    Eigen::VectorXd theta = start, g;
+    gradient(theta, g);
+    if (!verify(state, {g.data(), static_cast<std::size_t>(g.size())},
+                {want.data(), static_cast<std::size_t>(want.size())}))
+        return;
+    const double allocations = allocations_per_call([&] { gradient(theta, g); }, 3);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(theta.data());
+        double loss = gradient(theta, g);
+        benchmark::DoNotOptimize(loss);
+        benchmark::DoNotOptimize(g.data());
+    }
+    set_counters(state, {tape, allocations});
+}
 
 // Initialize Google Benchmark with the command line, run the registered cases with the
 // ratio-adding reporters, and return the process's exit code.

@@ -48,24 +48,6 @@ void time_health(benchmark::State& state, Gradient&& gradient, const Parameters&
     set_counters(state, {nullptr, allocations});
 }
 
-template <class Gradient>
-void time_scaling(benchmark::State& state, Gradient&& gradient, const Eigen::VectorXd& start_theta,
-                  const Eigen::VectorXd& want) {
-    Eigen::VectorXd theta = start_theta, g;
-    gradient(theta, g);
-    if (!verify(state, {g.data(), static_cast<std::size_t>(g.size())},
-                {want.data(), static_cast<std::size_t>(want.size())}))
-        return;
-    const double allocations = allocations_per_call([&] { gradient(theta, g); }, 3);
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(theta.data());
-        double loss = gradient(theta, g);
-        benchmark::DoNotOptimize(loss);
-        benchmark::DoNotOptimize(g.data());
-    }
-    set_counters(state, {nullptr, allocations});
-}
-
 #if TAPEGRAD_HAVE_ADOLC
 // ---- ADOL-C: scalar operator overloading onto a tape identified by a number ----------------
 
@@ -265,16 +247,16 @@ void register_scaling(Activation a, int hidden, int samples) {
         const ScalingProblem problem = make();
         Eigen::VectorXd other;
         EigenGradient{problem}(problem.start, other);
-        time_scaling(state, LoopGradient(problem), problem.start, other);
+        time_gradient(state, LoopGradient(problem), problem.start, other);
     })->Unit(unit);
     benchmark::RegisterBenchmark((group + "hand_written_eigen").c_str(), [=](benchmark::State& state) {
         const ScalingProblem problem = make();
-        time_scaling(state, EigenGradient(problem), problem.start, reference(problem));
+        time_gradient(state, EigenGradient(problem), problem.start, reference(problem));
     })->Unit(unit);
     benchmark::RegisterBenchmark((group + "adolc_retape").c_str(), [=](benchmark::State& state) {
 #if TAPEGRAD_HAVE_ADOLC
         const ScalingProblem problem = make();
-        time_scaling(
+        time_gradient(
             state,
             [&](const Eigen::VectorXd& theta, Eigen::VectorXd& g) {
                 const double loss = adolc_record_scaling(3, problem, theta);
@@ -292,7 +274,7 @@ void register_scaling(Activation a, int hidden, int samples) {
 #if TAPEGRAD_HAVE_TORCH
         torch::set_num_threads(1);
         const ScalingProblem problem = make();
-        time_scaling(state, TorchScaling(problem), problem.start, reference(problem));
+        time_gradient(state, TorchScaling(problem), problem.start, reference(problem));
 #else
                                      (void)make, (void)reference;
                                      skip(state, no_torch);
