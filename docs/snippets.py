@@ -27,7 +27,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"^<!-- (snippet|output): (\S+) -->\s*$")
+MARKER = re.compile(r"^(\s*)<!-- (snippet|output): (\S+) -->\s*$")
 
 
 def runs_of_examples():
@@ -73,23 +73,24 @@ def process(chapter, runs, update):
         i += 1
         if not m:
             continue
-        kind, reference = m.groups()
+        indent, kind, reference = m.groups()  # a marker inside a list item is indented
         try:
             language, want = snippet(reference) if kind == "snippet" else output(reference, runs)
         except (OSError, ValueError) as e:
             problems.append(f"{chapter.relative_to(ROOT)}:{i}: {e}")
             continue
-        # the fenced block that follows the marker
-        if i >= len(lines) or not lines[i].startswith("```"):
+        # the fenced block that follows the marker, indented like it
+        if i >= len(lines) or not lines[i].startswith(indent + "```"):
             problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: a fenced block must follow the marker")
             continue
         end = i + 1
-        while end < len(lines) and lines[end] != "```":
+        while end < len(lines) and lines[end] != indent + "```":
             end += 1
+        want = [(indent + line) if line else "" for line in want]
         have = lines[i + 1 : end]
-        if have != want or lines[i] != "```" + language:
+        if have != want or lines[i] != indent + "```" + language:
             problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: the block after '{reference}' differs from its source")
-        out += ["```" + language] + want + ["```"]
+        out += [indent + "```" + language] + want + [indent + "```"]
         i = end + 1
     if update:
         chapter.write_text("\n".join(out) + "\n")
