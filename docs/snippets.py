@@ -19,6 +19,7 @@ The command line comes from the run's arguments in examples/CMakeLists.txt, so t
 chapter always shows the exact command whose output it prints.
 
     snippets.py --check    exit 1, naming the chapter and line, when a block has drifted
+    snippets.py --check --docs DIR    the same for the chapters in DIR
     snippets.py --update   rewrite the blocks from their sources
 """
 import argparse
@@ -77,11 +78,11 @@ def process(chapter, runs, update):
         try:
             language, want = snippet(reference) if kind == "snippet" else output(reference, runs)
         except (OSError, ValueError) as e:
-            problems.append(f"{chapter.relative_to(ROOT)}:{i}: {e}")
+            problems.append(f"{chapter.name}:{i}: {e}")
             continue
         # the fenced block that follows the marker, indented like it
         if i >= len(lines) or not lines[i].startswith(indent + "```"):
-            problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: a fenced block must follow the marker")
+            problems.append(f"{chapter.name}:{i + 1}: a fenced block must follow the marker")
             continue
         end = i + 1
         while end < len(lines) and lines[end] != indent + "```":
@@ -89,7 +90,7 @@ def process(chapter, runs, update):
         want = [(indent + line) if line else "" for line in want]
         have = lines[i + 1 : end]
         if have != want or lines[i] != indent + "```" + language:
-            problems.append(f"{chapter.relative_to(ROOT)}:{i + 1}: the block after '{reference}' differs from its source")
+            problems.append(f"{chapter.name}:{i + 1}: the block after '{reference}' differs from its source")
         out += [indent + "```" + language] + want + [indent + "```"]
         i = end + 1
     if update:
@@ -102,10 +103,12 @@ def main():
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="fail when a block differs from its source")
     mode.add_argument("--update", action="store_true", help="rewrite every block from its source")
+    parser.add_argument("--docs", type=pathlib.Path, default=ROOT / "docs",
+                        help="the folder of chapters (default: docs/ of this project)")
     args = parser.parse_args()
     runs = runs_of_examples()
     problems = []
-    chapters = sorted((ROOT / "docs").glob("*.md"))
+    chapters = sorted(args.docs.glob("*.md"))
     for chapter in chapters:
         problems += process(chapter, runs, args.update)
     if args.check and problems:
