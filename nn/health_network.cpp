@@ -189,12 +189,15 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bo
 //   dL/dh1_i = g_i w7  =>  dL/dw1 = sum g_i w7 x1_i, dL/dw2 = ... x2_i, dL/dw3 = ... x3_i,
 //                          dL/db1 = sum g_i w7
 //   dL/dh2_i = g_i w8  =>  the same for w4, w5, w6 and b2, with w8.
-Parameters HealthNetwork::chain_rule_gradient(const Parameters& p) const {
+Parameters HealthNetwork::chain_rule_gradient(const Parameters& p, double* mse) const {
     const ForwardPass f = forward(p);
     const double n = static_cast<double>(people());
     Parameters g;
+    double squared_errors = 0;
     for (Eigen::Index i = 0; i < people(); ++i) {
-        const double dz = 2.0 * (f.prediction(i) - targets_(i)) / n * activation_derivative(activation_, f.z(i));
+        const double e = f.prediction(i) - targets_(i);
+        squared_errors += e * e;
+        const double dz = 2.0 * e / n * activation_derivative(activation_, f.z(i));
         const double dh1 = dz * p[w7], dh2 = dz * p[w8];
         g[w1] += dh1 * x1_(i);
         g[w2] += dh1 * x2_(i);
@@ -208,6 +211,7 @@ Parameters HealthNetwork::chain_rule_gradient(const Parameters& p) const {
         g[w8] += dz * f.h2(i);
         g[b3] += dz;
     }
+    if (mse) *mse = squared_errors / n;
     return g;
 }
 

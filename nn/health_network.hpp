@@ -75,7 +75,9 @@ public:
     Var record_loss_per_person(Tape& tape, const ParameterVars& vars, bool named = false) const;
 
     /// dMSE/dparameter for all eleven, by the chain rule worked out by hand.
-    Parameters chain_rule_gradient(const Parameters& p) const;
+    /// When `mse` is given, it also receives the loss from the same forward pass (the
+    /// value loss(p) returns), so a training step does not run the network twice.
+    Parameters chain_rule_gradient(const Parameters& p, double* mse = nullptr) const;
 
 private:
     Eigen::VectorXd x1_, x2_, x3_, targets_;

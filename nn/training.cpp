@@ -64,10 +64,7 @@ TrainingResult train(const HealthNetwork& network, const Parameters& start, cons
         double loss = 0;
         switch (options.source) {
             case GradientSource::tape: loss = tape_gradient(p, g); break;
-            case GradientSource::chain_rule:
-                loss = network.loss(p);
-                g = network.chain_rule_gradient(p);
-                break;
+            case GradientSource::chain_rule: g = network.chain_rule_gradient(p, &loss); break;
             case GradientSource::article: loss = article::gradient(network, p, g); break;
         }
         if (!std::isfinite(loss)) {

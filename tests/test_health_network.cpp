@@ -152,3 +152,12 @@ BOOST_AUTO_TEST_CASE(mismatched_data_is_refused) {
     BOOST_CHECK_THROW(HealthNetwork(Eigen::MatrixXd::Ones(6, 2), Eigen::VectorXd::Ones(6)), std::invalid_argument);
     BOOST_CHECK_THROW(HealthNetwork(Eigen::MatrixXd::Ones(6, 3), Eigen::VectorXd::Ones(5)), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(chain_rule_gives_the_loss_of_the_same_forward_pass) {
+    const HealthNetwork net = article_network(Activation::tanh);
+    const Parameters p = initial_parameters(9);
+    double mse = -1;
+    const Parameters with_loss = net.chain_rule_gradient(p, &mse);
+    BOOST_TEST(mse == net.loss(p));  // the same sum in the same order
+    BOOST_TEST((with_loss == net.chain_rule_gradient(p)));
+}
