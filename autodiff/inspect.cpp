@@ -21,6 +21,7 @@ std::string parents_of(const Node& n) {
     if (n.parent_count() == 0) return "-";
     std::string s = std::to_string(n.parent_a);
     if (n.parent_b != Node::no_parent) s += ", " + std::to_string(n.parent_b);
+    if (n.parent_c != Node::no_parent) s += ", " + std::to_string(n.parent_c);
     return s;
 }
 
@@ -151,6 +152,7 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options)
         const Node& n = tape.node(i);
         if (n.parent_a != Node::no_parent) out << "  n" << n.parent_a << " -> n" << i << ";\n";
         if (n.parent_b != Node::no_parent) out << "  n" << n.parent_b << " -> n" << i << ";\n";
+        if (n.parent_c != Node::no_parent) out << "  n" << n.parent_c << " -> n" << i << ";\n";
     }
     out << "}\n";
 }

@@ -19,9 +19,11 @@
 /// so that ±1000 gives finite values and finite (zero) derivatives.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include <Eigen/Core>
 
@@ -51,13 +53,18 @@ enum class Op : std::uint8_t {
     identity,
     matmul,
     transpose,  // matrix shape changes
+    linear,     // a dense layer, X W + b: three parents
     sum,
     mean,
     col_sums,
     row_sums,
     col_means,
-    row_means,  // reductions
+    row_means,           // reductions
+    mean_squared_error,  // a loss: two parents, 1 x 1
 };
+
+/// The last operation of the enum, for code that visits them all.
+inline constexpr Op last_op = Op::mean_squared_error;
 
 /// Short lower-case name of an operation, as printed in tape tables and drawings.
 std::string_view op_name(Op op);
@@ -203,6 +210,102 @@ struct MatMul {
         if (want_b) db.noalias() += a.transpose() * dy;  // da and db may be the same memory (A A): both add
     }
 };
+namespace detail {
+// Linear's kernels for a layer of at most 4 inputs and 4 outputs (K, M known at compile
+// time): W stays in registers, one pass over the rows does all the work, and the sums
+// over the rows (dW, db) build up in registers, with no horizontal additions at the end.
+// Inputs are never written, so they are __restrict even when two of them are one node.
+template <int K, int M>
+struct SmallLinear {
+    // Y_i: = b + X_i: W, row by row
+    static void forward(const double* __restrict x, const double* __restrict w, const double* __restrict b,
+                        double* __restrict y, Eigen::Index n) {
+        double wr[K][M];
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double s[M];
+            for (int j = 0; j < M; ++j) s[j] = b[j];
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) s[j] += x[i + l * n] * wr[l][j];
+            for (int j = 0; j < M; ++j) y[i + j * n] = s[j];
+        }
+    }
+    // dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
+    // The outputs may be one node (linear(A, A, b)): each only ever gets +=.
+    static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
+                         double* dx, double* dw, double* db, Eigen::Index n) {
+        double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double d[M];
+            for (int j = 0; j < M; ++j) {
+                d[j] = dy[i + j * n];
+                sum_b[j] += d[j];
+            }
+            for (int l = 0; l < K; ++l) {
+                double sx = 0;
+                for (int j = 0; j < M; ++j) {
+                    sum_w[l][j] += x[i + l * n] * d[j];
+                    sx += wr[l][j] * d[j];
+                }
+                if (dx) dx[i + l * n] += sx;
+            }
+        }
+        if (dw)
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
+        if (db)
+            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
+    }
+};
+
+// SmallLinear<k, m>::forward or ::backward for 1 <= k, m <= 4, from a table of the 16
+// instantiations; false (and nothing run) for any other size.
+template <bool Forward, class... Args>
+bool small_linear(Eigen::Index k, Eigen::Index m, Args... args) {
+    if (k < 1 || k > 4 || m < 1 || m > 4) return false;
+    static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
+        if constexpr (Forward)
+            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::forward...};
+        else
+            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::backward...};
+    }(std::make_integer_sequence<int, 16>{});
+    table[(k - 1) * 4 + (m - 1)](args...);
+    return true;
+}
+}  // namespace detail
+
+// [linear]
+/// Y = X W + b, a dense layer: X is n x k (n samples, k inputs), W is k x m, and the row
+/// b (1 x m) is added to every row of X W. Written as one operation, not matmul and add,
+/// so a layer is one node: the tape's cost is per node (docs/08-performance.md).
+///   Y_ij = sum_l X_il W_lj + b_j
+///   dX += dY W^T        (dY_ij reaches X_il through W_lj)
+///   dW += X^T dY        (and W_lj through X_il, for every sample i)
+///   db += column sums of dY   (b_j is in every row of column j)
+/// Layers of up to 4 inputs and outputs run the register kernels of detail::SmallLinear;
+/// larger ones go to Eigen's matrix product, which packs and blocks for the cache.
+struct Linear {
+    static void forward(const ConstMap& x, const ConstMap& w, const ConstMap& b, Map& y) {
+        if (detail::small_linear<true>(w.rows(), w.cols(), x.data(), w.data(), b.data(), y.data(), x.rows())) return;
+        y.noalias() = x * w;
+        y.rowwise() += b.row(0);
+    }
+    /// `want_*` false skips a parent whose adjoint nobody reads (data; see MatMul).
+    static void backward(const ConstMap& x, const ConstMap& w, const ConstMap& dy, Map& dx, Map& dw, Map& db,
+                         bool want_x, bool want_w, bool want_b) {
+        if (detail::small_linear<false>(w.rows(), w.cols(), x.data(), w.data(), dy.data(),
+                                        want_x ? dx.data() : nullptr, want_w ? dw.data() : nullptr,
+                                        want_b ? db.data() : nullptr, x.rows()))
+            return;
+        if (want_x) dx.noalias() += dy * w.transpose();
+        if (want_w) dw.noalias() += x.transpose() * dy;
+        if (want_b) db.noalias() += dy.colwise().sum();
+    }
+};
+// [linear]
 /// Y = A^T;  dA += dY^T
 struct Transpose {
     static void forward(const ConstMap& a, Map& y) { y.noalias() = a.transpose(); }
@@ -238,6 +341,42 @@ struct RowMeans {
     static void forward(const ConstMap& a, Map& y) { y.noalias() = a.rowwise().mean(); }
     static void backward(const ConstMap& dy, Map& da) { da.colwise() += dy.col(0) / static_cast<double>(da.cols()); }
 };
+
+// [mean_squared_error]
+/// y = (1/N) sum_i (P_i - T_i)^2, the mean squared error of a prediction P against a
+/// target T of the same shape (N elements): one node instead of subtract, square, mean.
+///   dP_i += dy * 2 (P_i - T_i) / N
+///   dT_i -= dy * 2 (P_i - T_i) / N
+struct MeanSquaredError {
+    static void forward(const ConstMap& p, const ConstMap& t, Map& y) {
+        const Eigen::Index count = p.size();
+        double s0 = 0, s1 = 0;  // two sums, so the additions need not wait for each other
+        Eigen::Index i = 0;
+        for (; i + 1 < count; i += 2) {
+            const double e0 = p.data()[i] - t.data()[i], e1 = p.data()[i + 1] - t.data()[i + 1];
+            s0 += e0 * e0;
+            s1 += e1 * e1;
+        }
+        if (i < count) s0 += (p.data()[i] - t.data()[i]) * (p.data()[i] - t.data()[i]);
+        y(0, 0) = (s0 + s1) / static_cast<double>(count);
+    }
+    static void backward(const ConstMap& p, const ConstMap& t, const ConstMap& dy, Map& dp, Map& dt, bool want_p,
+                         bool want_t) {
+        if (dy(0, 0) == 0.0) return;  // nothing flows (and no 0 * inf; see tape.cpp)
+        const Eigen::Index count = p.size();
+        const double scale = 2.0 * dy(0, 0) / static_cast<double>(count);
+        if (want_p && !want_t) {  // the usual case: the target is data
+            for (Eigen::Index i = 0; i < count; ++i) dp.data()[i] += scale * (p.data()[i] - t.data()[i]);
+            return;
+        }
+        for (Eigen::Index i = 0; i < count; ++i) {
+            const double g = scale * (p.data()[i] - t.data()[i]);
+            if (want_p) dp.data()[i] += g;
+            if (want_t) dt.data()[i] -= g;  // dp and dt may be the same memory (P against P): both add
+        }
+    }
+};
+// [mean_squared_error]
 
 }  // namespace ops
 }  // namespace tapegrad

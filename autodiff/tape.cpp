@@ -40,12 +40,14 @@ std::string_view op_name(Op op) {
         case Op::identity: return "identity";
         case Op::matmul: return "matmul";
         case Op::transpose: return "transpose";
+        case Op::linear: return "linear";
         case Op::sum: return "sum";
         case Op::mean: return "mean";
         case Op::col_sums: return "col_sums";
         case Op::row_sums: return "row_sums";
         case Op::col_means: return "col_means";
         case Op::row_means: return "row_means";
+        case Op::mean_squared_error: return "mse";
     }
     return "?";
 }
@@ -75,7 +77,7 @@ Strides strides(Shape parent) { return {parent.rows == 1 ? 0u : 1u, parent.cols 
 // registers: both parents of the output's shape, or one of them a scalar (the article's
 // `w1 * x1`). They compute exactly what the strided loop computes.
 template <class F>
-void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
+[[gnu::noinline]] void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
     const std::size_t n = sy.size();
     if (sa == sy && sb == sy) {
         for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b[k]);
@@ -108,7 +110,7 @@ void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double
 // broadcast scalar parent sums its contributions in a register and adds them once.
 // Elements whose adjoint is 0 are skipped (see unary_backward).
 template <class F>
-void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
+[[gnu::noinline]] void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
                      const double* dy, Shape sy) {
     const std::size_t n = sy.size();
     if (sa == sy && sb == sy) {
@@ -162,17 +164,87 @@ void binary_backward(const double* a, Shape sa, double* da, const double* b, Sha
 }
 
 template <class F>
-void unary_forward(const double* x, double* y, std::size_t n, double c) {
+[[gnu::noinline]] void unary_forward(const double* x, double* y, std::size_t n, double c) {
     for (std::size_t k = 0; k < n; ++k) y[k] = F::value(x[k], c);
 }
 
 template <class F>
-void unary_backward(const double* x, double* dx, const double* y, const double* dy, std::size_t n, double c) {
+[[gnu::noinline]] void unary_backward(const double* x, double* dx, const double* y, const double* dy, std::size_t n, double c) {
     // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:
     // 0 * inf would be NaN, so a node off the loss's path with an infinite local
     // derivative (log or sqrt at 0) would otherwise poison its parents' adjoints.
     for (std::size_t k = 0; k < n; ++k)
         if (dy[k] != 0.0) dx[k] += dy[k] * F::derivative(x[k], y[k], c);
+}
+
+// The shape-changing kernels, each behind its own call: the functions that dispatch on the
+// op (evaluate, gradient) stay small, with no large frame to set up for every node.
+[[gnu::noinline]] void linear_forward(const double* x, Shape sx, const double* w, Shape sw, const double* b, double* y) {
+    Map ym(y, sx.rows, sw.cols);
+    ops::Linear::forward(ConstMap(x, sx.rows, sx.cols), ConstMap(w, sw.rows, sw.cols), ConstMap(b, 1, sw.cols), ym);
+}
+[[gnu::noinline]] void mse_forward(const double* p, const double* t, Shape s, double* y) {
+    Map ym(y, 1, 1);
+    ops::MeanSquaredError::forward(ConstMap(p, s.rows, s.cols), ConstMap(t, s.rows, s.cols), ym);
+}
+[[gnu::noinline]] void matmul_forward(const double* a, Shape sa, const double* b, Shape sb, double* y) {
+    Map ym(y, sa.rows, sb.cols);
+    ops::MatMul::forward(ConstMap(a, sa.rows, sa.cols), ConstMap(b, sb.rows, sb.cols), ym);
+}
+
+[[gnu::noinline]] void reshape_forward(Op op, const double* a, Shape sa, double* y, Shape sy) {
+    const ConstMap am(a, sa.rows, sa.cols);
+    Map ym(y, sy.rows, sy.cols);
+    switch (op) {
+        case Op::transpose: ops::Transpose::forward(am, ym); break;
+        case Op::sum: ops::Sum::forward(am, ym); break;
+        case Op::mean: ops::Mean::forward(am, ym); break;
+        case Op::col_sums: ops::ColSums::forward(am, ym); break;
+        case Op::row_sums: ops::RowSums::forward(am, ym); break;
+        case Op::col_means: ops::ColMeans::forward(am, ym); break;
+        case Op::row_means: ops::RowMeans::forward(am, ym); break;
+        default: break;
+    }
+}
+
+// Their backward halves. `want_*` false: that parent is a constant whose adjoint nobody
+// reads (Tape::set_constant_adjoints), so its share of the work is skipped.
+[[gnu::noinline]] void matmul_backward(const double* a, Shape sa, double* da, bool want_a, const double* b, Shape sb,
+                                       double* db, bool want_b, const double* dy) {
+    Map dam(da, sa.rows, sa.cols), dbm(db, sb.rows, sb.cols);
+    ops::MatMul::backward(ConstMap(a, sa.rows, sa.cols), ConstMap(b, sb.rows, sb.cols), ConstMap(dy, sa.rows, sb.cols),
+                          dam, dbm, want_a, want_b);
+}
+[[gnu::noinline]] void linear_backward(const double* x, Shape sx, double* dx, bool want_x, const double* w, Shape sw,
+                                       double* dw, bool want_w, double* db, bool want_b, const double* dy) {
+    Map dxm(dx, sx.rows, sx.cols), dwm(dw, sw.rows, sw.cols), dbm(db, 1, sw.cols);
+    ops::Linear::backward(ConstMap(x, sx.rows, sx.cols), ConstMap(w, sw.rows, sw.cols), ConstMap(dy, sx.rows, sw.cols),
+                          dxm, dwm, dbm, want_x, want_w, want_b);
+}
+[[gnu::noinline]] void mse_backward(const double* p, double* dp, bool want_p, const double* t, double* dt, bool want_t,
+                                    Shape s, const double* dy) {
+    Map dpm(dp, s.rows, s.cols), dtm(dt, s.rows, s.cols);
+    ops::MeanSquaredError::backward(ConstMap(p, s.rows, s.cols), ConstMap(t, s.rows, s.cols), ConstMap(dy, 1, 1), dpm,
+                                    dtm, want_p, want_t);
+}
+[[gnu::noinline]] void reshape_backward(Op op, const double* dy, Shape sy, double* da, Shape sa) {
+    const ConstMap dym(dy, sy.rows, sy.cols);
+    Map dam(da, sa.rows, sa.cols);
+    switch (op) {
+        case Op::transpose: ops::Transpose::backward(dym, dam); break;
+        case Op::sum: ops::Sum::backward(dym, dam); break;
+        case Op::mean: ops::Mean::backward(dym, dam); break;
+        case Op::col_sums: ops::ColSums::backward(dym, dam); break;
+        case Op::row_sums: ops::RowSums::backward(dym, dam); break;
+        case Op::col_means: ops::ColMeans::backward(dym, dam); break;
+        case Op::row_means: ops::RowMeans::backward(dym, dam); break;
+        default: break;
+    }
+}
+
+// std::copy_n for the few numbers of a parameter: a plain loop, no call into the library.
+void copy_small(const double* from, std::size_t n, double* to) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
 }
 
 bool is_binary_elementwise(Op op) {
@@ -207,7 +279,7 @@ void Tape::grow(std::size_t doubles) {
     }
 }
 
-std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant) {
+std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant, std::uint32_t c) {
     const std::size_t n = shape.size();
     if (nodes_.size() == nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
         grow(n);
@@ -217,6 +289,7 @@ std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b,
     node.shape = shape;
     node.parent_a = a;
     node.parent_b = b;
+    node.parent_c = c;
     node.op = op;
     used_ += n;
     return static_cast<std::uint32_t>(nodes_.size() - 1);
@@ -224,6 +297,10 @@ std::uint32_t Tape::append(Op op, Shape shape, std::uint32_t a, std::uint32_t b,
 
 Var Tape::leaf(Op op, Shape shape, const double* data) {
     const std::uint32_t index = append(op, shape, Node::no_parent, Node::no_parent, 0.0);
+    if (op == Op::variable) {
+        variables_.push_back(index);
+        variable_elements_ += shape.size();
+    }
     std::copy(data, data + shape.size(), values_.data() + nodes_[index].offset);
     return handle(index);
 }
@@ -231,6 +308,8 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
 // Scalar leaves are most of a small graph's leaves (the eleven parameters): one store.
 Var Tape::variable(double value) {
     const std::uint32_t index = append(Op::variable, {1, 1}, Node::no_parent, Node::no_parent, 0.0);
+    variables_.push_back(index);
+    ++variable_elements_;
     values_[nodes_[index].offset] = value;
     return handle(index);
 }
@@ -279,36 +358,7 @@ Var Tape::record(Op op, Var x, double c) {
         used_ -= sx.size();
         return handle(index);
     }
-    const Node& nx = nodes_[x.index()];
-    const Node& ny = nodes_[index];
-    const double* xv = values_.data() + nx.offset;
-    double* yv = values_.data() + ny.offset;
-    const ConstMap xm(xv, sx.rows, sx.cols);
-    Map ym(yv, sy.rows, sy.cols);
-    const std::size_t n = sx.size();
-    switch (op) {
-        case Op::negate: unary_forward<ops::Negate>(xv, yv, n, c); break;
-        case Op::exp: unary_forward<ops::Exp>(xv, yv, n, c); break;
-        case Op::log: unary_forward<ops::Log>(xv, yv, n, c); break;
-        case Op::sqrt: unary_forward<ops::Sqrt>(xv, yv, n, c); break;
-        case Op::power_scalar: unary_forward<ops::PowerScalar>(xv, yv, n, c); break;
-        case Op::square: unary_forward<ops::Square>(xv, yv, n, c); break;
-        case Op::abs: unary_forward<ops::Abs>(xv, yv, n, c); break;
-        case Op::sin: unary_forward<ops::Sin>(xv, yv, n, c); break;
-        case Op::cos: unary_forward<ops::Cos>(xv, yv, n, c); break;
-        case Op::tanh: unary_forward<ops::Tanh>(xv, yv, n, c); break;
-        case Op::sigmoid: unary_forward<ops::Sigmoid>(xv, yv, n, c); break;
-        case Op::relu: unary_forward<ops::Relu>(xv, yv, n, c); break;
-        case Op::identity: unary_forward<ops::Identity>(xv, yv, n, c); break;
-        case Op::transpose: ops::Transpose::forward(xm, ym); break;
-        case Op::sum: ops::Sum::forward(xm, ym); break;
-        case Op::mean: ops::Mean::forward(xm, ym); break;
-        case Op::col_sums: ops::ColSums::forward(xm, ym); break;
-        case Op::row_sums: ops::RowSums::forward(xm, ym); break;
-        case Op::col_means: ops::ColMeans::forward(xm, ym); break;
-        case Op::row_means: ops::RowMeans::forward(xm, ym); break;
-        default: break;  // excluded above
-    }
+    evaluate(index);
     return handle(index);
 }
 
@@ -325,6 +375,11 @@ Var Tape::record(Op op, Var a, Var b) {
                             " do not fit (columns of the left, " + std::to_string(sa.cols) +
                             ", must equal rows of the right, " + std::to_string(sb.rows) + ")");
         sy = {sa.rows, sb.cols};
+    } else if (op == Op::mean_squared_error) {
+        if (sa != sb) [[unlikely]]
+            throw TapeError("mse: the prediction is " + sa.to_string() + " but the target is " + sb.to_string() +
+                            " (they must have the same shape)");
+        sy = {1, 1};
     } else if (!is_binary_elementwise(op)) [[unlikely]] {
         throw TapeError(std::string(op_name(op)) + " is not an operation of two parents");
     } else if (sa == sb || sb.is_scalar()) {  // the common cases, without the general rule
@@ -340,23 +395,124 @@ Var Tape::record(Op op, Var a, Var b) {
     }
 
     const std::uint32_t index = append(op, sy, a.index(), b.index(), 0.0);
-    const double* av = values_.data() + nodes_[a.index()].offset;
-    const double* bv = values_.data() + nodes_[b.index()].offset;
-    double* yv = values_.data() + nodes_[index].offset;
-    switch (op) {
-        case Op::add: binary_forward<ops::Add>(av, sa, bv, sb, yv, sy); break;
-        case Op::subtract: binary_forward<ops::Subtract>(av, sa, bv, sb, yv, sy); break;
-        case Op::multiply: binary_forward<ops::Multiply>(av, sa, bv, sb, yv, sy); break;
-        case Op::divide: binary_forward<ops::Divide>(av, sa, bv, sb, yv, sy); break;
-        case Op::power: binary_forward<ops::Power>(av, sa, bv, sb, yv, sy); break;
-        case Op::matmul: {
-            Map ym(yv, sy.rows, sy.cols);
-            ops::MatMul::forward(ConstMap(av, sa.rows, sa.cols), ConstMap(bv, sb.rows, sb.cols), ym);
-            break;
-        }
-        default: break;  // excluded above
-    }
+    evaluate(index);
     return handle(index);
+}
+
+Var Tape::record(Op op, Var x, Var w, Var b) {
+    for (const Var& v : {x, w, b})
+        if (!live(v)) [[unlikely]]
+            refuse(v, op_name(op));
+    if (op != Op::linear) [[unlikely]]
+        throw TapeError(std::string(op_name(op)) + " is not an operation of three parents");
+    const Shape sx = nodes_[x.index()].shape, sw = nodes_[w.index()].shape, sb = nodes_[b.index()].shape;
+    if (sx.cols != sw.rows) [[unlikely]]
+        throw TapeError("linear: X is " + sx.to_string() + " and W is " + sw.to_string() + " (columns of X, " +
+                        std::to_string(sx.cols) + ", must equal rows of W, " + std::to_string(sw.rows) + ")");
+    if (sb != Shape{1, sw.cols}) [[unlikely]]
+        throw TapeError("linear: the bias is " + sb.to_string() + " but must be 1x" + std::to_string(sw.cols) +
+                        " (one row, a number per column of W)");
+    const Shape sy{sx.rows, sw.cols};
+    const std::uint32_t index = append(op, sy, x.index(), w.index(), 0.0, b.index());
+    evaluate(index);
+    return handle(index);
+}
+
+// The value of node `index` from its parents' values: the forward half of every operation,
+// run by record() as a node is appended and by replay() for every node again.
+void Tape::evaluate(std::uint32_t index) {
+    const Node& n = nodes_[index];
+    if (n.op == Op::variable || n.op == Op::constant || n.op == Op::identity) return;  // nothing to compute
+    const Node& pa = nodes_[n.parent_a];
+    const double* a = values_.data() + pa.offset;
+    double* y = values_.data() + n.offset;
+    const std::size_t size = pa.shape.size();
+    const double c = n.constant;
+    switch (n.op) {
+        case Op::negate: unary_forward<ops::Negate>(a, y, size, c); return;
+        case Op::exp: unary_forward<ops::Exp>(a, y, size, c); return;
+        case Op::log: unary_forward<ops::Log>(a, y, size, c); return;
+        case Op::sqrt: unary_forward<ops::Sqrt>(a, y, size, c); return;
+        case Op::power_scalar: unary_forward<ops::PowerScalar>(a, y, size, c); return;
+        case Op::square: unary_forward<ops::Square>(a, y, size, c); return;
+        case Op::abs: unary_forward<ops::Abs>(a, y, size, c); return;
+        case Op::sin: unary_forward<ops::Sin>(a, y, size, c); return;
+        case Op::cos: unary_forward<ops::Cos>(a, y, size, c); return;
+        case Op::tanh: unary_forward<ops::Tanh>(a, y, size, c); return;
+        case Op::sigmoid: unary_forward<ops::Sigmoid>(a, y, size, c); return;
+        case Op::relu: unary_forward<ops::Relu>(a, y, size, c); return;
+        case Op::transpose:
+        case Op::sum:
+        case Op::mean:
+        case Op::col_sums:
+        case Op::row_sums:
+        case Op::col_means:
+        case Op::row_means: reshape_forward(n.op, a, pa.shape, y, n.shape); return;
+        default: break;  // two or three parents
+    }
+    const Node& pb = nodes_[n.parent_b];
+    const double* b = values_.data() + pb.offset;
+    switch (n.op) {
+        case Op::add: binary_forward<ops::Add>(a, pa.shape, b, pb.shape, y, n.shape); return;
+        case Op::subtract: binary_forward<ops::Subtract>(a, pa.shape, b, pb.shape, y, n.shape); return;
+        case Op::multiply: binary_forward<ops::Multiply>(a, pa.shape, b, pb.shape, y, n.shape); return;
+        case Op::divide: binary_forward<ops::Divide>(a, pa.shape, b, pb.shape, y, n.shape); return;
+        case Op::power: binary_forward<ops::Power>(a, pa.shape, b, pb.shape, y, n.shape); return;
+        case Op::matmul: matmul_forward(a, pa.shape, b, pb.shape, y); return;
+        case Op::mean_squared_error: mse_forward(a, b, pa.shape, y); return;
+        case Op::linear: linear_forward(a, pa.shape, b, pb.shape, values_.data() + nodes_[n.parent_c].offset, y); return;
+        default: return;
+    }
+}
+
+// ---- Replaying a recorded graph with new leaf values -------------------------------------
+
+void Tape::set_value(Var leaf, double value) {
+    check(leaf, "set_value");
+    const Node& n = nodes_[leaf.index()];
+    if ((n.op != Op::variable && n.op != Op::constant) || !n.shape.is_scalar()) [[unlikely]]
+        refuse_set_value(leaf, Shape{1, 1});
+    values_[n.offset] = value;
+}
+
+void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
+    check(leaf, "set_value");
+    const Node& n = nodes_[leaf.index()];
+    const Shape given{static_cast<std::uint32_t>(value.rows()), static_cast<std::uint32_t>(value.cols())};
+    if ((n.op != Op::variable && n.op != Op::constant) || n.shape != given) [[unlikely]]
+        refuse_set_value(leaf, given);
+    Map(values_.data() + n.offset, given.rows, given.cols) = value;  // no aliasing: a leaf's own slot
+}
+
+void Tape::refuse_set_value(Var leaf, Shape given) const {
+    const Node& n = nodes_[leaf.index()];
+    if (n.op != Op::variable && n.op != Op::constant)
+        throw TapeError("set_value: node " + std::to_string(leaf.index()) + " is " + std::string(op_name(n.op)) +
+                        ", not a leaf (only variables and constants take new values; the rest are computed)");
+    throw TapeError("set_value: node " + std::to_string(leaf.index()) + " is " + n.shape.to_string() +
+                    " but the new value is " + given.to_string() + " (a replay keeps every shape)");
+}
+
+void Tape::replay() {
+    for (std::uint32_t k = 0; k < nodes_.size(); ++k)
+        if (nodes_[k].op != Op::variable && nodes_[k].op != Op::constant) evaluate(k);
+    swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
+}
+
+void Tape::refuse_variable_elements(std::size_t given, std::string_view where) const {
+    throw TapeError(std::string(where) + ": the tape's " + std::to_string(variables_.size()) + " variables hold " +
+                    std::to_string(variable_elements_) + " numbers, but " + std::to_string(given) + " were given");
+}
+
+void Tape::replay(std::span<const double> variables) {
+    check_variable_elements(variables.size(), "replay");
+    const double* from = variables.data();
+    for (std::uint32_t k : variables_) {  // each variable's slot, in recording order
+        const Node& n = nodes_[k];
+        copy_small(from, n.shape.size(), values_.data() + n.offset);
+        from += n.shape.size();
+    }
+    replay();
 }
 
 // ---- The reverse sweep -----------------------------------------------------------------
@@ -368,6 +524,8 @@ void Tape::gradient(Var loss) {
         throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
                         " (reduce it first, e.g. with sum or mean)");
 
+    // Whether a parent's adjoint is computed (constants' only when asked for).
+    const auto wanted = [this](const Node& parent) { return constant_adjoints_ || parent.op != Op::constant; };
     // [sweep]
     std::fill(adjoints_.begin(), adjoints_.begin() + static_cast<std::ptrdiff_t>(used_), 0.0);
     adjoints_[last.offset] = 1.0;  // d loss / d loss
@@ -425,28 +583,23 @@ void Tape::gradient(Var loss) {
             case Op::identity: break;  // shares its parent's adjoint (see record)
             case Op::matmul: {
                 const Node& pb = nodes_[n.parent_b];
-                Map dam(da, pa.shape.rows, pa.shape.cols);
-                Map dbm(adj + pb.offset, pb.shape.rows, pb.shape.cols);
-                ops::MatMul::backward(
-                    ConstMap(a, pa.shape.rows, pa.shape.cols), ConstMap(val + pb.offset, pb.shape.rows, pb.shape.cols),
-                    ConstMap(dy, n.shape.rows, n.shape.cols), dam, dbm, constant_adjoints_ || pa.op != Op::constant,
-                    constant_adjoints_ || pb.op != Op::constant);
+                matmul_backward(a, pa.shape, da, wanted(pa), val + pb.offset, pb.shape, adj + pb.offset, wanted(pb), dy);
                 break;
             }
-            default: {  // transpose and the reductions: one parent, whole-matrix views
-                const ConstMap dym(dy, n.shape.rows, n.shape.cols);
-                Map dam(da, pa.shape.rows, pa.shape.cols);
-                switch (n.op) {
-                    case Op::transpose: ops::Transpose::backward(dym, dam); break;
-                    case Op::sum: ops::Sum::backward(dym, dam); break;
-                    case Op::mean: ops::Mean::backward(dym, dam); break;
-                    case Op::col_sums: ops::ColSums::backward(dym, dam); break;
-                    case Op::row_sums: ops::RowSums::backward(dym, dam); break;
-                    case Op::col_means: ops::ColMeans::backward(dym, dam); break;
-                    case Op::row_means: ops::RowMeans::backward(dym, dam); break;
-                    default: break;
-                }
+            case Op::linear: {
+                const Node& pw = nodes_[n.parent_b];
+                const Node& pc = nodes_[n.parent_c];
+                linear_backward(a, pa.shape, da, wanted(pa), val + pw.offset, pw.shape, adj + pw.offset, wanted(pw),
+                                adj + pc.offset, wanted(pc), dy);
+                break;
             }
+            case Op::mean_squared_error: {
+                const Node& pb = nodes_[n.parent_b];
+                mse_backward(a, da, wanted(pa), val + pb.offset, adj + pb.offset, wanted(pb), pa.shape, dy);
+                break;
+            }
+            default:  // transpose and the reductions: one parent, whole-matrix views
+                reshape_backward(n.op, dy, n.shape, da, pa.shape);
         }
     }
 }
@@ -459,8 +612,21 @@ std::vector<double> Tape::gradient(Var loss, std::initializer_list<Var> wrt) {
     return result;
 }
 
+void Tape::gradient(Var loss, std::span<double> out) {
+    check_variable_elements(out.size(), "gradient");
+    gradient(loss);
+    double* to = out.data();
+    for (std::uint32_t k : variables_) {
+        const Node& n = nodes_[k];
+        copy_small(adjoints_.data() + n.offset, n.shape.size(), to);
+        to += n.shape.size();
+    }
+}
+
 void Tape::clear() {
     nodes_.clear();  // keeps capacity
+    variables_.clear();
+    variable_elements_ = 0;
     names_.clear();
     used_ = 0;
     swept_size_ = 0;

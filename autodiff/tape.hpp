@@ -3,7 +3,7 @@
 ///
 /// Reverse-mode automatic differentiation in two moves:
 ///   record  every operation appends one node, in the order it runs. A node is its
-///           operation, its shape, up to two parents and an offset; its value is
+///           operation, its shape, up to three parents and an offset; its value is
 ///           computed right away into a flat arena of doubles.
 ///   sweep   `gradient(loss)` zeroes every adjoint, sets d loss/d loss = 1, then walks
 ///           the nodes once from the loss back to the first, adding each node's adjoint
@@ -23,6 +23,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,6 +38,19 @@
 #include "autodiff/var.hpp"
 
 namespace tapegrad {
+
+/// Allocates on 64-byte boundaries (a cache line), so where the arenas land in memory
+/// does not change how fast the same graph runs.
+template <class T>
+struct CacheLineAllocator {
+    using value_type = T;
+    CacheLineAllocator() = default;
+    template <class U>
+    CacheLineAllocator(const CacheLineAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+    friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
+};
 
 /// Every misuse of a tape or a Var: the message says which operation and what was wrong.
 class TapeError : public std::logic_error {
@@ -52,10 +67,14 @@ struct Node {
     Shape shape;
     std::uint32_t parent_a = no_parent;
     std::uint32_t parent_b = no_parent;
+    std::uint32_t parent_c = no_parent;  ///< only linear has a third parent (its bias)
     Op op = Op::constant;
 
-    int parent_count() const { return (parent_a != no_parent) + (parent_b != no_parent); }
+    int parent_count() const {
+        return (parent_a != no_parent) + (parent_b != no_parent) + (parent_c != no_parent);
+    }
 };
+static_assert(sizeof(Node) == 40);
 
 /// A computation recorded as a flat, append-only list of nodes, and swept back once by
 /// gradient(). Record with variable() and constant() and arithmetic on the Vars they
@@ -80,6 +99,26 @@ public:
     Var record(Op op, Var x);                   ///< one parent
     Var record(Op op, Var x, double constant);  ///< one parent and a number (power_scalar)
     Var record(Op op, Var a, Var b);            ///< two parents
+    Var record(Op op, Var a, Var b, Var c);     ///< three parents (linear)
+
+    // ---- Replaying: the same graph at new leaf values ----------------------------------
+    /// Give a leaf (variable or constant) a new value of the same shape. The nodes
+    /// computed from it keep their old values until replay().
+    void set_value(Var leaf, double value);
+    void set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value);
+    /// Recompute every node's value from its parents, in recording order, as recording
+    /// did, but without appending anything: the next gradient() sweeps the same graph at
+    /// the leaves' new values. Only right when the recorded graph does not depend on the
+    /// values (no `if` on a value while recording: record again when it would branch
+    /// differently). relu and abs are fine: their kinks are in the operation, not the graph.
+    void replay();
+    /// The same, after giving every variable a new value: `variables` holds them all, in
+    /// the order they were recorded, each column by column (variable_elements() numbers).
+    /// With gradient(loss, out) below this is the whole loop of a training step:
+    ///     tape.replay(parameters);  tape.gradient(loss, gradient);
+    void replay(std::span<const double> variables);
+    /// How many numbers all variables hold together (a 3 x 2 variable counts 6).
+    std::size_t variable_elements() const { return variable_elements_; }
 
     // ---- The reverse sweep ------------------------------------------------------------
     /// Zero all adjoints, seed d loss/d loss = 1, sweep from `loss` back to node 0.
@@ -87,6 +126,9 @@ public:
     void gradient(Var loss);
     /// The same, then the adjoints of `wrt` (each 1 x 1) in order.
     std::vector<double> gradient(Var loss, std::initializer_list<Var> wrt);
+    /// The same, then the adjoint of every variable into `out`, in the order and layout
+    /// replay(variables) takes: d loss / d variables. `out` has variable_elements() numbers.
+    void gradient(Var loss, std::span<double> out);
 
     /// Forget every node and keep the memory. Vars recorded before become stale.
     void clear();
@@ -127,15 +169,25 @@ public:
 private:
     friend class Var;  ///< its accessors read the arenas directly
     [[noreturn]] void refuse(Var v, std::string_view where) const;
+    [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
+    void check_variable_elements(std::size_t given, std::string_view where) const {
+        if (given != variable_elements_) [[unlikely]]
+            refuse_variable_elements(given, where);
+    }
+    [[noreturn]] void refuse_variable_elements(std::size_t given, std::string_view where) const;
+    void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
-    std::uint32_t append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant);
+    std::uint32_t append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant,
+                         std::uint32_t c = Node::no_parent);
     [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
     Var handle(std::uint32_t index) { return Var(this, index, generation_); }
 
     std::vector<Node> nodes_;
-    std::vector<double> values_;     ///< the value arena: node i at values_[nodes_[i].offset]
-    std::vector<double> adjoints_;   ///< the adjoint arena, same offsets
+    std::vector<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
+    std::size_t variable_elements_ = 0;     ///< the numbers they hold together
+    std::vector<double, CacheLineAllocator<double>> values_;    ///< the value arena: node i at values_[nodes_[i].offset]
+    std::vector<double, CacheLineAllocator<double>> adjoints_;  ///< the adjoint arena, same offsets
     std::size_t used_ = 0;           ///< doubles in use in each arena
     bool constant_adjoints_ = true;  ///< see set_constant_adjoints()
     std::size_t swept_size_ = 0;     ///< nodes covered by the last gradient()

@@ -38,6 +38,10 @@ Var identity(Var x) { return x.tape().record(Op::identity, x); }
 
 Var matmul(Var a, Var b) { return a.tape().record(Op::matmul, a, b); }
 Var transpose(Var a) { return a.tape().record(Op::transpose, a); }
+Var linear(Var x, Var w, Var b) { return x.tape().record(Op::linear, x, w, b); }
+Var mean_squared_error(Var prediction, Var target) {
+    return prediction.tape().record(Op::mean_squared_error, prediction, target);
+}
 
 Var sum(Var x) { return x.tape().record(Op::sum, x); }
 Var mean(Var x) { return x.tape().record(Op::mean, x); }

@@ -93,6 +93,13 @@ Var identity(Var x);
 /// Matrix operations.
 Var matmul(Var a, Var b);  // (n x k)(k x m) -> n x m
 Var transpose(Var a);
+/// A dense layer: X W + b, with X n x k, W k x m and the bias b a 1 x m row added to
+/// every row. One node (not a matmul and an add), so a layer costs one step of the sweep.
+Var linear(Var x, Var w, Var b);
+
+/// The mean squared error (1/N) sum (prediction - target)^2 of two nodes of the same
+/// shape, as one 1 x 1 node: what mean(square(prediction - target)) records as three.
+Var mean_squared_error(Var prediction, Var target);
 
 /// Reductions: the whole node to 1 x 1, or along one direction.
 Var sum(Var x);        // 1 x 1

@@ -89,3 +89,22 @@ BOOST_AUTO_TEST_CASE(dot_marks_the_loss_and_wraps_long_columns) {
     // A column of six breaks after three elements, its lines left-aligned (\\l).
     BOOST_TEST(dot.find("#1 constant  (6x1)\\lvalue [1, 2, 3,\\l4, 5, 6]\\l") != std::string::npos, dot);
 }
+
+BOOST_AUTO_TEST_CASE(a_layer_shows_all_three_parents) {
+    // linear(X, W, b) has three parents: the table lists them, the drawing has an edge each.
+    Tape tape;
+    Eigen::MatrixXd x(2, 1), w(1, 1), b(1, 1);
+    x << 1, 2;
+    w << 3;
+    b << 0.5;
+    const Var xv = tape.constant(x), wv = tape.variable(w), bv = tape.variable(b);
+    tape.gradient(sum(linear(xv, wv, bv)));
+    std::ostringstream table;
+    tapegrad::print_tape(table, tape);
+    BOOST_TEST(table.str().find("    3  linear          0, 1, 2  2x1    [3.5, 6.5]  [1, 1]\n") != std::string::npos,
+               table.str());
+    std::ostringstream dot;
+    tapegrad::write_dot(dot, tape);
+    for (const char* edge : {"n0 -> n3;", "n1 -> n3;", "n2 -> n3;"})
+        BOOST_TEST(dot.str().find(edge) != std::string::npos, edge << " in\n" << dot.str());
+}

@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(kinks_use_zero_subgradient) {
 BOOST_AUTO_TEST_CASE(every_op_has_a_distinct_printable_name) {
     using tapegrad::Op;
     std::set<std::string> names;
-    for (int i = 0; i <= static_cast<int>(Op::row_means); ++i) {
+    for (int i = 0; i <= static_cast<int>(tapegrad::last_op); ++i) {
         const auto op = static_cast<Op>(i);
         const std::string name(tapegrad::op_name(op));
         BOOST_TEST(name != "?");

@@ -342,3 +342,172 @@ BOOST_AUTO_TEST_CASE(constant_adjoints_can_be_switched_off) {
         }
     }
 }
+
+// ---- Replaying a recorded graph at new leaf values -------------------------------------------
+
+namespace {
+// A small graph with a matrix variable, a scalar variable, data, a kink (relu) and a
+// fused op: loss = mse(relu(X W + b) * s, y). Returns the loss; `vars` gets W, b, s.
+Var kinked_loss(Tape& tape, const MatrixXd& w, const MatrixXd& b, double s, std::vector<Var>& vars) {
+    MatrixXd x(5, 2), y(5, 1);
+    x << 0.1, -0.4, 0.7, 0.2, -0.3, 0.9, 0.5, -0.8, -0.6, 0.3;
+    y << 0.2, -0.1, 0.4, 0.0, 0.3;
+    vars = {tape.variable(w), tape.variable(b), tape.variable(s)};
+    return mean_squared_error(relu(linear(tape.constant(x), vars[0], vars[1])) * vars[2], tape.constant(y));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
+    // Record at one point, replay at another: every value and every variable's adjoint
+    // must equal those of a tape recorded afresh at the second point, bit for bit (the
+    // same kernels run in the same order). The second point moves units across relu's
+    // kink, so a replay that kept the old values would be caught.
+    MatrixXd w(2, 1), b(1, 1), w2(2, 1), b2(1, 1);
+    w << 0.8, -0.5;
+    b << 0.05;
+    w2 << -0.6, 0.9;
+    b2 << 0.1;
+    std::vector<Var> replayed, fresh;
+    Tape tape, again;
+    const Var loss = kinked_loss(tape, w, b, 1.5, replayed);
+    tape.gradient(loss);
+    const double first_loss = loss.scalar_value();
+
+    tape.set_value(replayed[0], w2);
+    tape.set_value(replayed[1], b2);
+    tape.set_value(replayed[2], -0.7);
+    tape.replay();
+    tape.gradient(loss);
+    const Var loss_again = kinked_loss(again, w2, b2, -0.7, fresh);
+    again.gradient(loss_again);
+
+    BOOST_TEST(loss.scalar_value() != first_loss);
+    BOOST_TEST(loss.scalar_value() == loss_again.scalar_value());
+    for (std::size_t i = 0; i < tape.size(); ++i) BOOST_TEST((MatrixXd(tape.value(i)) == MatrixXd(again.value(i))));
+    for (std::size_t k = 0; k < 3; ++k) BOOST_TEST((MatrixXd(replayed[k].adjoint()) == MatrixXd(fresh[k].adjoint())));
+}
+
+BOOST_AUTO_TEST_CASE(replay_with_all_variables_at_once) {
+    // replay(span) sets the variables in recording order, each column by column, and
+    // gradient(loss, span) reads their adjoints back in the same layout.
+    MatrixXd w(2, 1), b(1, 1);
+    w << 0.8, -0.5;
+    b << 0.05;
+    std::vector<Var> vars;
+    Tape tape;
+    const Var loss = kinked_loss(tape, w, b, 1.5, vars);
+    BOOST_TEST(tape.variable_elements() == 4u);  // W (2) + b (1) + s (1)
+
+    const std::vector<double> point{-0.6, 0.9, 0.1, -0.7};  // W, b, s
+    std::vector<double> gradient(4);
+    tape.replay(point);
+    tape.gradient(loss, gradient);
+
+    Tape fresh;
+    std::vector<Var> fresh_vars;
+    MatrixXd w2(2, 1), b2(1, 1);
+    w2 << -0.6, 0.9;
+    b2 << 0.1;
+    const Var fresh_loss = kinked_loss(fresh, w2, b2, -0.7, fresh_vars);
+    fresh.gradient(fresh_loss);
+    BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
+    BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
+    BOOST_TEST(gradient[1] == fresh_vars[0].adjoint()(1, 0));
+    BOOST_TEST(gradient[2] == fresh_vars[1].scalar_adjoint());
+    BOOST_TEST(gradient[3] == fresh_vars[2].scalar_adjoint());
+}
+
+BOOST_AUTO_TEST_CASE(replay_and_sweep_allocate_nothing) {
+    MatrixXd w(2, 1), b(1, 1);
+    w << 0.8, -0.5;
+    b << 0.05;
+    std::vector<Var> vars;
+    Tape tape;
+    const Var loss = kinked_loss(tape, w, b, 1.5, vars);
+    std::vector<double> point{0.8, -0.5, 0.05, 1.5}, gradient(4);
+    tape.replay(point);
+    tape.gradient(loss, gradient);
+    const long before = tapegrad::testing::allocations.load();
+    for (int i = 0; i < 20; ++i) {
+        point[0] -= 0.01 * gradient[0];
+        tape.replay(point);
+        tape.gradient(loss, gradient);
+    }
+    BOOST_TEST(tapegrad::testing::allocations.load() - before == 0);
+}
+
+BOOST_AUTO_TEST_CASE(replay_forgets_the_last_sweep) {
+    // After replay() the adjoints belong to the old values: reading one is refused until
+    // the next gradient().
+    Tape tape;
+    const Var x = tape.variable(2.0);
+    const Var y = x * x;
+    tape.gradient(y);
+    BOOST_TEST(x.scalar_adjoint() == 4.0);
+    tape.set_value(x, 3.0);
+    tape.replay();
+    BOOST_TEST(y.scalar_value() == 9.0);
+    BOOST_TEST(contains(error_of([&] { (void)x.scalar_adjoint(); }), "has no adjoint yet"));
+    tape.gradient(y);
+    BOOST_TEST(x.scalar_adjoint() == 6.0);
+}
+
+BOOST_AUTO_TEST_CASE(replay_keeps_identity_views_in_step) {
+    // identity(x) shares x's place: after a replay it shows x's new value.
+    Tape tape;
+    const Var x = tape.variable(MatrixXd::Constant(2, 1, 1.0));
+    const Var y = identity(x);
+    const Var loss = sum(square(y));
+    tape.set_value(x, MatrixXd::Constant(2, 1, 3.0));
+    tape.replay();
+    BOOST_TEST(y.value()(1, 0) == 3.0);
+    BOOST_TEST(loss.scalar_value() == 18.0);
+}
+
+BOOST_AUTO_TEST_CASE(clear_forgets_the_variables) {
+    Tape tape;
+    (void)tape.variable(MatrixXd::Ones(3, 2));
+    (void)tape.constant(MatrixXd::Ones(4, 4));
+    (void)tape.variable(1.0);
+    BOOST_TEST(tape.variable_elements() == 7u);  // constants do not count
+    tape.clear();
+    BOOST_TEST(tape.variable_elements() == 0u);
+    (void)tape.variable(1.0);
+    BOOST_TEST(tape.variable_elements() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(misuse_set_value_and_replay) {
+    Tape tape;
+    const Var w = tape.variable(MatrixXd::Ones(2, 3));
+    const Var s = tape.variable(1.0);
+    const Var y = sum(w) * s;
+    BOOST_TEST(contains(error_of([&] { tape.set_value(y, 2.0); }),
+                        "node 3 is multiply, not a leaf (only variables and constants take new values"));
+    BOOST_TEST(contains(error_of([&] { tape.set_value(w, MatrixXd::Ones(3, 2)); }),
+                        "node 0 is 2x3 but the new value is 3x2"));
+    BOOST_TEST(contains(error_of([&] { tape.set_value(w, 1.0); }), "node 0 is 2x3 but the new value is 1x1"));
+    const std::vector<double> six(6), seven(7);
+    BOOST_TEST(contains(error_of([&] { tape.replay(six); }),
+                        "replay: the tape's 2 variables hold 7 numbers, but 6 were given"));
+    std::vector<double> out(6);
+    BOOST_TEST(contains(error_of([&] { tape.gradient(y, out); }),
+                        "gradient: the tape's 2 variables hold 7 numbers, but 6 were given"));
+    Tape other;
+    BOOST_TEST(contains(error_of([&] { other.set_value(w, 1.0); }), "set_value: the Var belongs to another tape"));
+    tape.replay(seven);  // the right size is fine
+    BOOST_TEST(y.scalar_value() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_linear_node_lists_three_parents) {
+    Tape tape;
+    const Var x = tape.constant(MatrixXd::Ones(4, 3)), w = tape.variable(MatrixXd::Ones(3, 2));
+    const Var b = tape.variable(MatrixXd::Zero(1, 2));
+    const Var y = linear(x, w, b);
+    const tapegrad::Node& n = tape.node(y.index());
+    BOOST_TEST((n.op == Op::linear));
+    BOOST_TEST(n.parent_count() == 3);
+    BOOST_TEST(n.parent_a == x.index());
+    BOOST_TEST(n.parent_b == w.index());
+    BOOST_TEST(n.parent_c == b.index());
+    BOOST_TEST(y.value()(3, 1) == 3.0);
+}

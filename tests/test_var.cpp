@@ -312,3 +312,142 @@ BOOST_AUTO_TEST_CASE(var_accessors_refuse_wrong_shapes) {
     BOOST_CHECK_THROW(x.scalar_adjoint(), tapegrad::TapeError);
     BOOST_TEST(x.adjoint().sum() == 4.0);
 }
+
+// ---- A dense layer: linear(X, W, b) = X W + b ----------------------------------------------
+
+namespace {
+struct LayerShape {
+    Eigen::Index n, k, m;  // X: n x k, W: k x m, b: 1 x m
+};
+std::ostream& operator<<(std::ostream& out, const LayerShape& s) {
+    return out << "X " << s.n << "x" << s.k << ", W " << s.k << "x" << s.m;
+}
+// Every register kernel size (k, m <= 4) at a few sample counts, one odd; then sizes that
+// go to Eigen's product (k or m above 4).
+std::vector<LayerShape> layer_shapes() {
+    std::vector<LayerShape> shapes;
+    for (Eigen::Index k = 1; k <= 4; ++k)
+        for (Eigen::Index m = 1; m <= 4; ++m) shapes.push_back({k == m ? 1 : 6, k, m});
+    shapes.push_back({7, 3, 2});
+    shapes.push_back({4, 5, 3});
+    shapes.push_back({3, 2, 6});
+    shapes.push_back({40, 30, 20});
+    return shapes;
+}
+}  // namespace
+
+BOOST_DATA_TEST_CASE(linear_value_and_adjoints, bdata::make(layer_shapes()), s) {
+    const MatrixXd x = filled(s.n, s.k, -1, 1, 0.0), w = filled(s.k, s.m, -1, 1, 1.0), b = filled(1, s.m, -1, 1, 2.0);
+    Tape tape;
+    const Var xv = tape.variable(x), wv = tape.variable(w), bv = tape.variable(b);
+    const Var y = linear(xv, wv, bv);
+    BOOST_TEST((y.shape() == Shape{static_cast<std::uint32_t>(s.n), static_cast<std::uint32_t>(s.m)}));
+    const MatrixXd want = (x * w).rowwise() + b.row(0);
+    BOOST_TEST(close(y.value(), want), "tape\n" << y.value() << "\nby hand\n" << want);
+    tape.gradient(weighted_sum(tape, y));
+    const MatrixXd g = weights(s.n, s.m);  // d loss / d Y
+    BOOST_TEST(close(xv.adjoint(), g * w.transpose()));      // dX = dY W^T
+    BOOST_TEST(close(wv.adjoint(), x.transpose() * g));      // dW = X^T dY
+    BOOST_TEST(close(bv.adjoint(), g.colwise().sum()));      // db = column sums of dY
+    const auto report = tapegrad::check_gradient(
+        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, linear(p[0], p[1], p[2])); },
+        std::vector<MatrixXd>{x, w, b}, {}, {"X", "W", "b"});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(linear_of_a_matrix_with_itself) {
+    // X and W are one node: its adjoint gets both contributions, dY A^T and A^T dY.
+    const MatrixXd a = filled(3, 3, -1, 1), b = filled(1, 3, -1, 1, 1.0);
+    Tape tape;
+    const Var av = tape.variable(a), bv = tape.variable(b);
+    tape.gradient(weighted_sum(tape, linear(av, av, bv)));
+    const MatrixXd g = weights(3, 3);
+    BOOST_TEST(close(av.adjoint(), g * a.transpose() + a.transpose() * g));
+    const auto report = tapegrad::check_gradient(
+        [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, linear(p[0], p[0], p[1])); },
+        std::vector<MatrixXd>{a, b}, {}, {"A", "b"});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(linear_with_data_skips_the_datas_adjoint) {
+    // With constants' adjoints off, dX is not computed; dW and db are unchanged.
+    const MatrixXd x = filled(6, 3, 0, 1), w = filled(3, 2, -1, 1, 1.0), b = filled(1, 2, -1, 1, 2.0);
+    Tape tape;
+    tape.set_constant_adjoints(false);
+    const Var xv = tape.constant(x), wv = tape.variable(w), bv = tape.variable(b);
+    tape.gradient(weighted_sum(tape, linear(xv, wv, bv)));
+    BOOST_TEST(close(wv.adjoint(), x.transpose() * weights(6, 2)));
+    BOOST_TEST(close(bv.adjoint(), weights(6, 2).colwise().sum()));
+    BOOST_CHECK_THROW(xv.adjoint(), tapegrad::TapeError);
+}
+
+BOOST_AUTO_TEST_CASE(linear_refuses_shapes_that_do_not_fit) {
+    Tape tape;
+    const Var x = tape.variable(MatrixXd::Ones(6, 3)), w = tape.variable(MatrixXd::Ones(2, 2));
+    const Var b = tape.variable(MatrixXd::Ones(1, 2)), w32 = tape.variable(MatrixXd::Ones(3, 2));
+    const auto message = [](auto&& f) {
+        try {
+            f();
+        } catch (const tapegrad::TapeError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string inner = message([&] { linear(x, w, b); });
+    BOOST_TEST(inner.find("columns of X, 3, must equal rows of W, 2") != std::string::npos, inner);
+    const std::string bias = message([&] { linear(x, w32, tape.variable(MatrixXd::Ones(2, 1))); });
+    BOOST_TEST(bias.find("the bias is 2x1 but must be 1x2") != std::string::npos, bias);
+}
+
+// ---- The mean squared error -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(mean_squared_error_value_and_adjoints) {
+    const MatrixXd p = filled(4, 3, -2, 2), t = filled(4, 3, -1, 1, 1.0);
+    Tape tape;
+    const Var pv = tape.variable(p), tv = tape.variable(t);
+    const Var loss = mean_squared_error(pv, tv);
+    BOOST_TEST((loss.shape() == Shape{1, 1}));
+    const double want = (p - t).array().square().mean();
+    BOOST_TEST(std::abs(loss.scalar_value() - want) <= 1e-14 * want);
+    tape.gradient(loss);
+    BOOST_TEST(close(pv.adjoint(), 2.0 * (p - t) / 12.0));   // d/dP = 2 (P - T) / N
+    BOOST_TEST(close(tv.adjoint(), -2.0 * (p - t) / 12.0));  // d/dT = -2 (P - T) / N
+    const auto report = tapegrad::check_gradient(
+        [](Tape&, const std::vector<Var>& v) { return mean_squared_error(v[0], v[1]); },
+        std::vector<MatrixXd>{p, t}, {}, {"P", "T"});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(mean_squared_error_equals_its_three_node_form) {
+    // The fused node gives what mean(square(P - T)) gives, value and adjoints, odd size too.
+    const MatrixXd p = filled(5, 1, -2, 2), t = filled(5, 1, -1, 1, 1.0);
+    Tape fused, three;
+    const Var pf = fused.variable(p), tf = fused.constant(t);
+    const Var p3 = three.variable(p), t3 = three.constant(t);
+    const Var lf = mean_squared_error(pf, tf), l3 = mean(square(p3 - t3));
+    BOOST_TEST(std::abs(lf.scalar_value() - l3.scalar_value()) <= 1e-15);
+    fused.gradient(lf);
+    three.gradient(l3);
+    BOOST_TEST(close(pf.adjoint(), p3.adjoint()));
+}
+
+BOOST_AUTO_TEST_CASE(mean_squared_error_of_a_node_with_itself_is_zero) {
+    Tape tape;
+    const Var p = tape.variable(filled(3, 2, -1, 1));
+    const Var loss = mean_squared_error(p, p);
+    tape.gradient(loss);
+    BOOST_TEST(loss.scalar_value() == 0.0);
+    BOOST_TEST(p.adjoint().cwiseAbs().maxCoeff() == 0.0);  // +g and -g land on the same node
+}
+
+BOOST_AUTO_TEST_CASE(mean_squared_error_refuses_different_shapes) {
+    Tape tape;
+    const Var p = tape.variable(MatrixXd::Ones(6, 1)), t = tape.constant(MatrixXd::Ones(1, 6));
+    try {
+        mean_squared_error(p, t);
+        BOOST_FAIL("no error");
+    } catch (const tapegrad::TapeError& e) {
+        BOOST_TEST(std::string(e.what()).find("the prediction is 6x1 but the target is 1x6") != std::string::npos,
+                   e.what());
+    }
+}
