@@ -74,7 +74,8 @@ const Eigen::MatrixXd& checked(const Eigen::MatrixXd& scaled_features, const Eig
 }  // namespace
 
 HealthNetwork::HealthNetwork(const Eigen::MatrixXd& scaled_features, Eigen::VectorXd targets, Activation activation)
-    : x1_(checked(scaled_features, targets).col(0)),
+    : features_(checked(scaled_features, targets)),
+      x1_(scaled_features.col(0)),
       x2_(scaled_features.col(1)),
       x3_(scaled_features.col(2)),
       targets_(std::move(targets)),
@@ -149,6 +150,44 @@ Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, bool named) c
     return loss;
 }
 
+Var HealthNetwork::record_loss_layers(Tape& tape, const Parameters& p, LayerVars& v, bool named) const {
+    using Matrix = Eigen::Map<const Eigen::MatrixXd>;  // the parameters, viewed column by column
+    // [layer-parameters]
+    v.W1 = tape.variable(Matrix(p.values.data() + w1, 3, 2));  // [w1 w4; w2 w5; w3 w6]
+    v.W2 = tape.variable(Matrix(p.values.data() + w7, 2, 1));  // [w7; w8]
+    v.B1 = tape.variable(Matrix(p.values.data() + b1, 1, 2));  // [b1 b2]
+    v.B3 = tape.variable(p[b3]);
+    // [layer-parameters]
+    if (named) {
+        tape.set_name(v.W1, "W1 [w1 w4; w2 w5; w3 w6]");
+        tape.set_name(v.W2, "W2 [w7; w8]");
+        tape.set_name(v.B1, "B1 [b1 b2]");
+        tape.set_name(v.B3, "b3");
+    }
+    return record_loss_layers(tape, v, named);
+}
+
+// [record-layers]
+Var HealthNetwork::record_loss_layers(Tape& tape, const LayerVars& v, bool named) const {
+    const Var X = tape.constant(features_);  // n x 3: a row per person
+    const Var y = tape.constant(targets_);
+
+    const Var H = linear(X, v.W1, v.B1);  // n x 2: the columns h1 and h2
+    const Var z = linear(H, v.W2, v.B3);  // n x 1
+    const Var prediction = activate(activation_, z);
+    const Var loss = mean_squared_error(prediction, y);
+    // [record-layers]
+    if (named) {
+        tape.set_name(X, "X (age, exercise, diet)");
+        tape.set_name(y, "y (health)");
+        tape.set_name(H, "H [h1 h2]");
+        tape.set_name(z, "Z");
+        tape.set_name(prediction, "prediction");
+        tape.set_name(loss, "loss (MSE)");
+    }
+    return loss;
+}
+
 // One person at a time, with scalar nodes. For a network of one person the squared error
 // is the loss itself, so no division by n = 1 is recorded and names carry no "[i]".
 Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bool named) const {
@@ -216,12 +255,20 @@ Parameters HealthNetwork::chain_rule_gradient(const Parameters& p, double* mse) 
 }
 
 double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
-    tape_.clear();
-    const Var loss = recording_ == Recording::batched ? network_.record_loss(tape_, p, vars_)
-                                                      : network_.record_loss_per_person(tape_, p, vars_);
-    tape_.gradient(loss);
-    for (std::size_t i = 0; i < parameter_count; ++i) gradient[i] = vars_[i].scalar_adjoint();
-    return loss.scalar_value();
+    // Every recording makes the parameters its variables in the order of Parameters (the
+    // layers' matrices hold them column by column), so the tape reads and writes them whole.
+    if (reuse_ == Reuse::replay && !loss_.empty()) {  // the same graph: new parameter values only
+        tape_.replay(p.values);
+    } else {
+        tape_.clear();
+        switch (recording_) {
+            case Recording::batched: loss_ = network_.record_loss(tape_, p, vars_); break;
+            case Recording::per_person: loss_ = network_.record_loss_per_person(tape_, p, vars_); break;
+            case Recording::layers: loss_ = network_.record_loss_layers(tape_, p, layer_vars_); break;
+        }
+    }
+    tape_.gradient(loss_, gradient.values);
+    return loss_.scalar_value();
 }
 
 double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,

@@ -14,6 +14,13 @@
 ///     six people, exactly the article's numpy lines (the fast path);
 ///   - record_loss_per_person(): the same loss from scalar nodes, one person at a time
 ///     (a longer tape, small enough per person to print and draw);
+///   - record_loss_layers(): the same loss as two dense layers and a loss node, with the
+///     parameters as matrices (a 10-node tape: the fastest, see docs/08-performance.md)
+///         X (n x 3) -> H = X W1 + [b1 b2]   W1 = [w1 w4; w2 w5; w3 w6]   (n x 2)
+///                   -> Z = H W2 + b3        W2 = [w7; w8]                (n x 1)
+///                   -> loss = mse(activation(Z), y)
+///     The eleven parameters, in their order, are exactly W1, W2, [b1 b2], b3 stored
+///     column by column, so the matrices are views of Parameters, not rearrangements;
 ///   - chain_rule_gradient(): the gradient derived by hand, correctly, for every
 ///     parameter and every activation — one of the independent checks on the tape.
 /// `TapeGradient` records and sweeps on a tape it keeps, so training reuses its memory.
@@ -50,6 +57,14 @@ struct ForwardPass {
 /// Parameter handles on a tape, in the order of Parameters (w1..w8, b1..b3).
 using ParameterVars = std::array<Var, parameter_count>;
 
+/// The parameters as the layers' matrices (see record_loss_layers).
+struct LayerVars {
+    Var W1;  ///< 3 x 2: [w1 w4; w2 w5; w3 w6]
+    Var W2;  ///< 2 x 1: [w7; w8]
+    Var B1;  ///< 1 x 2: [b1 b2]
+    Var B3;  ///< 1 x 1: b3
+};
+
 class HealthNetwork {
 public:
     /// `scaled_features`: one row per person, three scaled features; `targets`: health scores.
@@ -73,6 +88,10 @@ public:
     /// The same, from parameters already recorded on `tape` (e.g. by the gradient checker).
     Var record_loss(Tape& tape, const ParameterVars& vars, bool named = false) const;
     Var record_loss_per_person(Tape& tape, const ParameterVars& vars, bool named = false) const;
+    /// The loss as two dense layers: `vars` receives the four parameter matrices.
+    Var record_loss_layers(Tape& tape, const Parameters& p, LayerVars& vars, bool named = false) const;
+    /// The same, from parameter matrices already recorded on `tape`.
+    Var record_loss_layers(Tape& tape, const LayerVars& vars, bool named = false) const;
 
     /// dMSE/dparameter for all eleven, by the chain rule worked out by hand.
     /// When `mse` is given, it also receives the loss from the same forward pass (the
@@ -80,30 +99,42 @@ public:
     Parameters chain_rule_gradient(const Parameters& p, double* mse = nullptr) const;
 
 private:
+    Eigen::MatrixXd features_;  // n x 3: the columns x1, x2, x3 side by side
     Eigen::VectorXd x1_, x2_, x3_, targets_;
     Activation activation_;
 };
 
-enum class Recording { batched, per_person };
+/// How TapeGradient records the loss: column nodes (the article's numpy lines), scalar
+/// nodes per person, or two dense layers and an mse node.
+enum class Recording { batched, per_person, layers };
+
+/// Whether TapeGradient records the loss again for every gradient, or records it once and
+/// then replays the same tape at new parameter values (Tape::replay).
+enum class Reuse { record_each_time, replay };
 
 /// The tape's gradient of the network's loss, on a tape kept between calls.
 class TapeGradient {
 public:
     /// The tape does not compute the data's adjoints: only the parameters' are read.
-    explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched)
-        : network_(network), recording_(recording) {
+    explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched,
+                          Reuse reuse = Reuse::record_each_time)
+        : network_(network), recording_(recording), reuse_(reuse) {
         tape_.set_constant_adjoints(false);
     }
 
-    /// Clear the tape, record the loss at `p`, sweep; write the gradient, return the loss.
+    /// Record the loss at `p` on the cleared tape (or, replaying after the first call, set
+    /// the parameters' leaves to `p` and replay), sweep; write the gradient, return the loss.
     double operator()(const Parameters& p, Parameters& gradient);
     const Tape& tape() const { return tape_; }
 
 private:
     const HealthNetwork& network_;
     Recording recording_;
+    Reuse reuse_;
     Tape tape_;
+    Var loss_;  // the recorded loss, kept for replaying
     ParameterVars vars_;
+    LayerVars layer_vars_;
 };
 
 /// The health score predicted for one person from raw age, exercise and diet, scaled

@@ -161,3 +161,92 @@ BOOST_AUTO_TEST_CASE(chain_rule_gives_the_loss_of_the_same_forward_pass) {
     BOOST_TEST(mse == net.loss(p));  // the same sum in the same order
     BOOST_TEST((with_loss == net.chain_rule_gradient(p)));
 }
+
+// ---- The same loss as two dense layers, and replaying a recorded tape ----------------------
+
+namespace tapegrad::nn {  // where Boost.Test's data cases find them, for the case names
+std::ostream& operator<<(std::ostream& out, Recording r) {
+    return out << (r == Recording::batched ? "batched" : r == Recording::per_person ? "per_person" : "layers");
+}
+std::ostream& operator<<(std::ostream& out, Reuse r) {
+    return out << (r == Reuse::replay ? "replay" : "record_each_time");
+}
+}  // namespace tapegrad::nn
+namespace {
+const std::vector<Recording> recordings{Recording::batched, Recording::per_person, Recording::layers};
+const std::vector<Reuse> reuses{Reuse::record_each_time, Reuse::replay};
+}  // namespace
+
+BOOST_DATA_TEST_CASE(every_recording_and_reuse_follows_the_chain_rule_along_a_training_run,
+                     bdata::make(activations) * bdata::make(recordings) * bdata::make(reuses), activation, recording,
+                     reuse) {
+    // Twenty steps of gradient descent, each gradient compared with the chain rule by hand
+    // at that step's parameters: a replayed tape must follow the parameters as they move.
+    const HealthNetwork net = article_network(activation);
+    TapeGradient gradient(net, recording, reuse);
+    Parameters p = initial_parameters(3), g;
+    for (int step = 0; step < 20; ++step) {
+        const double loss = gradient(p, g);
+        double chain_loss = 0;
+        const Parameters chain = net.chain_rule_gradient(p, &chain_loss);
+        BOOST_TEST(close(loss, chain_loss, 1e-13));
+        for (std::size_t i = 0; i < parameter_count; ++i)
+            BOOST_TEST_CONTEXT("step " << step << ", " << parameter_names[i]) {
+                BOOST_TEST(close(g[i], chain[i], 1e-10));
+            }
+        for (std::size_t i = 0; i < parameter_count; ++i) p[i] -= 0.05 * g[i];
+    }
+}
+
+BOOST_DATA_TEST_CASE(layers_recording_agrees_with_finite_differences, bdata::make(activations) * bdata::make(seeds),
+                     activation, seed) {
+    // An independent check of the layers' matrices: the gradient checker perturbs each of
+    // the eleven numbers where the layers read them (W1, W2, [b1 b2], b3, in that order).
+    const HealthNetwork net = article_network(activation);
+    Parameters p = initial_parameters(seed);
+    p[b1] = 0.1;
+    p[b2] = -0.05;
+    p[b3] = 0.2;
+    const auto as_matrix = [](const Parameters& q, std::size_t first, Eigen::Index rows, Eigen::Index cols) {
+        return Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(q.values.data() + first, rows, cols));
+    };
+    const std::vector<Eigen::MatrixXd> point{as_matrix(p, w1, 3, 2), as_matrix(p, w7, 2, 1), as_matrix(p, b1, 1, 2),
+                                             as_matrix(p, b3, 1, 1)};
+    const auto report = check_gradient(
+        [&net](Tape& t, const std::vector<Var>& v) { return net.record_loss_layers(t, LayerVars{v[0], v[1], v[2], v[3]}); },
+        point, {}, {"W1", "W2", "B1", "b3"});
+    BOOST_TEST(report.passed, report);
+}
+
+BOOST_AUTO_TEST_CASE(layers_tape_is_ten_nodes_with_the_parameters_as_matrices) {
+    const HealthNetwork net = article_network();
+    Tape tape;
+    LayerVars vars;
+    const Var loss = net.record_loss_layers(tape, start_a(), vars, true);
+    BOOST_TEST(tape.size() == 10u);  // W1, W2, B1, b3, X, y, two layers, identity, mse
+    BOOST_TEST((vars.W1.shape() == Shape{3, 2}));
+    BOOST_TEST((vars.W2.shape() == Shape{2, 1}));
+    BOOST_TEST((vars.B1.shape() == Shape{1, 2}));
+    // W1 is [w1 w4; w2 w5; w3 w6]: column j holds hidden neuron j's weights
+    BOOST_TEST(vars.W1.value()(2, 1) == start_a()[w6]);
+    BOOST_TEST(vars.B1.value()(0, 1) == start_a()[b2]);
+    BOOST_TEST(tape.name(vars.W1.index()) == "W1 [w1 w4; w2 w5; w3 w6]");
+    BOOST_TEST(close(loss.scalar_value(), net.loss(start_a()), 1e-14));
+    Parameters g;
+    tape.gradient(loss, g.values);
+    const Parameters chain = net.chain_rule_gradient(start_a());
+    for (std::size_t i = 0; i < parameter_count; ++i) BOOST_TEST(close(g[i], chain[i], 1e-10));
+}
+
+BOOST_AUTO_TEST_CASE(replaying_the_layers_tape_allocates_nothing) {
+    const HealthNetwork net = article_network(Activation::sigmoid);
+    TapeGradient gradient(net, Recording::layers, Reuse::replay);
+    Parameters p = start_a(), g;
+    gradient(p, g);
+    const long before = testing::allocations.load();
+    for (int i = 0; i < 100; ++i) {
+        gradient(p, g);
+        for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= 0.005 * g[k];
+    }
+    BOOST_TEST(testing::allocations.load() - before == 0);
+}
