@@ -8,10 +8,15 @@
 //       article            the article's functions as ported (checked against the known
 //                          relation: 1/n of the true gradient, b1 and b2 given b3's)
 //       tape_batched       TapeGradient: clear, record ~35 column nodes, sweep, on one tape
+//       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
+//       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
+//       tape_layers_replay the layers recorded once, then replayed: the fastest tape
 //       tape_per_person    TapeGradient with scalar nodes, one person at a time
 //       tape_no_reuse      a fresh Tape for every gradient (memory grown each time)
 //       finite_differences central differences of the loss, 22 evaluations
-//   training/<activation>/ train(): 2000 iterations, learning rate 0.005, full History
+//   training/<activation>/ train(): 2000 iterations, learning rate 0.005, full History, per
+//                          gradient source (the tape both as the article's lines recorded
+//                          each time and as replayed layers)
 //
 //     build/release/bench/bench_health --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <array>
@@ -107,6 +112,18 @@ void register_gradient_cases(Activation a) {
         TapeGradient gradient(network, Recording::batched);
         time_gradient(state, gradient, truth, &gradient.tape());
     });
+    benchmark::RegisterBenchmark((group + "tape_batched_replay").c_str(), [&network, truth](benchmark::State& state) {
+        TapeGradient gradient(network, Recording::batched, Reuse::replay);
+        time_gradient(state, gradient, truth, &gradient.tape());
+    });
+    benchmark::RegisterBenchmark((group + "tape_layers").c_str(), [&network, truth](benchmark::State& state) {
+        TapeGradient gradient(network, Recording::layers);
+        time_gradient(state, gradient, truth, &gradient.tape());
+    });
+    benchmark::RegisterBenchmark((group + "tape_layers_replay").c_str(), [&network, truth](benchmark::State& state) {
+        TapeGradient gradient(network, Recording::layers, Reuse::replay);
+        time_gradient(state, gradient, truth, &gradient.tape());
+    });
     benchmark::RegisterBenchmark((group + "tape_per_person").c_str(), [&network, truth](benchmark::State& state) {
         TapeGradient gradient(network, Recording::per_person);
         time_gradient(state, gradient, truth, &gradient.tape());
@@ -189,11 +206,23 @@ void register_training_cases(Activation a) {
         }
         set_counters(state, {nullptr, allocations, iterations});
     });
-    for (GradientSource source : {GradientSource::tape, GradientSource::chain_rule, GradientSource::article}) {
-        const std::string name = group + std::string(gradient_source_name(source));
-        benchmark::RegisterBenchmark(name.c_str(), [&network, options, source](benchmark::State& state) {
+    struct Source {
+        std::string name;
+        GradientSource source;
+        Recording recording = Recording::batched;
+        Reuse reuse = Reuse::record_each_time;
+    };
+    const std::vector<Source> sources{{"tape", GradientSource::tape},
+                                      {"tape_layers_replay", GradientSource::tape, Recording::layers, Reuse::replay},
+                                      {"chain-rule", GradientSource::chain_rule},
+                                      {"article", GradientSource::article}};
+    for (const Source& s : sources) {
+        const GradientSource source = s.source;
+        benchmark::RegisterBenchmark((group + s.name).c_str(), [&network, options, s, source](benchmark::State& state) {
             TrainingOptions o = options;
             o.source = source;
+            o.recording = s.recording;
+            o.reuse = s.reuse;
             const TrainingResult result = train(network, start(), o);
             if (result.history.rows.size() != 2000) {
                 state.SkipWithError("training stopped early");

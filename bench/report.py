@@ -16,13 +16,16 @@ import pathlib
 import json
 import sys
 
-# The targets of issue 4: (group, case, largest ratio to the hand-written baseline).
+# The targets of issue 4: (group, the tape's cases, largest ratio to the hand-written
+# baseline). Each case gets a row, the fastest first, so the table shows which ways of
+# recording meet a target and which do not.
 RATIO_TARGETS = [
-    ("health/identity", "tape_batched", 4.0),
-    ("health/sigmoid", "tape_batched", 2.5),
-    ("scaling/identity/H256/N600", "tape", 1.5),
-    ("scaling/sigmoid/H256/N600", "tape", 1.5),
+    ("health/identity", ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched"], 4.0),
+    ("health/sigmoid", ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched"], 2.5),
+    ("scaling/identity/H256/N600", ["tape_layers", "tape"], 1.5),
+    ("scaling/sigmoid/H256/N600", ["tape_layers", "tape"], 1.5),
 ]
+TRAINING_CASES = ["training/identity/tape_layers_replay", "training/identity/tape"]
 TRAINING_TARGET_SECONDS = 3e-3
 
 
@@ -125,10 +128,11 @@ def targets(cases, ratio, python_seconds):
     def row(what, measured, met):
         lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
 
-    for group, case, limit in RATIO_TARGETS:
-        name = f"{group}/{case}"
-        if name in ratio:
-            row(f"`{name}` ≤ {limit}× hand-written", f"{ratio[name]:.2f}×", ratio[name] <= limit)
+    for group, tape_cases, limit in RATIO_TARGETS:
+        for case in tape_cases:
+            name = f"{group}/{case}"
+            if name in ratio:
+                row(f"`{name}` ≤ {limit}× hand-written", f"{ratio[name]:.2f}×", ratio[name] <= limit)
     # Zero allocations on a reused tape: judged on the health network (the target's subject);
     # the scaling cases are listed too, since Eigen's matrix product may allocate.
     for prefix in ("health/", "scaling/"):
@@ -139,8 +143,9 @@ def targets(cases, ratio, python_seconds):
             allocs = cases[worst].get("allocs", 0)
             row(f"0 heap allocations per gradient, reused tape, `{prefix}*` (worst case)",
                 f"{allocs:g} (`{worst}`)", allocs == 0)
-    name = "training/identity/tape"
-    if name in cases and "error" not in cases[name]:
+    for name in TRAINING_CASES:
+        if name not in cases or "error" in cases[name]:
+            continue
         s = seconds(cases[name])
         row(f"`{name}`: 2000 iterations with history ≤ {pretty_time(TRAINING_TARGET_SECONDS)}", pretty_time(s),
             s <= TRAINING_TARGET_SECONDS)

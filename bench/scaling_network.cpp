@@ -162,26 +162,35 @@ double EigenGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& 
 
 // ---- The tape ------------------------------------------------------------------------------
 
-double TapeScalingGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) {
+// The variables are recorded in theta's order (W1, b1, W2, b2, each column by column), so
+// Tape::gradient(loss, span) writes the gradient in theta's layout and replay(theta)
+// takes theta as it is.
+Var TapeScalingGradient::record(const Eigen::VectorXd& theta) {
     const int h = problem_.hidden;
-    tape_.clear();
-    const Var x = tape_.constant(problem_.x), y = tape_.constant(problem_.y);
     const Var w1 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data(), 3, h));
     const Var b1 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 3 * h, 1, h));
     const Var w2 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 4 * h, h, 1));
     const Var b2 = tape_.variable(theta(5 * h));
-
+    const Var x = tape_.constant(problem_.x), y = tape_.constant(problem_.y);
+    if (form_ == ScalingForm::layers) {
+        const Var hidden = nn::activate(problem_.activation, linear(x, w1, b1));  // N x H
+        return mean_squared_error(linear(hidden, w2, b2), y);
+    }
     const Var hidden = nn::activate(problem_.activation, matmul(x, w1) + b1);  // N x H
     const Var prediction = matmul(hidden, w2) + b2;                            // N x 1
-    const Var loss = mean(square(prediction - y));
+    return mean(square(prediction - y));
+}
 
-    tape_.gradient(loss);
+double TapeScalingGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) {
+    if (reuse_ == nn::Reuse::replay && !loss_.empty()) {
+        tape_.replay({theta.data(), static_cast<std::size_t>(theta.size())});
+    } else {
+        tape_.clear();
+        loss_ = record(theta);
+    }
     gradient.resize(theta.size());
-    Eigen::Map<Eigen::MatrixXd>(gradient.data(), 3, h) = w1.adjoint();
-    Eigen::Map<Eigen::MatrixXd>(gradient.data() + 3 * h, 1, h) = b1.adjoint();
-    Eigen::Map<Eigen::MatrixXd>(gradient.data() + 4 * h, h, 1) = w2.adjoint();
-    gradient(5 * h) = b2.scalar_adjoint();
-    return loss.scalar_value();
+    tape_.gradient(loss_, {gradient.data(), static_cast<std::size_t>(gradient.size())});
+    return loss_.scalar_value();
 }
 
 }  // namespace tapegrad::bench

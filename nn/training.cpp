@@ -57,7 +57,7 @@ TrainingResult train(const HealthNetwork& network, const Parameters& start, cons
     TrainingResult result;
     result.initial = start;
     result.history.rows.reserve(static_cast<std::size_t>(options.iterations));
-    TapeGradient tape_gradient(network);
+    TapeGradient tape_gradient(network, options.recording, options.reuse);
 
     Parameters p = start, g;
     for (int i = 0; i < options.iterations; ++i) {

@@ -33,6 +33,11 @@ struct TrainingOptions {
     double learning_rate = 0.005;
     int iterations = 2000;
     GradientSource source = GradientSource::tape;
+    /// With the tape: how the loss is recorded, and whether later iterations replay the
+    /// first recording (health_network.hpp). The defaults are the article's numpy lines,
+    /// recorded afresh each iteration.
+    Recording recording = Recording::batched;
+    Reuse reuse = Reuse::record_each_time;
 };
 
 struct IterationRecord {
