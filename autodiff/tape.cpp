@@ -271,7 +271,10 @@ Shape reduced_shape(Op op, Shape x) {
 // appending a node in steady state is a few stores.
 void Tape::grow(std::size_t doubles) {
     if (nodes_.size() >= Node::no_parent) throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
-    if (nodes_.size() == nodes_.capacity()) nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
+    if (nodes_.size() == nodes_.capacity()) {
+        nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
+        variables_.reserve(nodes_.capacity());  // so recording a variable never allocates on its own
+    }
     if (used_ + doubles > values_.size()) {  // grow geometrically; clear() never shrinks
         const std::size_t grown = std::max(used_ + doubles, 2 * values_.size());
         values_.resize(grown);
