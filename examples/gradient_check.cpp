@@ -109,6 +109,13 @@ std::vector<Check> check_operations(const GradientCheckOptions& options) {
     add("matmul (2x3)(3x2)", [](Tape&, const std::vector<Var>& p) { return sum(square(matmul(p[0], p[1]))); }, {a, b});
     add("scalar w times 6x1 column", [](Tape&, const std::vector<Var>& p) { return sum(square(p[0] * p[1])); },
         {scalar(0.7), column});
+    MatrixXd bias(1, 2), target(2, 2);
+    bias << 0.3, -0.2;
+    target << 0.1, -0.5, 0.4, 0.2;
+    add("linear (2x3)(3x2) + (1x2)",
+        [](Tape&, const std::vector<Var>& p) { return sum(square(linear(p[0], p[1], p[2]))); }, {a, b, bias});
+    add("mean_squared_error (2x2)",
+        [](Tape&, const std::vector<Var>& p) { return mean_squared_error(p[0], p[1]); }, {MatrixXd(a * b), target});
     matrix(
         "transpose (2x3)", [](Var x) { return transpose(x); }, a);
     matrix(
