@@ -155,6 +155,37 @@ def targets(cases, ratio, python_seconds):
     return "\n".join(lines)
 
 
+SUMMARY_CASES = ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched", "tape_per_person"]
+
+
+def summary(cases, ratio):
+    """The tape's ways of computing the health network's gradient side by side: ratio to
+    the hand-written loop (and median time) per output activation."""
+    lines = ["| the tape's gradient of the health network | identity output | sigmoid output |",
+             "|---|---:|---:|"]
+    for case in SUMMARY_CASES:
+        cells = []
+        for activation in ("identity", "sigmoid"):
+            name = f"health/{activation}/{case}"
+            if name in ratio and name in cases:
+                cells.append(f"{ratio[name]:.2f}× ({pretty_time(seconds(cases[name]))})")
+            else:
+                cells.append("–")
+        if any(c != "–" for c in cells):
+            lines.append(f"| `{case}` | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_block(doc, name, text, path):
+    """doc with the lines between <!-- name --> and <!-- /name --> replaced by text."""
+    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
+    if doc.count(begin) != 1 or doc.count(end) != 1:
+        raise ValueError(f"report.py: {path} needs one '{begin.strip()}' and one '{end}' line")
+    head, rest = doc.split(begin)
+    _, tail = rest.split(end)
+    return head + begin + text + end + tail
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", nargs="+", help="Google Benchmark JSON output files")
@@ -163,21 +194,22 @@ def main():
     parser.add_argument("--no-targets", action="store_true", help="print the tables only")
     parser.add_argument("--update-docs", metavar="FILE.md",
                         help="also replace the part of FILE.md between <!-- bench-results --> and "
-                             "<!-- /bench-results --> with the tables")
+                             "<!-- /bench-results --> with the tables, and the part between "
+                             "<!-- bench-summary --> and <!-- /bench-summary --> with the health summary")
     args = parser.parse_args()
-    text = report(args)
+    text, health_summary = report(args)
     print(text, end="")
     if args.update_docs:
         path = pathlib.Path(args.update_docs)
         doc = path.read_text()
-        begin, end = "<!-- bench-results -->\n", "<!-- /bench-results -->"
-        if doc.count(begin) != 1 or doc.count(end) != 1:
-            print(f"report.py: {path} needs one '{begin.strip()}' and one '{end}' line", file=sys.stderr)
+        try:
+            doc = replace_block(doc, "bench-results", text, path)
+            doc = replace_block(doc, "bench-summary", health_summary, path)
+        except ValueError as e:
+            print(e, file=sys.stderr)
             return 2
-        head, rest = doc.split(begin)
-        _, tail = rest.split(end)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(head + begin + text + end + tail)
+        tmp.write_text(doc)
         tmp.replace(path)  # never a half-written chapter
         print(f"report.py: updated {path}", file=sys.stderr)
     return 0
@@ -204,7 +236,7 @@ def report(args):
     if not args.no_targets:
         print("### Targets\n")
         print(targets(all_cases, all_ratios, args.python_seconds))
-    return "".join(out)
+    return "".join(out), summary(all_cases, all_ratios)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""tapegrad/bench/test_report.py — checks report.py on a small, made-up benchmark run.
+
+The JSON below has the shape Google Benchmark writes with --benchmark_repetitions and
+--benchmark_report_aggregates_only: medians per case, counters included. The test runs
+report.py as the bench_report target does and checks what the docs rely on: the ratio
+to the group's fastest hand-written case, a target judged met or not, the summary
+table, and --update-docs rewriting both marked blocks (and refusing, without touching
+the file, when a marker is missing).
+
+    python3 bench/test_report.py        exit 0 when every check passes
+"""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def median(name, ns, **counters):
+    run = {"name": f"{name}_median", "run_name": name, "run_type": "aggregate", "aggregate_name": "median",
+           "repetitions": 5, "cpu_time": ns, "real_time": ns, "time_unit": "ns"}
+    run.update(counters)
+    return run
+
+
+RUN = {
+    "context": {"date": "2026-11-28T00:00:00+00:00", "num_cpus": 2, "mhz_per_cpu": 2600,
+                "executable": "build/release/bench/bench_health"},
+    "benchmarks": [
+        median("health/identity/hand_written", 20.0, allocs=0),
+        median("health/identity/tape_layers_replay", 70.0, allocs=0, nodes=10, tape_bytes=4416),
+        median("health/identity/tape_batched", 380.0, allocs=0, nodes=35, tape_bytes=6656),
+        median("health/sigmoid/hand_written", 60.0, allocs=0),
+        median("health/sigmoid/tape_layers_replay", 108.0, allocs=0, nodes=10, tape_bytes=4416),
+    ],
+}
+
+
+def main():
+    failures = []
+
+    def check(condition, what):
+        if not condition:
+            failures.append(what)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        data = tmp / "bench_health.json"
+        data.write_text(json.dumps(RUN))
+        doc = tmp / "chapter.md"
+        doc.write_text("intro\n<!-- bench-summary -->\nold\n<!-- /bench-summary -->\nmiddle\n"
+                       "<!-- bench-results -->\nold\n<!-- /bench-results -->\nend\n")
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(doc)],
+                                capture_output=True, text=True)
+        out = result.stdout
+        check(result.returncode == 0, f"report.py exited {result.returncode}: {result.stderr}")
+        check("| tape_layers_replay | 70 ns | 3.50 |" in out, "ratio 70 / 20 = 3.50 in the identity table")
+        check("| tape_batched | 380 ns | 19.00 |" in out, "ratio 380 / 20 = 19.00")
+        check("| `health/identity/tape_layers_replay` ≤ 4.0× hand-written | 3.50× | yes |" in out,
+              "the identity target met at 3.50×")
+        check("| `health/identity/tape_batched` ≤ 4.0× hand-written | 19.00× | **no** |" in out,
+              "the batched tape's row marked not met")
+        check("| `health/sigmoid/tape_layers_replay` ≤ 2.5× hand-written | 1.80× | yes |" in out,
+              "the sigmoid target met at 1.80×")
+        text = doc.read_text()
+        check("old" not in text, "both marked blocks rewritten")
+        check("| `tape_layers_replay` | 3.50× (70 ns) | 1.80× (108 ns) |" in text, "the summary row in the doc")
+        check(text.startswith("intro\n") and text.endswith("end\n") and "middle" in text,
+              "the text around the blocks kept")
+
+        broken = tmp / "broken.md"
+        broken.write_text("no markers here\n")
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(broken)],
+                                capture_output=True, text=True)
+        check(result.returncode == 2, "a chapter without markers is refused with exit 2")
+        check("needs one '<!-- bench-results -->'" in result.stderr, "the refusal names the missing marker")
+        check(broken.read_text() == "no markers here\n", "the refused chapter is left as it was")
+
+    for f in failures:
+        print(f"test_report: FAILED: {f}", file=sys.stderr)
+    print(f"test_report: {len(failures)} of 11 checks failed" if failures else "test_report: all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
