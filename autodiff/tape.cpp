@@ -329,9 +329,10 @@ Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     const Shape shape{static_cast<std::uint32_t>(value.rows()), static_cast<std::uint32_t>(value.cols())};
     const double* p = value.data();
     const bool dense = value.innerStride() == 1 && value.outerStride() == value.rows();
-    // Copy first when the source is strided, or lives in this tape's own arena (a view
-    // from value()), which growing the arena could move.
-    const bool in_arena = p >= values_.data() && p < values_.data() + values_.size();
+    // Copy first when the source is strided, or lives in one of this tape's own arenas (a
+    // view from value() or adjoint()), which growing the arenas could move.
+    const auto inside = [p](const auto& arena) { return p >= arena.data() && p < arena.data() + arena.size(); };
+    const bool in_arena = inside(values_) || inside(adjoints_);
     if (dense && !in_arena) return leaf(op, shape, p);  // the common case: no temporary
     const Eigen::MatrixXd copy = value;
     return leaf(op, shape, copy.data());
@@ -476,6 +477,7 @@ void Tape::set_value(Var leaf, double value) {
     if ((n.op != Op::variable && n.op != Op::constant) || !n.shape.is_scalar()) [[unlikely]]
         refuse_set_value(leaf, Shape{1, 1});
     values_[n.offset] = value;
+    leaves_changed_ = true;
 }
 
 void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
@@ -485,6 +487,7 @@ void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     if ((n.op != Op::variable && n.op != Op::constant) || n.shape != given) [[unlikely]]
         refuse_set_value(leaf, given);
     Map(values_.data() + n.offset, given.rows, given.cols) = value;  // no aliasing: a leaf's own slot
+    leaves_changed_ = true;
 }
 
 void Tape::refuse_set_value(Var leaf, Shape given) const {
@@ -500,6 +503,7 @@ void Tape::replay() {
     for (std::uint32_t k = 0; k < nodes_.size(); ++k)
         if (nodes_[k].op != Op::variable && nodes_[k].op != Op::constant) evaluate(k);
     swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
+    leaves_changed_ = false;
 }
 
 void Tape::refuse_variable_elements(std::size_t given, std::string_view where) const {
@@ -526,6 +530,9 @@ void Tape::gradient(Var loss) {
     if (!last.shape.is_scalar())
         throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
                         " (reduce it first, e.g. with sum or mean)");
+    if (leaves_changed_) [[unlikely]]
+        throw TapeError("gradient: set_value changed a leaf since the last replay(), so the other nodes still hold "
+                        "values from before (call replay() first)");
 
     // Whether a parent's adjoint is computed (constants' only when asked for).
     const auto wanted = [this](const Node& parent) { return constant_adjoints_ || parent.op != Op::constant; };
@@ -630,6 +637,7 @@ void Tape::clear() {
     nodes_.clear();  // keeps capacity
     variables_.clear();
     variable_elements_ = 0;
+    leaves_changed_ = false;
     names_.clear();
     used_ = 0;
     swept_size_ = 0;
@@ -657,7 +665,8 @@ Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
 }
 
 std::size_t Tape::memory_bytes() const {
-    return nodes_.capacity() * sizeof(Node) + (values_.capacity() + adjoints_.capacity()) * sizeof(double);
+    return nodes_.capacity() * sizeof(Node) + (values_.capacity() + adjoints_.capacity()) * sizeof(double) +
+           variables_.capacity() * sizeof(std::uint32_t);
 }
 
 void Tape::set_name(Var v, std::string name) {

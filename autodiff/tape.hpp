@@ -103,7 +103,8 @@ public:
 
     // ---- Replaying: the same graph at new leaf values ----------------------------------
     /// Give a leaf (variable or constant) a new value of the same shape. The nodes
-    /// computed from it keep their old values until replay().
+    /// computed from it keep their old values until replay(); gradient() refuses to sweep
+    /// until then.
     void set_value(Var leaf, double value);
     void set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value);
     /// Recompute every node's value from its parents, in recording order, as recording
@@ -111,6 +112,8 @@ public:
     /// the leaves' new values. Only right when the recorded graph does not depend on the
     /// values (no `if` on a value while recording: record again when it would branch
     /// differently). relu and abs are fine: their kinks are in the operation, not the graph.
+    /// Leaves keep their values unless set: a constant recorded from another node's value
+    /// (`tape.constant(h.value())`) is a copy and does not follow the replay.
     void replay();
     /// The same, after giving every variable a new value: `variables` holds them all, in
     /// the order they were recorded, each column by column (variable_elements() numbers).
@@ -186,6 +189,7 @@ private:
     std::vector<Node> nodes_;
     std::vector<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
     std::size_t variable_elements_ = 0;     ///< the numbers they hold together
+    bool leaves_changed_ = false;           ///< set_value since the last replay()
     std::vector<double, CacheLineAllocator<double>> values_;    ///< the value arena: node i at values_[nodes_[i].offset]
     std::vector<double, CacheLineAllocator<double>> adjoints_;  ///< the adjoint arena, same offsets
     std::size_t used_ = 0;           ///< doubles in use in each arena

@@ -453,15 +453,45 @@ BOOST_AUTO_TEST_CASE(replay_forgets_the_last_sweep) {
 }
 
 BOOST_AUTO_TEST_CASE(replay_keeps_identity_views_in_step) {
-    // identity(x) shares x's place: after a replay it shows x's new value.
+    // identity(x) shares x's place, so the nodes after it see x's new value on replay.
     Tape tape;
     const Var x = tape.variable(MatrixXd::Constant(2, 1, 1.0));
-    const Var y = identity(x);
-    const Var loss = sum(square(y));
+    const Var loss = sum(square(identity(x)));
     tape.set_value(x, MatrixXd::Constant(2, 1, 3.0));
+    BOOST_TEST(loss.scalar_value() == 2.0);  // not recomputed yet
     tape.replay();
-    BOOST_TEST(y.value()(1, 0) == 3.0);
     BOOST_TEST(loss.scalar_value() == 18.0);
+    tape.gradient(loss);
+    BOOST_TEST(x.adjoint()(1, 0) == 6.0);
+}
+
+BOOST_AUTO_TEST_CASE(misuse_gradient_after_set_value_without_replay) {
+    // The nodes computed from a changed leaf still hold old values: sweeping them would
+    // mix old and new, so gradient() refuses until replay().
+    Tape tape;
+    const Var x = tape.variable(2.0);
+    const Var y = x * x;
+    tape.gradient(y);
+    tape.set_value(x, 5.0);
+    BOOST_TEST(contains(error_of([&] { tape.gradient(y); }), "call replay() first"));
+    tape.replay();
+    tape.gradient(y);
+    BOOST_TEST(x.scalar_adjoint() == 10.0);
+}
+
+BOOST_AUTO_TEST_CASE(leaf_copied_from_the_tapes_own_adjoints) {
+    // A constant made from a view of the adjoint arena must be copied before the arenas
+    // grow (appending it may move them), like a view of the value arena. Some filler
+    // size below makes that append grow the arenas, whatever the growth policy; the
+    // sanitizer build reports a read of freed memory if the copy comes too late.
+    for (Eigen::Index filler = 1; filler <= 24; ++filler) {
+        Tape tape;
+        const Var x = tape.variable(MatrixXd::Constant(3, 1, 2.0));
+        tape.gradient(sum(square(x)));  // x's adjoint: 4, 4, 4
+        (void)tape.constant(MatrixXd::Ones(filler, 1));
+        const Var copy = tape.constant(x.adjoint());
+        BOOST_TEST(copy.value()(2, 0) == 4.0, "filler " << filler);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(clear_forgets_the_variables) {
