@@ -112,7 +112,9 @@ enum class Recording { batched, per_person, layers };
 /// then replays the same tape at new parameter values (Tape::replay).
 enum class Reuse { record_each_time, replay };
 
-/// The tape's gradient of the network's loss, on a tape kept between calls.
+/// The tape's gradient of the network's loss, on a tape kept between calls. Replaying,
+/// the tape keeps the data and activation of its first recording: for another network
+/// (or a network object assigned new data), make a new TapeGradient.
 class TapeGradient {
 public:
     /// The tape does not compute the data's adjoints: only the parameters' are read.

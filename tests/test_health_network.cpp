@@ -243,10 +243,14 @@ BOOST_AUTO_TEST_CASE(replaying_the_layers_tape_allocates_nothing) {
     TapeGradient gradient(net, Recording::layers, Reuse::replay);
     Parameters p = start_a(), g;
     gradient(p, g);
+    const std::uint32_t generation = gradient.tape().generation();  // clear() would change it
+    const std::size_t nodes = gradient.tape().size();
     const long before = testing::allocations.load();
     for (int i = 0; i < 100; ++i) {
         gradient(p, g);
         for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= 0.005 * g[k];
     }
     BOOST_TEST(testing::allocations.load() - before == 0);
+    BOOST_TEST(gradient.tape().generation() == generation);  // replayed, never recorded again
+    BOOST_TEST(gradient.tape().size() == nodes);
 }
