@@ -108,26 +108,20 @@ void register_gradient_cases(Activation a) {
             state, [&](const Parameters& p, Parameters& g) { return article::gradient(network, p, g); },
             article_relation(truth, static_cast<double>(network.people())));
     });
-    benchmark::RegisterBenchmark((group + "tape_batched").c_str(), [&network, truth](benchmark::State& state) {
-        TapeGradient gradient(network, Recording::batched);
-        time_gradient(state, gradient, truth, &gradient.tape());
-    });
-    benchmark::RegisterBenchmark((group + "tape_batched_replay").c_str(), [&network, truth](benchmark::State& state) {
-        TapeGradient gradient(network, Recording::batched, Reuse::replay);
-        time_gradient(state, gradient, truth, &gradient.tape());
-    });
-    benchmark::RegisterBenchmark((group + "tape_layers").c_str(), [&network, truth](benchmark::State& state) {
-        TapeGradient gradient(network, Recording::layers);
-        time_gradient(state, gradient, truth, &gradient.tape());
-    });
-    benchmark::RegisterBenchmark((group + "tape_layers_replay").c_str(), [&network, truth](benchmark::State& state) {
-        TapeGradient gradient(network, Recording::layers, Reuse::replay);
-        time_gradient(state, gradient, truth, &gradient.tape());
-    });
-    benchmark::RegisterBenchmark((group + "tape_per_person").c_str(), [&network, truth](benchmark::State& state) {
-        TapeGradient gradient(network, Recording::per_person);
-        time_gradient(state, gradient, truth, &gradient.tape());
-    });
+    struct TapeCase {
+        const char* name;
+        Recording recording;
+        Reuse reuse;
+    };
+    for (const TapeCase& c : {TapeCase{"tape_batched", Recording::batched, Reuse::record_each_time},
+                              TapeCase{"tape_batched_replay", Recording::batched, Reuse::replay},
+                              TapeCase{"tape_layers", Recording::layers, Reuse::record_each_time},
+                              TapeCase{"tape_layers_replay", Recording::layers, Reuse::replay},
+                              TapeCase{"tape_per_person", Recording::per_person, Reuse::record_each_time}})
+        benchmark::RegisterBenchmark((group + c.name).c_str(), [&network, truth, c](benchmark::State& state) {
+            TapeGradient gradient(network, c.recording, c.reuse);
+            time_gradient(state, gradient, truth, &gradient.tape());
+        });
     benchmark::RegisterBenchmark((group + "tape_no_reuse").c_str(), [&network, truth](benchmark::State& state) {
         std::size_t nodes = 0, bytes = 0;
         time_gradient(

@@ -355,6 +355,25 @@ Var kinked_loss(Tape& tape, const MatrixXd& w, const MatrixXd& b, double s, std:
     vars = {tape.variable(w), tape.variable(b), tape.variable(s)};
     return mean_squared_error(relu(linear(tape.constant(x), vars[0], vars[1])) * vars[2], tape.constant(y));
 }
+// Two points for it; the second moves units of the relu across its kink.
+struct Point {
+    MatrixXd w{2, 1}, b{1, 1};
+    double s = 0;
+};
+Point first_point() {
+    Point p;
+    p.w << 0.8, -0.5;
+    p.b << 0.05;
+    p.s = 1.5;
+    return p;
+}
+Point second_point() {
+    Point p;
+    p.w << -0.6, 0.9;
+    p.b << 0.1;
+    p.s = -0.7;
+    return p;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
@@ -362,23 +381,19 @@ BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
     // must equal those of a tape recorded afresh at the second point, bit for bit (the
     // same kernels run in the same order). The second point moves units across relu's
     // kink, so a replay that kept the old values would be caught.
-    MatrixXd w(2, 1), b(1, 1), w2(2, 1), b2(1, 1);
-    w << 0.8, -0.5;
-    b << 0.05;
-    w2 << -0.6, 0.9;
-    b2 << 0.1;
+    const Point a = first_point(), b = second_point();
     std::vector<Var> replayed, fresh;
     Tape tape, again;
-    const Var loss = kinked_loss(tape, w, b, 1.5, replayed);
+    const Var loss = kinked_loss(tape, a.w, a.b, a.s, replayed);
     tape.gradient(loss);
     const double first_loss = loss.scalar_value();
 
-    tape.set_value(replayed[0], w2);
-    tape.set_value(replayed[1], b2);
-    tape.set_value(replayed[2], -0.7);
+    tape.set_value(replayed[0], b.w);
+    tape.set_value(replayed[1], b.b);
+    tape.set_value(replayed[2], b.s);
     tape.replay();
     tape.gradient(loss);
-    const Var loss_again = kinked_loss(again, w2, b2, -0.7, fresh);
+    const Var loss_again = kinked_loss(again, b.w, b.b, b.s, fresh);
     again.gradient(loss_again);
 
     BOOST_TEST(loss.scalar_value() != first_loss);
@@ -390,25 +405,20 @@ BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
 BOOST_AUTO_TEST_CASE(replay_with_all_variables_at_once) {
     // replay(span) sets the variables in recording order, each column by column, and
     // gradient(loss, span) reads their adjoints back in the same layout.
-    MatrixXd w(2, 1), b(1, 1);
-    w << 0.8, -0.5;
-    b << 0.05;
+    const Point a = first_point(), b = second_point();
     std::vector<Var> vars;
     Tape tape;
-    const Var loss = kinked_loss(tape, w, b, 1.5, vars);
+    const Var loss = kinked_loss(tape, a.w, a.b, a.s, vars);
     BOOST_TEST(tape.variable_elements() == 4u);  // W (2) + b (1) + s (1)
 
-    const std::vector<double> point{-0.6, 0.9, 0.1, -0.7};  // W, b, s
+    const std::vector<double> point{b.w(0, 0), b.w(1, 0), b.b(0, 0), b.s};  // W, b, s
     std::vector<double> gradient(4);
     tape.replay(point);
     tape.gradient(loss, gradient);
 
     Tape fresh;
     std::vector<Var> fresh_vars;
-    MatrixXd w2(2, 1), b2(1, 1);
-    w2 << -0.6, 0.9;
-    b2 << 0.1;
-    const Var fresh_loss = kinked_loss(fresh, w2, b2, -0.7, fresh_vars);
+    const Var fresh_loss = kinked_loss(fresh, b.w, b.b, b.s, fresh_vars);
     fresh.gradient(fresh_loss);
     BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
     BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
@@ -418,13 +428,11 @@ BOOST_AUTO_TEST_CASE(replay_with_all_variables_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(replay_and_sweep_allocate_nothing) {
-    MatrixXd w(2, 1), b(1, 1);
-    w << 0.8, -0.5;
-    b << 0.05;
+    const Point a = first_point();
     std::vector<Var> vars;
     Tape tape;
-    const Var loss = kinked_loss(tape, w, b, 1.5, vars);
-    std::vector<double> point{0.8, -0.5, 0.05, 1.5}, gradient(4);
+    const Var loss = kinked_loss(tape, a.w, a.b, a.s, vars);
+    std::vector<double> point{a.w(0, 0), a.w(1, 0), a.b(0, 0), a.s}, gradient(4);
     tape.replay(point);
     tape.gradient(loss, gradient);
     const long before = tapegrad::testing::allocations.load();
