@@ -1,5 +1,5 @@
 // tapegrad/autodiff/gradient_check.cpp — central differences and the report.
-#include "autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -25,7 +25,7 @@
 
 #include <Eigen/Core>
 
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad {
 

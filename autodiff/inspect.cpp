@@ -1,5 +1,5 @@
 // tapegrad/autodiff/inspect.cpp — the tape as a table and as DOT.
-#include "autodiff/inspect.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
 
 #include <algorithm>
 #include <array>

@@ -18,7 +18,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad {
 

@@ -6,7 +6,7 @@
 // a dimension has stride 0 there, so its one element is reused. In the sweep the same
 // strides make the broadcast parent's adjoint *sum* the contributions of every element
 // it was reused for, which is what the chain rule asks.
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -33,9 +33,9 @@
 
 #include <Eigen/Core>
 
-#include "autodiff/operations.hpp"
-#include "autodiff/shape.hpp"
-#include "autodiff/var.hpp"
+#include "tapegrad/autodiff/operations.hpp"
+#include "tapegrad/autodiff/shape.hpp"
+#include "tapegrad/autodiff/var.hpp"
 
 namespace tapegrad {
 

@@ -1,6 +1,6 @@
 // tapegrad/autodiff/var.cpp — the operators and functions of var.hpp, each one line that
 // records a node. A double operand is recorded as a 1 x 1 constant on the Var's tape.
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad {
 

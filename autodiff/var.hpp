@@ -19,7 +19,7 @@
 
 #include <Eigen/Core>
 
-#include "autodiff/shape.hpp"
+#include "tapegrad/autodiff/shape.hpp"
 
 namespace tapegrad {
 

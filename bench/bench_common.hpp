@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/gradient_check.hpp"
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 #include "bench/allocation_counter.hpp"
 
 namespace tapegrad::bench {

@@ -26,11 +26,11 @@
 
 #include "bench/bench_common.hpp"
 #include "bench/health_baseline.hpp"
-#include "nn/article.hpp"
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
-#include "nn/training.hpp"
+#include "tapegrad/nn/article.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
+#include "tapegrad/nn/training.hpp"
 
 namespace {
 

@@ -11,10 +11,10 @@
 #include <array>
 #include <cmath>
 
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/parameters.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/parameters.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 namespace tapegrad::bench {
 

@@ -19,8 +19,8 @@
 
 #include <Eigen/Core>
 
-#include "autodiff/tape.hpp"
-#include "nn/health_network.hpp"
+#include "tapegrad/autodiff/tape.hpp"
+#include "tapegrad/nn/health_network.hpp"
 
 namespace tapegrad::bench {
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad::nn;
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad::nn;
 

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "nn/article.hpp"
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/article.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad::nn;
 

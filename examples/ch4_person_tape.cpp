@@ -3,10 +3,10 @@
 // then the batched tape of the whole MSE, where every node is a column of six people.
 #include <iostream>
 
-#include "autodiff/inspect.hpp"
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad;
 using namespace tapegrad::nn;

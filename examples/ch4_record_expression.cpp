@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "autodiff/gradient_check.hpp"
-#include "autodiff/inspect.hpp"
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Var;

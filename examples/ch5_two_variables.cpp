@@ -5,7 +5,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 
 using namespace tapegrad;
 

@@ -15,10 +15,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "autodiff/inspect.hpp"
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad;
 using namespace tapegrad::nn;

@@ -22,9 +22,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "nn/health_network.hpp"
-#include "nn/parameters.hpp"
-#include "nn/training.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/parameters.hpp"
+#include "tapegrad/nn/training.hpp"
 
 namespace tapegrad::cli {
 

@@ -22,11 +22,11 @@
 
 #include <boost/program_options.hpp>
 
-#include "autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 #include "cli.hpp"
-#include "nn/article.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/article.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
 #include "plot.hpp"
 
 namespace po = boost::program_options;

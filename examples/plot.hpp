@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nn/training.hpp"
+#include "tapegrad/nn/training.hpp"
 
 namespace tapegrad::pictures {
 

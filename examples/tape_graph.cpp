@@ -18,10 +18,10 @@
 
 #include <boost/program_options.hpp>
 
-#include "autodiff/inspect.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
 #include "cli.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
 #include "plot.hpp"
 
 namespace po = boost::program_options;

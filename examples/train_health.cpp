@@ -30,10 +30,10 @@
 #include <boost/program_options.hpp>
 
 #include "cli.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
-#include "nn/training.hpp"
-#include "nn/verifier.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
+#include "tapegrad/nn/training.hpp"
+#include "tapegrad/nn/verifier.hpp"
 #include "plot.hpp"
 
 namespace po = boost::program_options;

@@ -14,9 +14,9 @@
 #include <boost/program_options.hpp>
 
 #include "cli.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
-#include "nn/verifier.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
+#include "tapegrad/nn/verifier.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;

@@ -1,7 +1,7 @@
 // tapegrad/nn/article.cpp — the port. Expressions keep the article's order of operations
 // (left to right, as Python evaluates them), and sums add the people in order as numpy
 // does for six elements, so the results match the article's program to the last bits.
-#include "nn/article.hpp"
+#include "tapegrad/nn/article.hpp"
 
 #include <cmath>
 #include <stdexcept>

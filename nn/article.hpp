@@ -24,8 +24,8 @@
 
 #include <Eigen/Core>
 
-#include "nn/health_network.hpp"
-#include "nn/parameters.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/parameters.hpp"
 
 namespace tapegrad::nn::article {
 

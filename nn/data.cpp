@@ -1,5 +1,5 @@
 // tapegrad/nn/data.cpp — the article's six people.
-#include "nn/data.hpp"
+#include "tapegrad/nn/data.hpp"
 
 namespace tapegrad::nn {
 

@@ -1,5 +1,5 @@
 // tapegrad/nn/health_network.cpp — forward pass, tape recordings and the chain rule by hand.
-#include "nn/health_network.hpp"
+#include "tapegrad/nn/health_network.hpp"
 
 #include <cmath>
 #include <stdexcept>

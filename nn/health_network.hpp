@@ -32,9 +32,9 @@
 
 #include <Eigen/Core>
 
-#include "autodiff/tape.hpp"
-#include "nn/parameters.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/autodiff/tape.hpp"
+#include "tapegrad/nn/parameters.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 namespace tapegrad::nn {
 

@@ -1,5 +1,5 @@
 // tapegrad/nn/parameters.cpp — printing and the article's random start.
-#include "nn/parameters.hpp"
+#include "tapegrad/nn/parameters.hpp"
 
 #include <cstdio>
 #include <random>

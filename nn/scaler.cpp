@@ -1,5 +1,5 @@
 // tapegrad/nn/scaler.cpp — min-max and standard scaling.
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 #include <cmath>
 #include <stdexcept>

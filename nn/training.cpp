@@ -1,12 +1,12 @@
 // tapegrad/nn/training.cpp — the training loop and the history's CSV.
-#include "nn/training.hpp"
+#include "tapegrad/nn/training.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <stdexcept>
 
-#include "nn/article.hpp"
+#include "tapegrad/nn/article.hpp"
 
 namespace tapegrad::nn {
 

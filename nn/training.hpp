@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "nn/health_network.hpp"
-#include "nn/parameters.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/parameters.hpp"
 
 namespace tapegrad::nn {
 

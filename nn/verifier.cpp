@@ -1,11 +1,11 @@
 // tapegrad/nn/verifier.cpp — the four gradients, the gate, and the verdicts.
-#include "nn/verifier.hpp"
+#include "tapegrad/nn/verifier.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "nn/article.hpp"
+#include "tapegrad/nn/article.hpp"
 
 namespace tapegrad::nn {
 

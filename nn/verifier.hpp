@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "autodiff/gradient_check.hpp"
-#include "nn/health_network.hpp"
-#include "nn/parameters.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/parameters.hpp"
 
 namespace tapegrad::nn {
 

@@ -5,9 +5,9 @@
 #include <ostream>
 #include <string>
 
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 namespace tapegrad::nn {
 // So that Boost.Test can print an activation in data-driven test names.

@@ -12,9 +12,9 @@
 #include <stdexcept>
 
 #include "health_fixtures.hpp"
-#include "nn/article.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/article.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad::nn;
 

@@ -2,7 +2,7 @@
 #define BOOST_TEST_MODULE data
 #include <boost/test/unit_test.hpp>
 
-#include "nn/data.hpp"
+#include "tapegrad/nn/data.hpp"
 
 BOOST_AUTO_TEST_CASE(six_people_with_three_features_and_a_score) {
     const auto d = tapegrad::nn::article_people();

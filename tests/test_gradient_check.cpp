@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 
 using tapegrad::GradientCheckOptions;
 using tapegrad::Tape;

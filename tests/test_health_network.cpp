@@ -13,12 +13,12 @@
 
 #include <cmath>
 
-#include "autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 #include "counting_allocator.hpp"
 #include "health_fixtures.hpp"
-#include "nn/data.hpp"
-#include "nn/health_network.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/health_network.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace tapegrad;

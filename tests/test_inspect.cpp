@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "autodiff/inspect.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Var;

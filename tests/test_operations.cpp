@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/operations.hpp"
+#include "tapegrad/autodiff/operations.hpp"
 
 namespace bdata = boost::unit_test::data;
 namespace ops = tapegrad::ops;

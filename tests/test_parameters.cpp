@@ -2,7 +2,7 @@
 #define BOOST_TEST_MODULE parameters
 #include <boost/test/unit_test.hpp>
 
-#include "nn/parameters.hpp"
+#include "tapegrad/nn/parameters.hpp"
 
 using namespace tapegrad::nn;
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
 
 using tapegrad::nn::Scaler;
 

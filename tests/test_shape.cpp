@@ -2,7 +2,7 @@
 #define BOOST_TEST_MODULE shape
 #include <boost/test/unit_test.hpp>
 
-#include "autodiff/shape.hpp"
+#include "tapegrad/autodiff/shape.hpp"
 
 using tapegrad::broadcast;
 using tapegrad::Shape;

@@ -9,7 +9,7 @@
 #include <new>
 #include <string>
 
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 #include "counting_allocator.hpp"
 
 using Eigen::MatrixXd;

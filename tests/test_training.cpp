@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "health_fixtures.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
-#include "nn/training.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
+#include "tapegrad/nn/training.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace tapegrad::nn;

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/gradient_check.hpp"
-#include "autodiff/tape.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 namespace bdata = boost::unit_test::data;
 using Eigen::MatrixXd;

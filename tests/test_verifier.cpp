@@ -14,9 +14,9 @@
 #include <string>
 
 #include "health_fixtures.hpp"
-#include "nn/data.hpp"
-#include "nn/scaler.hpp"
-#include "nn/verifier.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/nn/scaler.hpp"
+#include "tapegrad/nn/verifier.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace tapegrad::nn;
