@@ -10,7 +10,8 @@
 #   WORKDIR       scratch folder, emptied first
 #   GENERATOR, CXX_COMPILER, FLAGS   passed on to the consumer's build (FLAGS: sanitizers)
 # For install and deb it also checks the files and that the exported targets carry nothing
-# of tapegrad's own build: no Boost, benchmark, sanitizer, warning flag or EIGEN_ setting.
+# of tapegrad's own build: no Boost, benchmark, sanitizer, warning flag or EIGEN_ setting;
+# in every mode, that the consumer's compile and link lines name none of them either.
 cmake_minimum_required(VERSION 3.25)
 
 function(run)
@@ -93,6 +94,25 @@ if(MODE STREQUAL "FetchContent")
   return()
 endif()
 run(${CMAKE_COMMAND} --build "${WORKDIR}/build")
+# The consumer's own compile and link lines (Ninja writes them to build.ninja) name no Boost,
+# benchmark or sanitizer (unless the consumer asked for one itself, under FLAGS); installed,
+# no EIGEN_ setting either. (As a subproject tapegrad still hands its EIGEN_ setting on, to
+# its own build's consumers, until the tape core makes it private.)
+set(forbidden "[Bb]oost|benchmark|sanitize")
+if(MODE STREQUAL "install" OR MODE STREQUAL "deb")
+  string(APPEND forbidden "|EIGEN_")
+endif()
+if(EXISTS "${WORKDIR}/build/build.ninja" AND NOT FLAGS)
+  file(STRINGS "${WORKDIR}/build/build.ninja" lines REGEX "^build |^  (FLAGS|DEFINES|INCLUDES|LINK_FLAGS|LINK_LIBRARIES) = ")
+  set(in_app FALSE)
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^build ")
+      string(REGEX MATCH "^build (CMakeFiles/app\\.dir/|app:)" in_app "${line}")
+    elseif(in_app AND line MATCHES "${forbidden}")
+      message(FATAL_ERROR "the consumer's build line names '${CMAKE_MATCH_0}':\n${line}")
+    endif()
+  endforeach()
+endif()
 run("${WORKDIR}/build/app")
 message(STATUS "${output}")
 foreach(expected "d/dx x sin\\(x\\) at x = 1.5: tape [0-9.]+, by hand [0-9.]+ -> agree"
