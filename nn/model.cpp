@@ -11,7 +11,7 @@
 
 namespace tapegrad::nn {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // fields kept in the order written
 
 Eigen::MatrixXd Model::predict(const Eigen::MatrixXd& raw) const {
     const Eigen::MatrixXd output = network.forward(scaler.transform(raw));
