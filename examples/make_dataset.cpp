@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
         if (!vm.count("kind")) throw cli::UsageError("make_dataset", "say which data set: moons, circles or friedman1");
         const std::string kind_name = vm["kind"].as<std::string>();
         const auto kind = nn::parse_dataset(kind_name);
-        if (!kind)
-            throw cli::UsageError(kind_name, "unknown data set (expected moons, circles or friedman1)");
+        if (!kind) throw cli::UsageError(kind_name, "unknown data set (expected moons, circles or friedman1)");
         const int rows = vm["rows"].as<int>();
         if (rows < 1 || rows > 10'000'000) throw cli::UsageError("--rows", "must be from 1 to 10000000");
         const double noise = vm["noise"].as<double>();

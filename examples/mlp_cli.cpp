@@ -68,8 +68,8 @@ nn::Scaler fit_scaler(std::string_view option, std::string_view kind, const nn::
         throw UsageError(option, "unknown scaler '" + std::string(kind) + "' (expected minmax, standard or none)");
     for (Eigen::Index j = 0; j < x.cols(); ++j)
         if (x.col(j).minCoeff() == x.col(j).maxCoeff())
-            throw UsageError(option, "column '" + examples.feature_names[static_cast<std::size_t>(j)] + "' of " +
-                                         file + " has the same value in every row and cannot be scaled; "
+            throw UsageError(option, "column '" + examples.feature_names[static_cast<std::size_t>(j)] + "' of " + file +
+                                         " has the same value in every row and cannot be scaled; "
                                          "remove it or use --scaler none");
     return kind == "minmax" ? nn::Scaler::min_max(x.colwise().minCoeff(), x.colwise().maxCoeff())
                             : nn::Scaler::standard(x);

@@ -40,7 +40,8 @@ std::string boundary_panel(const MlpPicture& p) {
     std::string s = "$grid << EOD\n";
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n; ++j)
-            s += number(grid(i * n + j, 0)) + " " + number(grid(i * n + j, 1)) + " " + number(probability(i * n + j)) + "\n";
+            s += number(grid(i * n + j, 0)) + " " + number(grid(i * n + j, 1)) + " " + number(probability(i * n + j)) +
+                 "\n";
         s += "\n";
     }
     s += "EOD\n";
@@ -51,7 +52,8 @@ std::string boundary_panel(const MlpPicture& p) {
         s += "EOD\n";
     }
     s += "set title 'decision boundary: probability of class 1' font ',14'\n";
-    s += "set xlabel " + gnuplot_string(p.model->features[0]) + "\nset ylabel " + gnuplot_string(p.model->features[1]) + "\n";
+    s += "set xlabel " + gnuplot_string(p.model->features[0]) + "\nset ylabel " + gnuplot_string(p.model->features[1]) +
+         "\n";
     s += "set xrange [" + number(from(0)) + ":" + number(to(0)) + "]\nset yrange [" + number(from(1)) + ":" +
          number(to(1)) + "]\n";
     s += "set cbrange [0:1]\nset palette defined (0 '#f4a582', 0.5 '#f7f7f7', 1 '#92c5de')\n";

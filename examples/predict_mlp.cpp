@@ -21,20 +21,20 @@ namespace {
 // The model's input columns taken from the table, in the model's order.
 Eigen::MatrixXd inputs_for(const nn::Model& model, const nn::Table& table) {
     for (const std::string& name : table.columns)
-        if (name != model.target && std::find(model.features.begin(), model.features.end(), name) == model.features.end())
-            throw cli::UsageError("--data", table.file + ":1: column '" + name +
-                                                "' is not an input of the model (its inputs are " +
-                                                [&] {
-                                                    std::string s;
-                                                    for (const auto& f : model.features) s += (s.empty() ? "" : ", ") + f;
-                                                    return s;
-                                                }() + ")");
+        if (name != model.target &&
+            std::find(model.features.begin(), model.features.end(), name) == model.features.end())
+            throw cli::UsageError(
+                "--data", table.file + ":1: column '" + name + "' is not an input of the model (its inputs are " + [&] {
+                    std::string s;
+                    for (const auto& f : model.features) s += (s.empty() ? "" : ", ") + f;
+                    return s;
+                }() + ")");
     Eigen::MatrixXd x(table.values.rows(), static_cast<Eigen::Index>(model.features.size()));
     for (std::size_t j = 0; j < model.features.size(); ++j) {
         const Eigen::Index column = table.column(model.features[j]);
         if (column < 0)
-            throw cli::UsageError("--data", table.file + ":1: no column '" + model.features[j] +
-                                                "', an input of the model");
+            throw cli::UsageError("--data",
+                                  table.file + ":1: no column '" + model.features[j] + "', an input of the model");
         x.col(static_cast<Eigen::Index>(j)) = table.values.col(column);
     }
     return x;

@@ -190,8 +190,8 @@ void print_results(const nn::Model& model, const nn::MlpTrainingResult& result, 
     const auto& first = result.history.epochs.front();
     const auto& last = result.history.epochs.back();
     std::cout << "  " << nn::loss_name(model.loss) << " loss " << number(first.train_loss) << " at the start, "
-              << number(last.train_loss) << " at the end"
-              << (has_test ? " (test " + number(last.test_loss) + ")" : "") << "\n";
+              << number(last.train_loss) << " at the end" << (has_test ? " (test " + number(last.test_loss) + ")" : "")
+              << "\n";
     if (model.loss == nn::Loss::log)
         std::cout << "  training accuracy " << number(100 * scores.train, "%.2f") << "%"
                   << (has_test ? ", test accuracy " + number(100 * scores.test, "%.2f") + "%" : "") << "\n";
@@ -241,8 +241,9 @@ int main(int argc, char** argv) {
         if (vm.count("plot")) {
             plot_format = pictures::image_format("--plot", vm["plot"].as<std::string>());
             if (!pictures::find_program("gnuplot"))
-                throw cli::UsageError("--plot", "gnuplot is not installed (no gnuplot on PATH); install the Debian "
-                                                "package gnuplot-nox (apt-get install gnuplot-nox)");
+                throw cli::UsageError("--plot",
+                                      "gnuplot is not installed (no gnuplot on PATH); install the Debian "
+                                      "package gnuplot-nox (apt-get install gnuplot-nox)");
         }
         std::optional<cli::AtomicFile> save_file, history_file, predictions_file, plot_file;
         if (vm.count("save")) save_file.emplace("--save", vm["save"].as<std::string>());
@@ -263,7 +264,8 @@ int main(int argc, char** argv) {
         const Eigen::MatrixXd test_y = test ? test->targets : Eigen::MatrixXd();
         if (!s.json) {
             std::cout << "Data: " << s.data_file << ", " << x.rows() << " rows, " << x.cols() << " inputs -> "
-                      << s.target << (test ? "; test: " + s.test_file + ", " + std::to_string(test_x.rows()) + " rows" : "")
+                      << s.target
+                      << (test ? "; test: " + s.test_file + ", " + std::to_string(test_x.rows()) + " rows" : "")
                       << "\nNetwork: " << describe_network(model.network, s) << "\n";
         }
 
@@ -285,7 +287,8 @@ int main(int argc, char** argv) {
                       << " parameters: all within rtol 1e-6, atol 1e-8 max(1, loss)\n";
 
         // ---- Train ----
-        const Eigen::Index batch = s.training.batch_size == 0 ? x.rows() : std::min<Eigen::Index>(s.training.batch_size, x.rows());
+        const Eigen::Index batch =
+            s.training.batch_size == 0 ? x.rows() : std::min<Eigen::Index>(s.training.batch_size, x.rows());
         if (!s.json)
             std::cout << "Training: " << s.training.epochs << " epochs of " << nn::optimizer_name(s.training.optimizer)
                       << ", learning rate " << number(s.training.learning_rate)
@@ -318,15 +321,18 @@ int main(int argc, char** argv) {
         if (predictions_file) cli::write_predictions(predictions_file->stream(), model, train.features);
         commit(predictions_file, std::to_string(train.features.rows()) + " predictions");
         if (plot_file) {
-            const pictures::MlpPicture picture{&result.history, test.has_value(),
-                                               "train_mlp on " + s.data_file + ": " + describe_network(model.network, s),
-                                               s.training.loss == nn::Loss::log ? &model : nullptr, &train.features,
-                                               &train.targets};
+            const pictures::MlpPicture picture{
+                &result.history,
+                test.has_value(),
+                "train_mlp on " + s.data_file + ": " + describe_network(model.network, s),
+                s.training.loss == nn::Loss::log ? &model : nullptr,
+                &train.features,
+                &train.targets};
             plot_file->stream() << pictures::run_gnuplot(pictures::mlp_training_script(picture, *plot_format));
         }
-        commit(plot_file, "loss curves" + std::string(s.training.loss == nn::Loss::log && x.cols() == 2
-                                                          ? " and decision boundary"
-                                                          : ""));
+        commit(plot_file,
+               "loss curves" +
+                   std::string(s.training.loss == nn::Loss::log && x.cols() == 2 ? " and decision boundary" : ""));
         return 0;
     });
 }

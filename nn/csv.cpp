@@ -52,7 +52,8 @@ std::vector<Cell> cells_of(std::string_view line, const std::string& file, std::
                 }
             }
             ++i;  // past the closing quote
-            if (i < line.size() && line[i] != ',') fail(file, number, i + 1, "expected a comma after the closing quote");
+            if (i < line.size() && line[i] != ',')
+                fail(file, number, i + 1, "expected a comma after the closing quote");
         } else {
             const std::size_t comma = line.find(',', i);
             cell.text = std::string(line.substr(i, comma == line.npos ? line.npos : comma - i));
@@ -171,7 +172,8 @@ Examples split(const Table& table, std::string_view target) {
         for (const auto& c : table.columns) names += (names.empty() ? "" : ", ") + c;
         fail(table.file, 1, 0, "no column '" + std::string(target) + "' (the columns are " + names + ")");
     }
-    if (table.columns.size() < 2) fail(table.file, 1, 0, "no feature columns besides the target '" + std::string(target) + "'");
+    if (table.columns.size() < 2)
+        fail(table.file, 1, 0, "no feature columns besides the target '" + std::string(target) + "'");
     Examples e;
     e.target_name = target;
     e.targets = table.values.col(t);

@@ -17,8 +17,8 @@
 #pragma once
 
 #include <cstdint>
-#include <iosfwd>
 #include <filesystem>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>

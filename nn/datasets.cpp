@@ -28,7 +28,7 @@ class Random {
 public:
     explicit Random(std::uint64_t seed) : engine_(seed) {}
     double uniform() { return static_cast<double>(engine_() >> 11) * 0x1p-53; }  // [0, 1)
-    double gaussian() {  // Box-Muller: two uniforms to one standard normal
+    double gaussian() {                                   // Box-Muller: two uniforms to one standard normal
         const double u = 1.0 - uniform(), v = uniform();  // u in (0, 1]: log(u) is finite
         return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * std::numbers::pi * v);
     }

@@ -12,7 +12,8 @@ namespace tapegrad::nn {
 
 double BatchGradient::operator()(std::span<const double> p, const Eigen::Ref<const Eigen::MatrixXd>& x,
                                  const Eigen::Ref<const Eigen::MatrixXd>& y, std::span<double> gradient) {
-    if (!loss_.empty() && x.rows() == static_cast<Eigen::Index>(x_.shape().rows)) {  // the same graph: new data and parameters
+    if (!loss_.empty() &&
+        x.rows() == static_cast<Eigen::Index>(x_.shape().rows)) {  // the same graph: new data and parameters
         tape_.set_value(x_, x);
         tape_.set_value(y_, y);
         tape_.replay(p);
@@ -20,8 +21,8 @@ double BatchGradient::operator()(std::span<const double> p, const Eigen::Ref<con
         tape_.clear();
         parameters_.clear();
         for (const Dense& d : network_.layers()) {
-            parameters_.push_back(tape_.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.weights_offset,
-                                                                                   d.inputs, d.outputs)));
+            parameters_.push_back(
+                tape_.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.weights_offset, d.inputs, d.outputs)));
             parameters_.push_back(
                 tape_.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.bias_offset, 1, d.outputs)));
         }
@@ -62,8 +63,8 @@ EpochRecord evaluate(const MLP& network, int epoch, const Eigen::MatrixXd& x, co
 }  // namespace
 
 MlpTrainingResult train(MLP& network, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
-                        const MlpTrainingOptions& options, const Eigen::MatrixXd& test_x,
-                        const Eigen::MatrixXd& test_y, const EpochCallback& progress) {
+                        const MlpTrainingOptions& options, const Eigen::MatrixXd& test_x, const Eigen::MatrixXd& test_y,
+                        const EpochCallback& progress) {
     const Eigen::Index n = x.rows();
     if (n == 0 || y.rows() != n || y.cols() != network.outputs() || x.cols() != network.inputs())
         throw std::invalid_argument("train: the data do not fit the network's inputs and outputs");

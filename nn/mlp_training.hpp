@@ -57,7 +57,7 @@ struct MlpTrainingOptions {
     OptimizerKind optimizer = OptimizerKind::adam;
     double learning_rate = 0.01;
     int epochs = 100;
-    int batch_size = 0;  ///< 0 (or at least the rows): full batch
+    int batch_size = 0;      ///< 0 (or at least the rows): full batch
     std::uint64_t seed = 1;  ///< the shuffle's
 };
 

@@ -44,7 +44,8 @@ std::string to_json(const Model& m) {
         {"features", m.features},
         {"target", m.target},
         {"loss", loss_name(m.loss)},
-        {"scaler", {{"kind", m.scaler.name()}, {"offset", numbers(m.scaler.offset())}, {"scale", numbers(m.scaler.scale())}}},
+        {"scaler",
+         {{"kind", m.scaler.name()}, {"offset", numbers(m.scaler.offset())}, {"scale", numbers(m.scaler.scale())}}},
         {"layers", layers}};
     return model.dump(2) + "\n";
 }
@@ -139,8 +140,8 @@ MLP read_network(const Reader& r, const json& layers, int inputs) {
         if (!w.is_array() || static_cast<int>(w.size()) != d.inputs)
             r.fail(where + ".weights", "expected " + std::to_string(d.inputs) + " rows (one per input)");
         for (int i = 0; i < d.inputs; ++i)
-            network.weights(l).row(i) = r.row(w[static_cast<std::size_t>(i)],
-                                              where + ".weights[" + std::to_string(i) + "]", d.outputs);
+            network.weights(l).row(i) =
+                r.row(w[static_cast<std::size_t>(i)], where + ".weights[" + std::to_string(i) + "]", d.outputs);
         network.bias(l) = r.row(r.field(layers[l], where, "bias"), where + ".bias", d.outputs);
     }
     return network;
@@ -154,8 +155,8 @@ Model model_from_json(std::string_view text, const std::string& file) {
     } catch (const json::parse_error& e) {
         std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
         const std::size_t colon = what.find(": ");
-        throw ModelError(file + ":" + place(text, e.byte > 0 ? e.byte - 1 : 0) +
-                         ": not valid JSON (" + (colon == what.npos ? what : what.substr(colon + 2)) + ")");
+        throw ModelError(file + ":" + place(text, e.byte > 0 ? e.byte - 1 : 0) + ": not valid JSON (" +
+                         (colon == what.npos ? what : what.substr(colon + 2)) + ")");
     } catch (const json::exception& e) {  // e.g. a number too large for a double
         throw ModelError(file + ": not valid JSON (" + e.what() + ")");
     }
@@ -171,14 +172,16 @@ Model model_from_json(std::string_view text, const std::string& file) {
     const json& features = r.field(doc, "", "features");
     if (!features.is_array() || features.empty()) r.fail("features", "expected a non-empty array of column names");
     std::vector<std::string> names;
-    for (std::size_t j = 0; j < features.size(); ++j) names.push_back(r.text(features[j], "features[" + std::to_string(j) + "]"));
+    for (std::size_t j = 0; j < features.size(); ++j)
+        names.push_back(r.text(features[j], "features[" + std::to_string(j) + "]"));
     const std::string loss_text = r.text(r.field(doc, "", "loss"), "loss");
     const auto loss = parse_loss(loss_text);
     if (!loss) r.fail("loss", "unknown loss '" + loss_text + "' (expected mse or log)");
     Model m{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size())),
             read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())), names,
             r.text(r.field(doc, "", "target"), "target"), *loss};
-    if (m.loss == Loss::log && (m.network.outputs() != 1 || m.network.layers().back().activation != Activation::identity))
+    if (m.loss == Loss::log &&
+        (m.network.outputs() != 1 || m.network.layers().back().activation != Activation::identity))
         r.fail("layers", "a log-loss model needs one output with identity activation (the logit)");
     return m;
 }

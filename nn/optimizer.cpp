@@ -56,7 +56,8 @@ void Optimizer::step(std::span<double> p, std::span<const double> g) {
             for (std::size_t i = 0; i < p.size(); ++i) {
                 first_moment_[i] = beta1 * first_moment_[i] + (1 - beta1) * g[i];
                 second_moment_[i] = beta2 * second_moment_[i] + (1 - beta2) * g[i] * g[i];
-                p[i] -= rate * (first_moment_[i] / correction1) / (std::sqrt(second_moment_[i] / correction2) + epsilon);
+                const double m_hat = first_moment_[i] / correction1, s_hat = second_moment_[i] / correction2;
+                p[i] -= rate * m_hat / (std::sqrt(s_hat) + epsilon);
             }
             break;
         }

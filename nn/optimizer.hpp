@@ -36,7 +36,7 @@ public:
 
     OptimizerKind kind() const { return kind_; }
     double learning_rate() const { return learning_rate_; }
-    static constexpr double momentum = 0.9;  ///< beta of momentum
+    static constexpr double momentum = 0.9;                              ///< beta of momentum
     static constexpr double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  ///< Adam's
 
 private:

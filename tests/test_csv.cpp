@@ -41,7 +41,8 @@ BOOST_AUTO_TEST_CASE(a_plain_table) {
 }
 
 BOOST_AUTO_TEST_CASE(quotes_crlf_bom_spaces_and_no_final_newline) {
-    const Table t = parse_csv("\xEF\xBB\xBF\"age\",\"say \"\"hi\"\", a,b\",y\r\n\"60\", 8 ,+7\r\n1,2,3\r\n\r\n", "t.csv");
+    const Table t =
+        parse_csv("\xEF\xBB\xBF\"age\",\"say \"\"hi\"\", a,b\",y\r\n\"60\", 8 ,+7\r\n1,2,3\r\n\r\n", "t.csv");
     BOOST_TEST((t.columns == std::vector<std::string>{"age", "say \"hi\", a,b", "y"}));
     BOOST_TEST(t.values(0, 0) == 60.0);
     BOOST_TEST(t.values(0, 1) == 8.0);
@@ -125,6 +126,7 @@ BOOST_AUTO_TEST_CASE(file_over_the_size_limit) {
 }
 
 BOOST_AUTO_TEST_CASE(a_directory) {
-    BOOST_CHECK_EXCEPTION(read_csv(std::filesystem::temp_directory_path()), CsvError,
-                          [](const CsvError& e) { return std::string(e.what()).ends_with("is a directory, not a CSV file"); });
+    BOOST_CHECK_EXCEPTION(read_csv(std::filesystem::temp_directory_path()), CsvError, [](const CsvError& e) {
+        return std::string(e.what()).ends_with("is a directory, not a CSV file");
+    });
 }

@@ -37,7 +37,8 @@ BOOST_AUTO_TEST_CASE(friedman1_follows_its_formula) {
         const auto x = d.values.row(i);
         BOOST_TEST(x.head(10).minCoeff() >= 0.0);
         BOOST_TEST(x.head(10).maxCoeff() < 1.0);
-        const double y = 10 * std::sin(std::numbers::pi * x(0) * x(1)) + 20 * std::pow(x(2) - 0.5, 2) + 10 * x(3) + 5 * x(4);
+        const double y =
+            10 * std::sin(std::numbers::pi * x(0) * x(1)) + 20 * std::pow(x(2) - 0.5, 2) + 10 * x(3) + 5 * x(4);
         BOOST_TEST(std::abs(x(10) - y) < 1e-12);
     }
 }

@@ -83,7 +83,8 @@ BOOST_DATA_TEST_CASE(mlp_3_2_1_is_the_health_network, bdata::make(activations), 
             const std::array<double, 11> mapped{want[w1], want[w2], want[w3], want[w4], want[w5], want[w6],
                                                 want[b1], want[b2], want[w7], want[w8], want[b3]};
             for (std::size_t i = 0; i < mapped.size(); ++i)
-                BOOST_TEST(std::abs(g[i] - mapped[i]) <= 1e-12, "parameter " << i << ": " << g[i] << " vs " << mapped[i]);
+                BOOST_TEST(std::abs(g[i] - mapped[i]) <= 1e-12,
+                           "parameter " << i << ": " << g[i] << " vs " << mapped[i]);
         }
     }
 }

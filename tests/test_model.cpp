@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "tapegrad/nn/model.hpp"
 
@@ -80,8 +79,8 @@ BOOST_AUTO_TEST_CASE(load_from_a_file_and_missing_or_empty_files) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_json_names_line_and_column) {
-    BOOST_TEST(std::regex_search(error_of("{\n  \"format\": tapegrad\n}"), std::regex("^m.json:2:14: not valid JSON")),
-               error_of("{\n  \"format\": tapegrad\n}"));
+    const std::string bad = error_of("{\n  \"format\": tapegrad\n}");
+    BOOST_TEST(bad.starts_with("m.json:2:14: not valid JSON"), bad);
     BOOST_TEST(error_of("[1, 2]") == "m.json: expected a JSON object (a tapegrad model)");
 }
 
