@@ -116,9 +116,6 @@ ImageFormat image_format(std::string_view option, const std::filesystem::path& f
 
 std::string run_gnuplot(const std::string& script) { return run_filter("gnuplot", {}, script); }
 
-namespace {
-
-// A gnuplot string in single quotes, where only '' needs escaping.
 std::string gnuplot_string(std::string_view text) {
     std::string q = "'";
     for (char c : text) {
@@ -128,12 +125,16 @@ std::string gnuplot_string(std::string_view text) {
     return q + "'";
 }
 
+namespace {
+
 std::string number(double x, const char* format = "%.10g") {
     if (!std::isfinite(x)) return "?";  // gnuplot's missing value: the point is left out
     char buf[64];
     std::snprintf(buf, sizeof buf, format, x);
     return buf;
 }
+
+}  // namespace
 
 // The terminal: white background, no "enhanced" text (so w1_gradient stays as written
 // and the SVG's text is the title itself), UTF-8 for the arrows.
@@ -148,6 +149,8 @@ std::string terminal(ImageFormat format, int width, int height, int font_size) {
              " fontscale 0.8 noenhanced background rgb 'white'\n";
     return s + "set datafile missing '?'\n";
 }
+
+namespace {
 
 // At most about `max_points` points per curve (about two per pixel of a panel): a
 // million iterations still draw as a curve, and the file stays small. The first and

@@ -56,6 +56,11 @@ struct StepError {
 // truncation error (falling as the step shrinks) and rounding error (rising).
 std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat format, const std::string& title);
 
+// The pieces every script starts from (the MLP's pictures in mlp_plot.cpp use them too):
+// a string quoted for gnuplot, and the terminal line for a format, size and font size.
+std::string gnuplot_string(std::string_view text);
+std::string terminal(ImageFormat format, int width, int height, int font_size);
+
 // Run gnuplot on `script` and return the image it draws.
 std::string run_gnuplot(const std::string& script);
 

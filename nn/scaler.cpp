@@ -35,6 +35,17 @@ Scaler Scaler::standard(const Eigen::MatrixXd& features) {
     return Scaler("standard", mean, sd);
 }
 
+Scaler Scaler::affine(std::string name, const Eigen::RowVectorXd& offset, const Eigen::RowVectorXd& scale) {
+    if (offset.size() != scale.size())
+        throw std::invalid_argument("scaler: " + std::to_string(offset.size()) + " offsets and " +
+                                    std::to_string(scale.size()) + " scales");
+    for (Eigen::Index j = 0; j < scale.size(); ++j)
+        if (!(scale(j) > 0) || !std::isfinite(scale(j)) || !std::isfinite(offset(j)))
+            throw std::invalid_argument("scaler: feature " + std::to_string(j) +
+                                        ": the offset must be finite and the scale positive and finite");
+    return Scaler(std::move(name), offset, scale);
+}
+
 Eigen::MatrixXd Scaler::transform(const Eigen::MatrixXd& raw) const {
     if (raw.cols() != offset_.size())
         throw std::invalid_argument("scaler: expected " + std::to_string(offset_.size()) + " features, got " +

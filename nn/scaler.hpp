@@ -29,11 +29,14 @@ public:
     /// Mean and standard deviation of each column of `features` (one row per person).
     /// A feature with zero spread cannot be standardised: std::invalid_argument.
     static Scaler standard(const Eigen::MatrixXd& features);
+    /// Any affine scaler by its parts (a model file's, or "none": offset 0, scale 1, which
+    /// leaves every number as it is). Each scale must be positive and finite.
+    static Scaler affine(std::string name, const Eigen::RowVectorXd& offset, const Eigen::RowVectorXd& scale);
 
     /// Scale each row (one person per row).
     Eigen::MatrixXd transform(const Eigen::MatrixXd& raw) const;
 
-    const std::string& name() const { return name_; }  // "minmax" or "standard"
+    const std::string& name() const { return name_; }  // "minmax", "standard" or "none"
     const Eigen::RowVectorXd& offset() const { return offset_; }
     const Eigen::RowVectorXd& scale() const { return scale_; }
 

@@ -60,3 +60,23 @@ BOOST_AUTO_TEST_CASE(bad_scalers_are_refused) {
     BOOST_CHECK_THROW(Scaler::standard(constant), std::invalid_argument);
     BOOST_CHECK_THROW(Scaler::article_min_max().transform(Eigen::MatrixXd::Ones(2, 2)), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(affine_scaler_from_its_parts) {
+    // "none" (offset 0, scale 1) leaves every number as it is, bit for bit; a model file's
+    // offset and scale rebuild exactly the scaler that was saved.
+    Eigen::MatrixXd raw(2, 2);
+    raw << 0.1, -3e7, 1.0 / 3, 2.5;
+    const Scaler none = Scaler::affine("none", Eigen::RowVectorXd::Zero(2), Eigen::RowVectorXd::Ones(2));
+    BOOST_TEST((none.transform(raw) == raw));
+    BOOST_TEST(none.name() == "none");
+    const Scaler fitted = Scaler::standard(raw);
+    const Scaler rebuilt = Scaler::affine(fitted.name(), fitted.offset(), fitted.scale());
+    BOOST_TEST((rebuilt.transform(raw) == fitted.transform(raw)));
+    Eigen::RowVectorXd zero(2), nan(2);
+    zero << 1, 0;
+    nan << 1, std::nan("");
+    BOOST_CHECK_THROW(Scaler::affine("x", Eigen::RowVectorXd::Zero(2), zero), std::invalid_argument);
+    BOOST_CHECK_THROW(Scaler::affine("x", nan, Eigen::RowVectorXd::Ones(2)), std::invalid_argument);
+    BOOST_CHECK_THROW(Scaler::affine("x", Eigen::RowVectorXd::Zero(3), Eigen::RowVectorXd::Ones(2)),
+                      std::invalid_argument);
+}

@@ -1,0 +1,154 @@
+// tapegrad/bench/bench_mlp.cpp — an epoch of training a 2 -> 16 -> 16 -> 1 MLP, the tape
+// against the same network written by hand with Eigen, in the same run.
+//
+// The data: two moons, 1,000 rows, noise 0.1, standardised; split once into mini-batches
+// of 32 (31 of 32 rows and one of 8). An epoch is, for every batch, the gradient of the
+// log loss and one Adam step (nn::Optimizer for both, so only the gradient differs):
+//   hand_written_eigen  forward and backward by the chain rule, whole-matrix Eigen
+//                       expressions into buffers allocated once (the baseline)
+//   tape                nn::BatchGradient: each batch shape recorded once, then replayed
+// Before timing, each case's gradient on the first batch is compared with the other's,
+// and the hand-written one with central differences of the loss. The counters: heap
+// allocations per step (gradient and update) once warm — 0 for the tape; the baseline
+// reallocates its buffers when the batch shape changes — and steps per
+// second; x_hand is the ratio of CPU times (issue 17 asks for at most 2).
+//
+//     build/release/bench/bench_mlp --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <cmath>
+#include <vector>
+
+#include "bench/bench_common.hpp"
+#include "tapegrad/nn/datasets.hpp"
+#include "tapegrad/nn/mlp_training.hpp"
+#include "tapegrad/nn/scaler.hpp"
+
+namespace {
+
+using namespace tapegrad;
+using namespace tapegrad::bench;
+
+struct Problem {
+    nn::MLP start{std::vector<int>{2, 16, 16, 1}, nn::Activation::tanh};
+    std::vector<Eigen::MatrixXd> x, y;  // the batches
+};
+
+Problem make_problem() {
+    Problem p;
+    p.start.initialize(1);
+    const nn::SyntheticData d = nn::make_dataset(nn::DatasetKind::moons, 1000, 0.1, 1);
+    const Eigen::MatrixXd x = nn::Scaler::standard(d.values.leftCols(2)).transform(d.values.leftCols(2));
+    for (Eigen::Index row = 0; row < x.rows(); row += 32) {
+        const Eigen::Index rows = std::min<Eigen::Index>(32, x.rows() - row);
+        p.x.push_back(x.middleRows(row, rows));
+        p.y.push_back(d.values.col(2).segment(row, rows));
+    }
+    return p;
+}
+
+// The network by hand: Z_l = H_{l-1} W_l + b_l, H_l = tanh(Z_l) (the last layer: H = Z,
+// the logit z). Log loss L = mean(softplus(z) - y z), so dL/dz = (s(z) - y) / n; then
+//   dW_l = H_{l-1}^T dZ_l,  db_l = column sums of dZ_l,  dZ_{l-1} = (dZ_l W_l^T) .* (1 - H_{l-1}^2).
+class EigenMlpGradient {
+public:
+    explicit EigenMlpGradient(const nn::MLP& network) : network_(network) {}
+
+    double operator()(std::span<const double> p, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                      std::span<double> g) {
+        const std::size_t layers = network_.layers().size();
+        h_.resize(layers + 1);
+        dz_.resize(layers);
+        h_[0] = x;
+        for (std::size_t l = 0; l < layers; ++l) {
+            h_[l + 1].noalias() = h_[l] * weights(p, l);
+            h_[l + 1].rowwise() += bias(p, l);
+            if (l + 1 < layers) h_[l + 1] = h_[l + 1].array().tanh();
+        }
+        const auto z = h_[layers].array();
+        const double n = static_cast<double>(x.rows());
+        const double loss = (z.max(0.0) - y.array() * z + (-z.abs()).exp().log1p()).sum() / n;
+        dz_[layers - 1] = ((1.0 / (1.0 + (-z).exp())) - y.array()) / n;
+        for (std::size_t l = layers; l-- > 0;) {
+            const nn::Dense& d = network_.layers()[l];
+            Eigen::Map<Eigen::MatrixXd>(g.data() + d.weights_offset, d.inputs, d.outputs).noalias() =
+                h_[l].transpose() * dz_[l];
+            Eigen::Map<Eigen::RowVectorXd>(g.data() + d.bias_offset, d.outputs) = dz_[l].colwise().sum();
+            if (l > 0) {
+                dz_[l - 1].noalias() = dz_[l] * weights(p, l).transpose();
+                dz_[l - 1].array() *= 1.0 - h_[l].array().square();
+            }
+        }
+        return loss;
+    }
+
+private:
+    Eigen::Map<const Eigen::MatrixXd> weights(std::span<const double> p, std::size_t l) const {
+        const nn::Dense& d = network_.layers()[l];
+        return {p.data() + d.weights_offset, d.inputs, d.outputs};
+    }
+    Eigen::Map<const Eigen::RowVectorXd> bias(std::span<const double> p, std::size_t l) const {
+        const nn::Dense& d = network_.layers()[l];
+        return {p.data() + d.bias_offset, d.outputs};
+    }
+    const nn::MLP& network_;
+    std::vector<Eigen::MatrixXd> h_, dz_;
+};
+
+// Verify, count, time: `gradient(p, x, y, g)` as both classes take it.
+template <class Gradient>
+void time_epochs(benchmark::State& state, const Problem& problem, Gradient& gradient, std::span<const double> want,
+                 const Tape* tape = nullptr) {
+    nn::MLP network = problem.start;
+    std::vector<double> g(network.parameter_count());
+    gradient(network.parameters(), problem.x[0], problem.y[0], g);
+    if (!verify(state, g, want)) return;
+    nn::Optimizer adam(nn::OptimizerKind::adam, 0.01, network.parameter_count());
+    std::size_t batch = 0;
+    const auto step = [&] {
+        benchmark::DoNotOptimize(gradient(network.parameters(), problem.x[batch], problem.y[batch], g));
+        adam(network.parameters(), g);
+        batch = (batch + 1) % problem.x.size();
+    };
+    for (std::size_t i = 0; i < problem.x.size(); ++i) step();  // every batch shape seen once
+    const double allocations = allocations_per_call(step, 2 * static_cast<int>(problem.x.size()));
+    for (auto _ : state)
+        for (std::size_t b = 0; b < problem.x.size(); ++b) step();
+    set_counters(state, {tape, allocations, static_cast<double>(problem.x.size())});
+}
+
+void register_cases() {
+    const std::string group = "mlp/moons/2-16-16-1/N1000/epoch/";
+    // The reference: the hand-written gradient of the first batch, itself checked
+    // against central differences of the loss.
+    const auto reference = [](benchmark::State& state, const Problem& problem, std::vector<double>& want) {
+        nn::MLP network = problem.start;
+        want.assign(network.parameter_count(), 0.0);
+        EigenMlpGradient{network}(network.parameters(), problem.x[0], problem.y[0], want);
+        const auto loss = [&](std::span<const double> p) {
+            nn::MLP moved = problem.start;
+            std::copy(p.begin(), p.end(), moved.parameters().begin());
+            return moved.loss(problem.x[0], problem.y[0], nn::Loss::log);
+        };
+        return verify(state, want, central_differences(loss, network.parameters()));
+    };
+    benchmark::RegisterBenchmark((group + "hand_written_eigen").c_str(), [=](benchmark::State& state) {
+        const Problem problem = make_problem();
+        std::vector<double> want;
+        if (!reference(state, problem, want)) return;
+        EigenMlpGradient gradient(problem.start);
+        time_epochs(state, problem, gradient, want);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((group + "tape").c_str(), [=](benchmark::State& state) {
+        const Problem problem = make_problem();
+        std::vector<double> want;
+        if (!reference(state, problem, want)) return;
+        nn::BatchGradient gradient(problem.start, nn::Loss::log);
+        time_epochs(state, problem, gradient, want, &gradient.tape());
+    })->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_cases();
+    return run_benchmarks(argc, argv);
+}

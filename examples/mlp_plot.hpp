@@ -1,0 +1,32 @@
+// examples/mlp_plot.hpp — train_mlp's picture, drawn by gnuplot: the training (and test)
+// loss over the epochs, and for a two-input classifier a second panel with the decision
+// boundary: the predicted probability of class 1 over the plane as a colour, the data
+// points on top, each coloured by its label.
+//
+// Like plot.hpp's scripts, the data travel inline, and the caller writes gnuplot's
+// output through cli::AtomicFile.
+#pragma once
+
+#include <string>
+
+#include <Eigen/Core>
+
+#include "plot.hpp"
+#include "tapegrad/nn/mlp_training.hpp"
+#include "tapegrad/nn/model.hpp"
+
+namespace tapegrad::pictures {
+
+struct MlpPicture {
+    const nn::MlpHistory* history = nullptr;
+    bool with_test = false;
+    std::string title;
+    // For the boundary panel (two features, log loss): the model and the raw points.
+    const nn::Model* model = nullptr;
+    const Eigen::MatrixXd* points = nullptr;  ///< n x 2, raw
+    const Eigen::MatrixXd* labels = nullptr;  ///< n x 1, 0 or 1
+};
+
+std::string mlp_training_script(const MlpPicture& picture, ImageFormat format);
+
+}  // namespace tapegrad::pictures

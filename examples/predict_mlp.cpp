@@ -1,0 +1,72 @@
+// examples/predict_mlp.cpp — predictions from a model that train_mlp saved.
+//
+//   predict_mlp --model moons.json --data new_points.csv --output predictions.csv
+//
+// The data file needs the model's input columns by name (in any order); the target column
+// may be there too and is ignored; any other column is an error, as is a model file that
+// is not a tapegrad model (exit 2, nothing written). The output has one row per data row:
+// "prediction" for an mse model, "probability" of class 1 for a log-loss model, each
+// number exact (it reads back as the same double), on standard output without --output.
+#include <iostream>
+#include <optional>
+
+#include <boost/program_options.hpp>
+
+#include "mlp_cli.hpp"
+
+namespace po = boost::program_options;
+using namespace tapegrad;
+
+namespace {
+// The model's input columns taken from the table, in the model's order.
+Eigen::MatrixXd inputs_for(const nn::Model& model, const nn::Table& table) {
+    for (const std::string& name : table.columns)
+        if (name != model.target &&
+            std::find(model.features.begin(), model.features.end(), name) == model.features.end())
+            throw cli::UsageError(
+                "--data", table.file + ":1: column '" + name + "' is not an input of the model (its inputs are " + [&] {
+                    std::string s;
+                    for (const auto& f : model.features) s += (s.empty() ? "" : ", ") + f;
+                    return s;
+                }() + ")");
+    Eigen::MatrixXd x(table.values.rows(), static_cast<Eigen::Index>(model.features.size()));
+    for (std::size_t j = 0; j < model.features.size(); ++j) {
+        const Eigen::Index column = table.column(model.features[j]);
+        if (column < 0)
+            throw cli::UsageError("--data",
+                                  table.file + ":1: no column '" + model.features[j] + "', an input of the model");
+        x.col(static_cast<Eigen::Index>(j)) = table.values.col(column);
+    }
+    return x;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    return cli::run("predict_mlp", [&] {
+        po::options_description options("predict_mlp: predict with a model saved by train_mlp\n\nOptions");
+        // clang-format off
+        options.add_options()
+            ("help,h", "show this help and exit")
+            ("model", po::value<std::string>()->value_name("MODEL.json"), "the model (train_mlp --save)")
+            ("data", po::value<std::string>()->value_name("FILE.csv"), "rows to predict, with the model's input columns")
+            ("output", po::value<std::string>()->value_name("FILE.csv"), "file to write (default: standard output)");
+        // clang-format on
+        po::variables_map vm;
+        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
+        if (!vm.count("model")) throw cli::UsageError("--model", "give the model file (train_mlp --save)");
+        if (!vm.count("data")) throw cli::UsageError("--data", "give the data file");
+
+        const nn::Model model = cli::read_model("--model", vm["model"].as<std::string>());
+        const nn::Table table = cli::read_table("--data", vm["data"].as<std::string>());
+        const Eigen::MatrixXd x = inputs_for(model, table);
+        std::optional<cli::AtomicFile> file;
+        if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
+        cli::write_predictions(file ? file->stream() : std::cout, model, x);
+        if (file) {
+            const bool replaced = file->commit();
+            std::cerr << "predict_mlp: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " ("
+                      << x.rows() << " predictions)\n";
+        }
+        return 0;
+    });
+}
