@@ -68,9 +68,12 @@ device)  # a device stays a device: written in place (a null device made here, n
 fifo)  # a FIFO is written in place, its reader gets the history
     mkfifo pipe
     cat pipe > got &
-    run --iterations 5 --quiet --history pipe || fail "exit status $?"
-    wait
-    [ -p pipe ] || fail "the FIFO was replaced"
+    reader=$!
+    run --iterations 5 --quiet --history pipe
+    status=$?
+    [ -p pipe ] || { kill $reader; fail "the FIFO was replaced"; }
+    [ $status = 0 ] || { kill $reader; fail "exit status $status"; }
+    wait $reader
     [ "$(lines got)" = 6 ] || fail "the FIFO's reader got $(lines got) lines, expected 6"
     ;;
 symlink_followed)  # a link is followed: its target gets the new contents, the link stays
