@@ -151,6 +151,7 @@ int main() {
 
     std::mt19937_64 random(20261129);
     int runs = 0, problems = 0;
+    int by_status[4] = {0, 0, 0, 0};
     auto run = [&](const Program& program, std::vector<std::string> args) {
         std::vector<std::string> words{program.name};
         words.insert(words.end(), args.begin(), args.end());
@@ -160,6 +161,7 @@ int main() {
         std::clearerr(stdout);
         const int status = program.main(static_cast<int>(words.size()), argv.data());
         ++runs;
+        if (status >= 0 && status <= 3) ++by_status[status];
         std::string problem, found;
         if (status < 0 || status > 3) problem = "exit status " + std::to_string(status);
         else if (leftovers(found)) problem = "temporary file left: " + found;
@@ -194,6 +196,12 @@ int main() {
 
     fs::current_path(folder.parent_path());
     fs::remove_all(folder);
-    std::fprintf(out, "fuzz_options: %d runs, %d problems\n", runs, problems);
+    std::fprintf(out, "fuzz_options: %d runs (exit 0: %d, 1: %d, 2: %d, 3: %d), %d problems\n", runs, by_status[0],
+                 by_status[1], by_status[2], by_status[3], problems);
+    // Both kinds must have happened: valid runs that work, and invalid ones refused.
+    if (by_status[0] < runs / 20 || by_status[2] < runs / 2) {
+        std::fprintf(out, "fuzz_options: too few valid or too few refused runs; the generator has drifted\n");
+        return 1;
+    }
     return problems == 0 ? 0 : 1;
 }
