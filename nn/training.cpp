@@ -93,7 +93,8 @@ TrainingResult train(const GradientFunction& gradient, const Parameters& start, 
             result.diverged = true;
             result.diverged_at = i;
             result.divergence = "diverged at iteration " + std::to_string(i) + ": the loss became " +
-                                (std::isnan(loss) ? "NaN" : "infinite") + " (try a smaller learning rate)";
+                                (std::isnan(loss) ? "NaN" : "infinite") +
+                                (i == 0 ? " at the starting parameters" : " (try a smaller learning rate)");
             break;
         }
         row.iteration = i;
