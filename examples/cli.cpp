@@ -297,8 +297,7 @@ void refuse_same_file(const std::vector<std::pair<std::string, std::string>>& ou
         }
 }
 
-OutputFile::OutputFile(std::string_view option, std::filesystem::path path)
-    : option_(option), path_(std::move(path)) {
+OutputFile::OutputFile(std::string_view option, std::filesystem::path path) : option_(option), path_(std::move(path)) {
     if (path_.empty()) throw UsageError(option_, "empty file name");
     target_ = follow_links(option_, path_);
     const std::string shown = "'" + path_.string() + "'";
@@ -337,7 +336,8 @@ bool OutputFile::commit() {
     out_->flush();
     const bool written = static_cast<bool>(*out_);
     const int error = errno;
-    if (!written) throw std::runtime_error(option_ + ": writing '" + path_.string() + "' failed (" + errno_text(error) + ")");
+    if (!written)
+        throw std::runtime_error(option_ + ": writing '" + path_.string() + "' failed (" + errno_text(error) + ")");
     if (in_place_) {
         ::close(std::exchange(fd_, -1));
         committed_ = true;

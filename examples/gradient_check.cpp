@@ -22,14 +22,14 @@
 
 #include <boost/program_options.hpp>
 
-#include "tapegrad/autodiff/format.hpp"
-#include "tapegrad/autodiff/gradient_check.hpp"
 #include "cli.hpp"
 #include "json.hpp"
+#include "plot.hpp"
+#include "tapegrad/autodiff/format.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 #include "tapegrad/nn/article.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
-#include "plot.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;
@@ -223,7 +223,8 @@ std::string checks_json(const std::vector<Check>& checks, bool ok) {
         const Check& c = checks[i];
         s += std::string(i ? "," : "") + "{\"kind\":" + json::string(c.kind) + ",\"name\":" + json::string(c.name) +
              ",\"expect\":" + (c.expect_pass ? "\"pass\"" : "\"fail\"") +
-             ",\"as_expected\":" + (c.as_expected() ? "true" : "false") + ",\"report\":" + json::to_json(c.report) + "}";
+             ",\"as_expected\":" + (c.as_expected() ? "true" : "false") + ",\"report\":" + json::to_json(c.report) +
+             "}";
     }
     return s + "],\"passed\":" + (ok ? "true" : "false") + "}";
 }

@@ -33,12 +33,12 @@
 #include <boost/program_options.hpp>
 
 #include "cli.hpp"
+#include "plot.hpp"
 #include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 #include "tapegrad/nn/training.hpp"
 #include "tapegrad/nn/verifier.hpp"
-#include "plot.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;
@@ -151,7 +151,8 @@ Settings read_settings(const po::variables_map& vm) {
     Settings s;
     s.training.learning_rate = vm["learning-rate"].as<double>();
     if (!(s.training.learning_rate > 0) || !std::isfinite(s.training.learning_rate))
-        throw cli::UsageError("--learning-rate", "must be a positive finite number, got " + number(s.training.learning_rate));
+        throw cli::UsageError("--learning-rate",
+                              "must be a positive finite number, got " + number(s.training.learning_rate));
     s.training.iterations = vm["iterations"].as<int>();
     if (s.training.iterations < 1)
         throw cli::UsageError("--iterations", "must be at least 1, got " + std::to_string(s.training.iterations));
@@ -162,7 +163,9 @@ Settings read_settings(const po::variables_map& vm) {
         throw cli::UsageError("--scaler", "unknown scaler '" + s.scaler_name + "' (expected minmax or standard)");
     s.start = cli::starting_parameters(vm);
     s.start_words = cli::describe_start(vm);
-    s.compare_start = vm.count("init") ? "start given by --init" : "random start, seed " + std::to_string(cli::parse_seed("--seed", vm["seed"].as<std::string>()));
+    s.compare_start = vm.count("init") ? "start given by --init"
+                                       : "random start, seed " +
+                                             std::to_string(cli::parse_seed("--seed", vm["seed"].as<std::string>()));
     if (vm.count("predict"))
         for (const auto& text : vm["predict"].as<std::vector<std::string>>())
             s.people_to_predict.push_back(cli::parse_person("--predict", text));
@@ -219,17 +222,16 @@ nn::TrainingResult train_with(const nn::HealthNetwork& network, const Settings& 
                               std::ostream* history, const std::string& label = "") {
     ProgressLine progress(s.show_progress, label, s.training.iterations);
     if (history) *history << nn::History::csv_header() << '\n';
-    return nn::train(nn::gradient_function(network, source), s.start, s.training,
-                     [&](const nn::IterationRecord& row) {
-                         if (history) nn::History::write_csv_row(*history, row);
-                         progress(row.iteration, row.rmse);
-                     });
+    return nn::train(nn::gradient_function(network, source), s.start, s.training, [&](const nn::IterationRecord& row) {
+        if (history) nn::History::write_csv_row(*history, row);
+        progress(row.iteration, row.rmse);
+    });
 }
 
 void print_summary(const Settings& s, const nn::Scaler& scaler, const nn::TrainingResult& result, double seconds) {
     if (result.diverged) {
-        std::cout << "Training " << result.divergence << "\n  RMSE " << number(result.initial_rmse)
-                  << " at the start; " << result.iterations_done << " iterations completed\n";
+        std::cout << "Training " << result.divergence << "\n  RMSE " << number(result.initial_rmse) << " at the start; "
+                  << result.iterations_done << " iterations completed\n";
         return;
     }
     std::cout << "Training: " << result.iterations_done << " iterations of gradient descent, learning rate "
@@ -243,8 +245,8 @@ void print_summary(const Settings& s, const nn::Scaler& scaler, const nn::Traini
     std::cout << "  predicted health score:\n";
     for (std::size_t k = 0; k < s.people_to_predict.size(); ++k) {
         const auto& [age, exercise, diet] = s.people_to_predict[k];
-        std::cout << "    age " << number(age) << ", exercise " << number(exercise) << ", diet " << number(diet)
-                  << ": " << number(nn::predict(result.final, s.activation, scaler, age, exercise, diet))
+        std::cout << "    age " << number(age) << ", exercise " << number(exercise) << ", diet " << number(diet) << ": "
+                  << number(nn::predict(result.final, s.activation, scaler, age, exercise, diet))
                   << (k == 0 ? "   (the article's example person)" : "") << '\n';
     }
     std::cout << "  training time: " << number(seconds * 1e3, "%.3f") << " ms\n";
@@ -260,28 +262,29 @@ void put_in_place(cli::OutputFile& file, const std::string& what) {
 void draw_pictures(const nn::HealthNetwork& network, const Settings& s, const nn::Scaler& scaler,
                    const nn::TrainingResult& result, Outputs& out) {
     const std::string settings =
-        std::string(nn::activation_name(s.activation)) + " output, learning rate " +
-        number(s.training.learning_rate) + ", " + std::to_string(s.training.iterations) + " iterations" +
+        std::string(nn::activation_name(s.activation)) + " output, learning rate " + number(s.training.learning_rate) +
+        ", " + std::to_string(s.training.iterations) + " iterations" +
         (result.diverged ? " (diverged at iteration " + std::to_string(result.diverged_at) + ")" : "");
     if (out.plot) {
         const std::string title = "Training the health network: " + settings + ", gradients from " +
                                   gradient_source_words(s.source) + ", " + scaler.name() + " scaling";
         out.plot->stream() << pictures::run_gnuplot(pictures::training_grid_script(result, *s.plot_format, title));
-        put_in_place(*out.plot, "RMSE and 11 parameters over " + std::to_string(result.iterations_done) + " iterations");
+        put_in_place(*out.plot,
+                     "RMSE and 11 parameters over " + std::to_string(result.iterations_done) + " iterations");
     }
     if (out.compare) {  // the same start and settings, once per gradient source
         std::vector<nn::TrainingResult> runs;
         runs.reserve(3);
         for (const nn::GradientSource source :
              {nn::GradientSource::tape, nn::GradientSource::chain_rule, nn::GradientSource::article})
-            runs.push_back(source == s.source
-                               ? result
-                               : train_with(network, s, source, nullptr,
-                                            std::string(nn::gradient_source_name(source)) + ": "));
+            runs.push_back(source == s.source ? result
+                                              : train_with(network, s, source, nullptr,
+                                                           std::string(nn::gradient_source_name(source)) + ": "));
         const std::vector<pictures::RmseCurve> curves{
             {"tape", &runs[0]}, {"chain rule by hand", &runs[1]}, {"article's functions", &runs[2]}};
         const std::string title = "RMSE with each source of the gradient: " + settings + ", " + s.compare_start;
-        out.compare->stream() << pictures::run_gnuplot(pictures::rmse_comparison_script(curves, *s.compare_format, title));
+        out.compare->stream() << pictures::run_gnuplot(
+            pictures::rmse_comparison_script(curves, *s.compare_format, title));
         put_in_place(*out.compare, "RMSE of the tape, the chain rule and the article's gradients");
     }
 }
@@ -303,8 +306,7 @@ int train_health(int argc, char** argv) {
     if (!verify_start(network, s)) return exit_not_verified;
 
     const auto began = std::chrono::steady_clock::now();
-    const nn::TrainingResult result =
-        train_with(network, s, s.source, out.history ? &out.history->stream() : nullptr);
+    const nn::TrainingResult result = train_with(network, s, s.source, out.history ? &out.history->stream() : nullptr);
     print_summary(s, scaler, result, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
 
     if (out.history) put_in_place(*out.history, std::to_string(result.iterations_done) + " iterations");

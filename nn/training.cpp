@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <ostream>
 #include <stdexcept>
 
@@ -83,7 +83,8 @@ TrainingResult train(const GradientFunction& gradient, const Parameters& start, 
     result.initial = start;
     // Room for the usual run up front (no reallocation in a 2000-iteration loop); longer
     // histories grow as they go.
-    if (options.keep_history) result.history.rows.reserve(static_cast<std::size_t>(std::min(options.iterations, 100000)));
+    if (options.keep_history)
+        result.history.rows.reserve(static_cast<std::size_t>(std::min(options.iterations, 100000)));
     Parameters p = start, g;
     IterationRecord row;
     for (int i = 0; i < options.iterations; ++i) {

@@ -75,7 +75,7 @@ struct TrainingResult {
     Parameters final;  ///< after the last completed update
     double initial_rmse = 0;
     double final_rmse = 0;  ///< at the final parameters
-    History history;  ///< empty unless TrainingOptions::keep_history
+    History history;        ///< empty unless TrainingOptions::keep_history
     int iterations_done = 0;
     bool diverged = false;
     int diverged_at = -1;    ///< the iteration whose loss was not finite

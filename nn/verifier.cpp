@@ -142,8 +142,10 @@ Verification verify(const HealthNetwork& network, const Parameters& start, const
     bool finite_differences_hold = true;
     for (const ParameterCheck& p : v.tape_vs_finite_difference.parameters) {
         if (p.passed) continue;
-        if (!std::isfinite(p.numeric) && std::isfinite(p.analytic)) v.inconclusive.push_back(p.name);
-        else finite_differences_hold = false;
+        if (!std::isfinite(p.numeric) && std::isfinite(p.analytic))
+            v.inconclusive.push_back(p.name);
+        else
+            finite_differences_hold = false;
     }
     v.passed = v.tape_vs_chain_rule.passed && finite_differences_hold;
     return v;

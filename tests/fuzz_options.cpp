@@ -47,22 +47,68 @@ struct Program {
     std::vector<Option> options;
 };
 
-const std::vector<std::string> hostile{
-    "", " ", "-", "--", "-1", "-0", "0", "1e309", "-1e309", "1e-320", "nan", "NaN", "inf", "-inf", "0x1p3", "1,",
-    ",1", "1,,2", "1 2", "abc", "\x1b[31m", "a\nb", "\t", "\xc3\xa9", "\xff\xfe", "18446744073709551616",
-    "2147483648", "-2147483649", "99999999999999999999999", "1e", "e5", "+", "+1", "3.5.5", "0,0,0", "--help", "-h",
-    std::string(1000, 'x'), std::string(300, '9')};
+const std::vector<std::string> hostile{"",
+                                       " ",
+                                       "-",
+                                       "--",
+                                       "-1",
+                                       "-0",
+                                       "0",
+                                       "1e309",
+                                       "-1e309",
+                                       "1e-320",
+                                       "nan",
+                                       "NaN",
+                                       "inf",
+                                       "-inf",
+                                       "0x1p3",
+                                       "1,",
+                                       ",1",
+                                       "1,,2",
+                                       "1 2",
+                                       "abc",
+                                       "\x1b[31m",
+                                       "a\nb",
+                                       "\t",
+                                       "\xc3\xa9",
+                                       "\xff\xfe",
+                                       "18446744073709551616",
+                                       "2147483648",
+                                       "-2147483649",
+                                       "99999999999999999999999",
+                                       "1e",
+                                       "e5",
+                                       "+",
+                                       "+1",
+                                       "3.5.5",
+                                       "0,0,0",
+                                       "--help",
+                                       "-h",
+                                       std::string(1000, 'x'),
+                                       std::string(300, '9')};
 
-const std::vector<std::string> hostile_files{
-    "", ".", "..", "/", "no/such/folder/f.csv", "f.csv/", std::string(300, 'f') + ".csv", "a\nb.csv", "-", ".hidden.csv",
-    "f.jpg", "f.svg.", "f"};
+const std::vector<std::string> hostile_files{"",
+                                             ".",
+                                             "..",
+                                             "/",
+                                             "no/such/folder/f.csv",
+                                             "f.csv/",
+                                             std::string(300, 'f') + ".csv",
+                                             "a\nb.csv",
+                                             "-",
+                                             ".hidden.csv",
+                                             "f.jpg",
+                                             "f.svg.",
+                                             "f"};
 
 std::string numbers(std::mt19937_64& random, int count, bool valid) {
     std::string s;
     for (int i = 0; i < count; ++i) {
         if (i) s += ',';
-        if (valid || random() % 4) s += std::to_string(static_cast<int>(random() % 200) - 100) + "e-2";
-        else s += hostile[random() % hostile.size()];
+        if (valid || random() % 4)
+            s += std::to_string(static_cast<int>(random() % 200) - 100) + "e-2";
+        else
+            s += hostile[random() % hostile.size()];
     }
     return s;
 }
@@ -106,7 +152,9 @@ int main() {
         {"train_health",
          train_health_main,
          {"--iterations", "1", "--quiet"},
-         {seed, init, activation,
+         {seed,
+          init,
+          activation,
           {"--learning-rate", Kind::real, {"0.01", "1e-9", "10"}},
           {"--iterations", Kind::whole, {"1", "3"}},
           {"--gradients", Kind::word, {"tape", "chain-rule", "article"}},
@@ -120,7 +168,8 @@ int main() {
         {"gradient_check",
          gradient_check_main,
          {"--only", "wrong"},
-         {seed, init,
+         {seed,
+          init,
           {"--only", Kind::word, {"wrong"}},
           {"--eps", Kind::real, {"1e-4"}},
           {"--rtol", Kind::real, {"1e-3"}},
@@ -132,7 +181,9 @@ int main() {
         {"tape_graph",
          tape_graph_main,
          {},
-         {seed, init, activation,
+         {seed,
+          init,
+          activation,
           {"--person", Kind::whole, {"1", "6"}},
           {"--batched", Kind::flag, {}},
           {"--output", Kind::file, {"g.dot"}}}},
@@ -163,9 +214,12 @@ int main() {
         ++runs;
         if (status >= 0 && status <= 3) ++by_status[status];
         std::string problem, found;
-        if (status < 0 || status > 3) problem = "exit status " + std::to_string(status);
-        else if (leftovers(found)) problem = "temporary file left: " + found;
-        else if (status == 2 && !empty_folder()) problem = "a file was written although the exit status is 2";
+        if (status < 0 || status > 3)
+            problem = "exit status " + std::to_string(status);
+        else if (leftovers(found))
+            problem = "temporary file left: " + found;
+        else if (status == 2 && !empty_folder())
+            problem = "a file was written although the exit status is 2";
         if (!problem.empty() && ++problems <= 20) {
             std::fprintf(out, "fuzz_options: %s:", program.name.c_str());
             for (const auto& a : args) std::fprintf(out, " '%s'", a.c_str());
@@ -180,12 +234,14 @@ int main() {
                 std::vector<std::string> args = program.base;
                 // the base's own option, when fuzzed, is replaced rather than repeated
                 for (std::size_t k = 0; k + 1 < args.size(); ++k)
-                    if (args[k] == option.name) args.erase(args.begin() + static_cast<long>(k), args.begin() + static_cast<long>(k) + 2);
+                    if (args[k] == option.name)
+                        args.erase(args.begin() + static_cast<long>(k), args.begin() + static_cast<long>(k) + 2);
                 args.push_back(option.name);
                 if (option.kind != Kind::flag) args.push_back(value_for(option, random));
                 if (random() % 4 == 0) {  // a second option, or a stray argument
                     const Option& other = program.options[random() % program.options.size()];
-                    if (random() % 3 == 0) args.push_back(hostile[random() % hostile.size()]);
+                    if (random() % 3 == 0)
+                        args.push_back(hostile[random() % hostile.size()]);
                     else if (other.name != option.name) {
                         args.push_back(other.name);
                         if (other.kind != Kind::flag) args.push_back(value_for(other, random));

@@ -25,8 +25,9 @@ BOOST_AUTO_TEST_CASE(report_names_the_worst_and_writes_null_for_nan) {
     const std::string json = json::to_json(compare_gradients(names, analytic, numeric));
     BOOST_TEST(json.rfind("{\"passed\":false,\"worst\":\"b\\\"q\",\"parameters\":[", 0) == 0u, json);
     BOOST_TEST(contains(json, "\"analytic\":null"), json);
-    BOOST_TEST(contains(json, "{\"name\":\"a\",\"analytic\":1,\"numeric\":1,\"abs_error\":0,\"rel_error\":0,\"passed\":true}"),
-               json);
+    BOOST_TEST(
+        contains(json, "{\"name\":\"a\",\"analytic\":1,\"numeric\":1,\"abs_error\":0,\"rel_error\":0,\"passed\":true}"),
+        json);
 }
 
 BOOST_AUTO_TEST_CASE(numbers_have_17_digits_and_strings_escape_control_characters) {

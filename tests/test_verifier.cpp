@@ -69,8 +69,8 @@ BOOST_AUTO_TEST_CASE(a_large_loss_is_not_a_false_alarm) {
     // Issue 13, item 10: at this start the loss is large, tape and chain rule agree to
     // 1e-15, and the finite differences' rounding error (eps |f| / h) exceeds a fixed
     // tolerance; the gate must allow for it instead of failing a correct gradient.
-    const Parameters start{{-4.34e-06, 2.0753, -0.1047, 0.7472, -1.6563, -1.4368, -0.0717, 668, -1.4391, 0.5138,
-                            0.4267}};
+    const Parameters start{
+        {-4.34e-06, 2.0753, -0.1047, 0.7472, -1.6563, -1.4368, -0.0717, 668, -1.4391, 0.5138, 0.4267}};
     const Verification v = verify(article_network(Activation::identity), start);
     BOOST_TEST(v.tape_vs_chain_rule.passed);
     BOOST_TEST(v.tape_vs_finite_difference.passed, v.to_text());
