@@ -1,6 +1,8 @@
 // tapegrad/autodiff/gradient_check.cpp — central differences and the report.
 #include "tapegrad/autodiff/gradient_check.hpp"
 
+#include "tapegrad/autodiff/format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,16 +15,15 @@ namespace tapegrad {
 namespace {
 
 // How far outside its threshold a parameter is: > 1 fails. NaN counts as infinitely far.
-double excess(const ParameterCheck& p, const GradientCheckOptions& o) {
+double excess(const ParameterCheck& p) {
     if (std::isnan(p.abs_error)) return std::numeric_limits<double>::infinity();
-    return p.abs_error / (o.atol + o.rtol * std::abs(p.numeric));
+    return p.abs_error / p.tolerance;
 }
 
-std::string number(double x, int digits = 10) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-    return buf;
-}
+// How many units of rounding (eps |f|) each of f(x + h) and f(x - h) is allowed: a loss
+// summed from a few terms carries a few; 16 leaves room without hiding a wrong gradient
+// (those are off by factors, not by eps).
+constexpr double rounding_units = 16;
 
 double step_for(double x, double step) { return step * std::max(1.0, std::abs(x)); }
 
@@ -34,8 +35,10 @@ std::size_t GradientReport::failures() const {
 }
 
 GradientReport compare_gradients(const std::vector<std::string>& names, std::span<const double> analytic,
-                                 std::span<const double> numeric, const GradientCheckOptions& options) {
-    if (names.size() != analytic.size() || analytic.size() != numeric.size())
+                                 std::span<const double> numeric, const GradientCheckOptions& options,
+                                 std::span<const double> rounding) {
+    if (names.size() != analytic.size() || analytic.size() != numeric.size() ||
+        (!rounding.empty() && rounding.size() != numeric.size()))
         throw std::invalid_argument("compare_gradients: " + std::to_string(names.size()) + " names, " +
                                     std::to_string(analytic.size()) + " analytic and " +
                                     std::to_string(numeric.size()) + " numeric values (must be equal)");
@@ -49,8 +52,10 @@ GradientReport compare_gradients(const std::vector<std::string>& names, std::spa
         p.numeric = numeric[i];
         p.abs_error = std::abs(p.analytic - p.numeric);
         p.rel_error = p.abs_error == 0 ? 0.0 : p.abs_error / std::abs(p.numeric);
-        p.passed = p.abs_error <= options.atol + options.rtol * std::abs(p.numeric);  // false for NaN
-        const double e = excess(p, options);
+        p.rounding = rounding.empty() ? 0.0 : rounding[i];
+        p.tolerance = options.atol + options.rtol * std::abs(p.numeric) + p.rounding;
+        p.passed = p.abs_error <= p.tolerance;  // false for NaN
+        const double e = excess(p);
         if (e > worst_excess) {
             worst_excess = e;
             report.worst = i;
@@ -62,9 +67,10 @@ GradientReport compare_gradients(const std::vector<std::string>& names, std::spa
 }
 
 std::vector<double> central_differences(const std::function<double(std::span<const double>)>& f,
-                                        std::span<const double> point, double step) {
+                                        std::span<const double> point, double step, std::vector<double>* rounding) {
     std::vector<double> x(point.begin(), point.end());
     std::vector<double> g(x.size());
+    if (rounding) rounding->assign(x.size(), 0.0);
     for (std::size_t i = 0; i < x.size(); ++i) {
         const double x0 = x[i], h = step_for(x0, step);
         x[i] = x0 + h;
@@ -73,6 +79,9 @@ std::vector<double> central_differences(const std::function<double(std::span<con
         const double xm = x[i], fm = f(x);
         x[i] = x0;
         g[i] = (fp - fm) / (xp - xm);  // the step actually taken, after rounding
+        if (rounding)
+            (*rounding)[i] = rounding_units * std::numeric_limits<double>::epsilon() *
+                             std::max(std::abs(fp), std::abs(fm)) / (xp - xm);
     }
     return g;
 }
@@ -122,8 +131,9 @@ GradientReport check_gradient(const TapeFunction& f, const std::vector<Eigen::Ma
             for (Eigen::Index e = 0; e < m.size(); ++e) m.data()[e] = x[k++];
         return record(at).scalar_value();
     };
-    const std::vector<double> numeric = central_differences(value_at, flat, options.step);
-    return compare_gradients(labels, analytic, numeric, options);
+    std::vector<double> rounding;
+    const std::vector<double> numeric = central_differences(value_at, flat, options.step, &rounding);
+    return compare_gradients(labels, analytic, numeric, options, rounding);
 }
 
 GradientReport check_gradient(const TapeFunction& f, const std::vector<double>& point,
@@ -137,8 +147,8 @@ std::string GradientReport::to_string() const {
     std::ostringstream out;
     const std::size_t failed = failures();
     out << "gradient check " << (passed ? "passed" : "FAILED") << ": " << parameters.size() - failed << " of "
-        << parameters.size() << " within |analytic - numeric| <= " << number(options.atol, 3) << " + "
-        << number(options.rtol, 3) << " * |numeric|\n";
+        << parameters.size() << " within |analytic - numeric| <= " << format_number(options.atol, "%.3g") << " + "
+        << format_number(options.rtol, "%.3g") << " * |numeric| + rounding\n";
     std::size_t width = 9;
     for (const auto& p : parameters) width = std::max(width, p.name.size());
     char line[256];
@@ -152,8 +162,8 @@ std::string GradientReport::to_string() const {
     }
     if (!parameters.empty()) {
         const auto& w = worst_parameter();
-        out << "worst: " << w.name << " (analytic " << number(w.analytic) << ", numeric " << number(w.numeric)
-            << ", abs error " << number(w.abs_error, 3) << ")\n";
+        out << "worst: " << w.name << " (analytic " << format_number(w.analytic, "%.10g") << ", numeric "
+            << format_number(w.numeric, "%.10g") << ", abs error " << format_number(w.abs_error, "%.3g") << ")\n";
     }
     if (failed > 0) {
         out << "failing:";
@@ -162,39 +172,6 @@ std::string GradientReport::to_string() const {
         out << '\n';
     }
     return out.str();
-}
-
-namespace json {
-std::string string(std::string_view text) {
-    std::string e = "\"";
-    for (char ch : text) {
-        if (ch == '"' || ch == '\\') e += '\\';
-        if (static_cast<unsigned char>(ch) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(ch));
-            e += buf;
-            continue;
-        }
-        e += ch;
-    }
-    return e + "\"";
-}
-
-std::string number(double x) { return std::isfinite(x) ? tapegrad::number(x, 17) : "null"; }
-}  // namespace json
-
-std::string GradientReport::to_json() const {
-    std::string s = std::string("{\"passed\":") + (passed ? "true" : "false") +
-                    ",\"worst\":" + (parameters.empty() ? "null" : json::string(worst_parameter().name)) +
-                    ",\"parameters\":[";
-    for (std::size_t i = 0; i < parameters.size(); ++i) {
-        const auto& p = parameters[i];
-        s += std::string(i ? "," : "") + "{\"name\":" + json::string(p.name) +
-             ",\"analytic\":" + json::number(p.analytic) + ",\"numeric\":" + json::number(p.numeric) +
-             ",\"abs_error\":" + json::number(p.abs_error) + ",\"rel_error\":" + json::number(p.rel_error) +
-             ",\"passed\":" + (p.passed ? "true" : "false") + "}";
-    }
-    return s + "]}";
 }
 
 std::ostream& operator<<(std::ostream& out, const GradientReport& report) { return out << report.to_string(); }

@@ -9,8 +9,11 @@
 /// derivative is of order one, leaving errors around 1e-10 relative. The divisor is the
 /// step actually taken, (x + h) - (x - h) as rounded, not 2h as written.
 ///
-/// A parameter passes when |analytic - numeric| <= atol + rtol * |numeric| (the rule of
-/// numpy.isclose and PyTorch's gradcheck). Defaults: step 1e-6, rtol 1e-6, atol 1e-8.
+/// A parameter passes when |analytic - numeric| <= atol + rtol * |numeric| + rounding
+/// (the rule of numpy.isclose and PyTorch's gradcheck, plus the step's own rounding
+/// error): rounding = 16 eps max(|f(x+h)|, |f(x-h)|) / (2h), the most that rounding f to
+/// doubles can move the central difference. Without it a large loss (|f| = 1e5: 2e-5
+/// at h = 1e-6) would fail a correct gradient. Defaults: step 1e-6, rtol 1e-6, atol 1e-8.
 /// Used by the tests, the examples and the benchmarks alike; `compare_gradients` is the
 /// same judgement for any two gradients (e.g. the tape against a hand-written one).
 #pragma once
@@ -18,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <iosfwd>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +45,8 @@ struct ParameterCheck {
     double numeric = 0;    ///< the reference (central differences, or another gradient)
     double abs_error = 0;  ///< |analytic - numeric|
     double rel_error = 0;  ///< |analytic - numeric| / |numeric| (0 when both are 0)
+    double rounding = 0;   ///< the reference's rounding error allowed for (0 for two exact gradients)
+    double tolerance = 0;  ///< the threshold applied: atol + rtol * |numeric| + rounding
     bool passed = false;
 };
 
@@ -54,25 +60,21 @@ struct GradientReport {
     std::size_t failures() const;
     /// A table of every parameter, then a line naming the worst (and every failing) one.
     std::string to_string() const;
-    /// {"passed":...,"worst":"name","parameters":[{"name","analytic","numeric","abs_error",
-    ///  "rel_error","passed"},...]}; non-finite numbers are written as null.
-    std::string to_json() const;
 };
 std::ostream& operator<<(std::ostream& out, const GradientReport& report);
 
-// The two pieces of JSON that reports are written with (reports are small; no library).
-namespace json {
-std::string string(std::string_view text);  // quoted and escaped
-std::string number(double x);               // 17 significant digits; null when not finite
-}  // namespace json
-
-/// Judge `analytic` against the reference `numeric`, parameter by parameter.
+/// Judge `analytic` against the reference `numeric`, parameter by parameter; `rounding`
+/// (empty, or one per parameter) is the reference's own rounding error, added to the
+/// threshold.
 GradientReport compare_gradients(const std::vector<std::string>& names, std::span<const double> analytic,
-                                 std::span<const double> numeric, const GradientCheckOptions& options = {});
+                                 std::span<const double> numeric, const GradientCheckOptions& options = {},
+                                 std::span<const double> rounding = {});
 
-/// Central differences of a plain function of a vector, one entry per parameter.
+/// Central differences of a plain function of a vector, one entry per parameter. With
+/// `rounding`, it also receives each entry's rounding error bound (see above).
 std::vector<double> central_differences(const std::function<double(std::span<const double>)>& f,
-                                        std::span<const double> point, double step = 1e-6);
+                                        std::span<const double> point, double step = 1e-6,
+                                        std::vector<double>* rounding = nullptr);
 
 /// A computation to check: given a tape and the parameters recorded on it as variables
 /// (with the shapes of the point), record the computation and return its 1 x 1 output.

@@ -1,6 +1,8 @@
 // tapegrad/autodiff/inspect.cpp — the tape as a table and as DOT.
 #include "tapegrad/autodiff/inspect.hpp"
 
+#include "tapegrad/autodiff/format.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -11,11 +13,7 @@ namespace tapegrad {
 
 namespace {
 
-std::string number(double x, int precision) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", precision, x);
-    return buf;
-}
+std::string number(double x, int precision) { return format_number(x, "%.*g", precision); }
 
 std::string parents_of(const Node& n) {
     if (n.parent_count() == 0) return "-";

@@ -159,23 +159,10 @@ void register_gradient_cases(Activation a) {
 
 // ---- Training ------------------------------------------------------------------------------
 
-// train() with the hand-written gradient: the same loop and the same History rows.
-History train_hand_written(const HealthNetwork& network, const Parameters& from, const TrainingOptions& options) {
-    const HandWritten gradient(network);
-    History history;
-    history.rows.reserve(static_cast<std::size_t>(options.iterations));
-    Parameters p = from, g;
-    for (int i = 0; i < options.iterations; ++i) {
-        const double loss = gradient(p, g);
-        IterationRecord row;
-        row.iteration = i;
-        row.rmse = std::sqrt(loss);
-        row.gradient = g;
-        for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= options.learning_rate * g[k];
-        row.parameters = p;
-        history.rows.push_back(row);
-    }
-    return history;
+// train() with the hand-written gradient: the same loop, the same History rows.
+TrainingResult train_hand_written(const HealthNetwork& network, const Parameters& from,
+                                  const TrainingOptions& options) {
+    return train(HandWritten(network), from, options);
 }
 
 void register_training_cases(Activation a) {
@@ -188,15 +175,14 @@ void register_training_cases(Activation a) {
     static_assert(TrainingOptions{}.iterations == 2000);
 
     benchmark::RegisterBenchmark((group + "hand_written").c_str(), [&network, options](benchmark::State& state) {
-        const Parameters last = train_hand_written(network, start(), options).rows.back().parameters;
-        TrainingOptions chain = options;
-        chain.source = GradientSource::chain_rule;
-        if (!verify(state, last.values, train(network, start(), chain).final.values)) return;
+        const Parameters last = train_hand_written(network, start(), options).final;
+        const Parameters chain = train(gradient_function(network, GradientSource::chain_rule), start(), options).final;
+        if (!verify(state, last.values, chain.values)) return;
         const double allocations =
             allocations_per_call([&] { (void)train_hand_written(network, start(), options); }, 3);
         for (auto _ : state) {
-            History h = train_hand_written(network, start(), options);
-            benchmark::DoNotOptimize(h.rows.data());
+            TrainingResult r = train_hand_written(network, start(), options);
+            benchmark::DoNotOptimize(r.history.rows.data());
         }
         set_counters(state, {nullptr, allocations, iterations});
     });
@@ -213,11 +199,9 @@ void register_training_cases(Activation a) {
     for (const Source& s : sources) {
         const GradientSource source = s.source;
         benchmark::RegisterBenchmark((group + s.name).c_str(), [&network, options, s, source](benchmark::State& state) {
-            TrainingOptions o = options;
-            o.source = source;
-            o.recording = s.recording;
-            o.reuse = s.reuse;
-            const TrainingResult result = train(network, start(), o);
+            const TrainingOptions o = options;
+            const GradientFunction gradient = gradient_function(network, source, s.recording, s.reuse);
+            const TrainingResult result = train(gradient, start(), o);
             if (result.history.rows.size() != 2000) {
                 state.SkipWithError("training stopped early");
                 return;
@@ -231,12 +215,12 @@ void register_training_cases(Activation a) {
                 const Parameters want = article_relation(truth, static_cast<double>(network.people()));
                 if (!verify(state, result.history.rows.front().gradient.values, want.values)) return;
             } else {
-                const Parameters want = train_hand_written(network, start(), o).rows.back().parameters;
+                const Parameters want = train_hand_written(network, start(), o).final;
                 if (!verify(state, result.final.values, want.values)) return;
             }
-            const double allocations = allocations_per_call([&] { (void)train(network, start(), o); }, 3);
+            const double allocations = allocations_per_call([&] { (void)train(gradient, start(), o); }, 3);
             for (auto _ : state) {
-                TrainingResult r = train(network, start(), o);
+                TrainingResult r = train(gradient, start(), o);
                 benchmark::DoNotOptimize(r.history.rows.data());
             }
             set_counters(state, {nullptr, allocations, iterations});

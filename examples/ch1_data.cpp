@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 
@@ -20,7 +21,7 @@ void print_rows(const char* title, const Eigen::MatrixXd& x, const char* format)
 }
 }  // namespace
 
-int main() {
+int show_chapter() {
     // [data]
     const Dataset people = article_people();
     const Scaler min_max = Scaler::article_min_max();           // age / 101, exercise / 11, diet / 11
@@ -44,3 +45,6 @@ int main() {
     print_rows("", standard.transform(people.features), "  %13.6f");
     return 0;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

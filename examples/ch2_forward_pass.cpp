@@ -4,13 +4,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/health_network.hpp"
 #include "tapegrad/nn/scaler.hpp"
 
 using namespace tapegrad::nn;
 
-int main() {
+int show_chapter() {
     // [forward]
     Parameters p;
     p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0, 0.0, 0.0};  // w1..w8, b1, b2, b3
@@ -30,3 +31,6 @@ int main() {
     std::printf("\nMSE  = mean of error^2 = %.6f\nRMSE = sqrt(MSE)       = %.6f\n", mse, std::sqrt(mse));
     return 0;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

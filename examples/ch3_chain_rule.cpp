@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/nn/article.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/health_network.hpp"
@@ -11,7 +12,7 @@
 
 using namespace tapegrad::nn;
 
-int main() {
+int show_chapter() {
     Parameters p;
     p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0, 0.0, 0.0};
     const Dataset people = article_people();
@@ -61,3 +62,6 @@ int main() {
                 article[b1], tape[b1] / article[b1], p[w7], tape[b3] / 6);
     return 0;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

@@ -3,6 +3,7 @@
 // then the batched tape of the whole MSE, where every node is a column of six people.
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/health_network.hpp"
@@ -11,7 +12,7 @@
 using namespace tapegrad;
 using namespace tapegrad::nn;
 
-int main() {
+int show_chapter() {
     Parameters p;
     p.values = {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0, 0.0, 0.0};
     const Dataset people = article_people();
@@ -39,3 +40,6 @@ int main() {
     // [batched]
     return 0;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

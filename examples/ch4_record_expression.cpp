@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/autodiff/gradient_check.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/tape.hpp"
@@ -33,7 +34,7 @@ Var neuron_loss(Tape& tape, Var w, Var b) {
 }
 // [record]
 
-int main() {
+int show_chapter() {
     // [sweep]
     Tape tape;
     const Var w = tape.variable(0.5);
@@ -70,3 +71,6 @@ int main() {
     std::cout << "by-hand formulas " << (hand_ok ? "agree" : "DISAGREE") << " with the tape\n";
     return report.passed && hand_ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

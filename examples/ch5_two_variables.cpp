@@ -5,11 +5,12 @@
 #include <cmath>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/autodiff/gradient_check.hpp"
 
 using namespace tapegrad;
 
-int main() {
+int show_chapter() {
     // [check]
     const auto f = [](Tape&, const std::vector<Var>& v) {
         const Var x = v[0], y = v[1];
@@ -24,3 +25,6 @@ int main() {
               << "\n";
     return report.passed ? 0 : 1;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

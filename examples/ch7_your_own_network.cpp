@@ -11,6 +11,7 @@
 #include <Eigen/QR>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/datasets.hpp"
 #include "tapegrad/nn/health_network.hpp"
@@ -19,7 +20,7 @@
 
 using namespace tapegrad;
 
-int main() {
+int show_chapter() {
     // ---- The article's network is MLP({3, 2, 1}) ----
     const nn::Dataset people = nn::article_people();
     const Eigen::MatrixXd x_people = nn::Scaler::article_min_max().transform(people.features);
@@ -79,3 +80,5 @@ int main() {
     std::printf("Friedman #1, least-squares linear fit: test RMSE %.4f\n", linear_rmse);
     return 0;
 }
+
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/health_network.hpp"
@@ -33,7 +34,7 @@ double worst_relative(const Parameters& a, const Parameters& b) {
 }
 }  // namespace
 
-int main() {
+int show_chapter() {
     const Dataset people = article_people();
     const HealthNetwork network(Scaler::article_min_max().transform(people.features), people.targets);
     Parameters p;
@@ -72,3 +73,6 @@ int main() {
                 worst_relative(gradient, chain_next) < 1e-14 ? "below 1e-14" : "LARGER");
     return worst_relative(gradient, chain_next) < 1e-14 ? 0 : 1;
 }
+
+// The chapter takes no arguments; any is refused, and lost output is an error.
+int main(int argc, char** argv) { return tapegrad::cli::run_chapter(argc, argv, show_chapter); }

@@ -1,23 +1,28 @@
 // examples/cli.hpp — what the example programs share: reading options strictly, saying
 // clearly what is wrong with them, and writing files so that nobody reads half of one.
 //
-// Every bad option ends the program with one line on stderr that names the option
-// ("train_health: --init: expected 11 comma-separated numbers ..., got 3") and exit
-// status 2, before anything is written. Output files are written under a temporary
-// name in the same folder and renamed into place only when complete.
+// Every bad option or stray argument ends the program with one line on stderr that names
+// it ("train_health: --init: expected 11 comma-separated numbers ..., got 3"; control
+// characters escaped) and exit status 2, before anything is written. Output files go
+// through one writer, OutputFile (below): never half-written, never through a planted
+// link, nothing left behind on Ctrl-C. A program whose standard output cannot be written
+// (`> /dev/full`) says so and exits 1.
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -49,44 +54,84 @@ std::array<double, 3> parse_person(std::string_view option, std::string_view tex
 nn::Activation parse_activation(std::string_view option, std::string_view text);
 nn::GradientSource parse_gradient_source(std::string_view option, std::string_view text);
 
+// --seed N: a whole number 0 .. 2^64-1 (no sign: "-1" is refused, not wrapped around).
+std::uint64_t parse_seed(std::string_view option, std::string_view text);
+
 // Declare --help, --seed, --init and --activation: the options every health-network
 // program takes.
 void add_common_options(boost::program_options::options_description& options);
 // Parse the command line into `vm`. Returns false when --help was asked for (the help
-// has then been printed and the program should exit 0).
+// has then been printed and the program should exit 0). An argument that is not an
+// option ("train_health --quiet 5000") is a UsageError naming it.
+// `epilogue`, when given, is printed after the options by --help.
 bool parse_command_line(int argc, char** argv, const boost::program_options::options_description& options,
-                        boost::program_options::variables_map& vm);
+                        boost::program_options::variables_map& vm, const char* epilogue = nullptr);
+// Refuse `option` when it was given on the command line (not defaulted) but does nothing
+// in the mode chosen: "--parameter: has no effect without --sweep-eps".
+void refuse_unused(const boost::program_options::variables_map& vm, std::string_view option, std::string_view why);
 
 // The starting parameters from --init (11 numbers) or else --seed (the article's random
-// start); giving both is an error. The options must be declared as strings/uint64.
+// start); giving both is an error.
 nn::Parameters starting_parameters(const boost::program_options::variables_map& vm);
 // "--init w1,...,b3" or "--seed N", as the run's settings should say.
 std::string describe_start(const boost::program_options::variables_map& vm);
 
-// A file written all at once: created under a temporary name in the target's folder
-// when constructed (so an unwritable path fails early, naming the option), renamed
-// over `path` by commit(), and removed if never committed.
-class AtomicFile {
-public:
-    AtomicFile(std::string_view option, std::filesystem::path path);
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
-    ~AtomicFile();
+// What --help says about every output file (one paragraph, shared by the programs).
+inline constexpr const char* output_files_help =
+    "Output files are written to a temporary file in the same folder and renamed into\n"
+    "place when complete, so an interrupted run (Ctrl-C, an error) leaves the old file\n"
+    "as it was and nothing behind. A symbolic link is followed (its target is replaced);\n"
+    "a file with several hard links, and a device or FIFO (e.g. /dev/null), are written\n"
+    "in place; the old file's permissions are kept; a read-only file is refused; two\n"
+    "options naming the same file are refused.";
 
-    std::ostream& stream() { return out_; }
-    // Flush, close and rename into place. Returns true when `path` existed before.
+// Two outputs that name the same file (after following links and resolving `..`: the
+// same device and inode, or the same canonical path) are refused, naming both options.
+// Each entry: the option and the file it names.
+void refuse_same_file(const std::vector<std::pair<std::string, std::string>>& outputs);
+
+// The one writer of the programs' output files. Constructing it checks the path and
+// opens where the bytes go (so an unwritable path fails early, naming the option):
+//   - a new path or a regular file: a temporary created exclusively (O_CREAT | O_EXCL |
+//     O_NOFOLLOW, random name .tapegrad-XXXXXXXX) in the target's folder, with the old
+//     file's permissions; commit() renames it over the target;
+//   - a symbolic link: followed, its target is what is written;
+//   - a regular file with hard links: staged in the temporary, then copied into the file
+//     in place by commit(), so every link sees the new contents;
+//   - a device, FIFO or other special file: written in place;
+//   - a directory or a read-only file: refused (UsageError).
+// A temporary is removed if never committed, and also on SIGINT, SIGTERM, SIGHUP and
+// SIGQUIT (a signal handler unlinks every registered temporary, then re-raises).
+class OutputFile {
+public:
+    OutputFile(std::string_view option, std::filesystem::path path);
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+    ~OutputFile();
+
+    std::ostream& stream() { return *out_; }
+    // Flush and put the bytes in place. Returns true when `path` existed before.
     bool commit();
     const std::filesystem::path& path() const { return path_; }
 
 private:
+    class Buffer;
     std::string option_;
-    std::filesystem::path path_, temporary_;
-    std::ofstream out_;
-    bool committed_ = false;
+    std::filesystem::path path_, target_, temporary_;
+    int fd_ = -1;
+    int slot_ = -1;  // in the signal handler's list of temporaries
+    bool existed_ = false, in_place_ = false, copy_back_ = false, committed_ = false;
+    std::unique_ptr<Buffer> buffer_;
+    std::unique_ptr<std::ostream> out_;
 };
 
 // Run `body` and turn errors into messages and exit statuses: UsageError and Boost's
-// option errors give status 2; anything else unexpected, status 1.
+// option errors give status 2; anything else unexpected, status 1. Standard output is
+// flushed and checked at the end: if it could not be written, a message and status 1.
 int run(const char* program, const std::function<int()>& body);
+
+// The chapters' programs take no arguments: any is refused (exit 2). Runs `body` like
+// run() does, checking standard output at the end.
+int run_chapter(int argc, char** argv, const std::function<int()>& body);
 
 }  // namespace tapegrad::cli

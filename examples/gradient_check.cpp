@@ -22,12 +22,14 @@
 
 #include <boost/program_options.hpp>
 
-#include "tapegrad/autodiff/gradient_check.hpp"
 #include "cli.hpp"
+#include "json.hpp"
+#include "plot.hpp"
+#include "tapegrad/autodiff/format.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 #include "tapegrad/nn/article.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
-#include "plot.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;
@@ -35,11 +37,7 @@ using Eigen::MatrixXd;
 
 namespace {
 
-std::string number(double x, const char* format = "%.6g") {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, format, x);
-    return buf;
-}
+std::string number(double x, const char* format = "%.6g") { return format_number(x, format); }
 
 // One check: its name, what it is meant to do, and the checker's report.
 struct Check {
@@ -225,14 +223,31 @@ std::string checks_json(const std::vector<Check>& checks, bool ok) {
         const Check& c = checks[i];
         s += std::string(i ? "," : "") + "{\"kind\":" + json::string(c.kind) + ",\"name\":" + json::string(c.name) +
              ",\"expect\":" + (c.expect_pass ? "\"pass\"" : "\"fail\"") +
-             ",\"as_expected\":" + (c.as_expected() ? "true" : "false") + ",\"report\":" + c.report.to_json() + "}";
+             ",\"as_expected\":" + (c.as_expected() ? "true" : "false") + ",\"report\":" + json::to_json(c.report) +
+             "}";
     }
     return s + "],\"passed\":" + (ok ? "true" : "false") + "}";
 }
 
 // ---- --sweep-eps: the V of central differences --------------------------------------
+// Options that do nothing in the mode chosen are errors, so that nobody believes they
+// changed the result.
+void refuse_unused_options(const po::variables_map& vm) {
+    if (vm.count("sweep-eps")) {
+        for (const char* option : {"--eps", "--rtol", "--atol", "--only"})
+            cli::refuse_unused(vm, option, "with --sweep-eps (the sweep tries steps 1e-1 .. 1e-12 and judges none)");
+        return;
+    }
+    cli::refuse_unused(vm, "--parameter", "without --sweep-eps");
+    if (vm.count("only") && vm["only"].as<std::string>() == "ops")
+        for (const char* option : {"--init", "--seed", "--activation"})
+            cli::refuse_unused(vm, option, "with --only ops (the operations do not use the health network)");
+    if (vm.count("only") && vm["only"].as<std::string>() == "wrong")
+        cli::refuse_unused(vm, "--activation", "with --only wrong (its cases use the identity output)");
+}
+
 int sweep_eps(const nn::Parameters& start, nn::Activation activation, const std::string& parameter, bool as_json,
-              std::optional<cli::AtomicFile>& plot) {
+              std::optional<cli::OutputFile>& plot) {
     std::size_t k = 0;
     while (k < nn::parameter_count && nn::parameter_names[k] != parameter) ++k;
     if (k == nn::parameter_count)
@@ -240,7 +255,7 @@ int sweep_eps(const nn::Parameters& start, nn::Activation activation, const std:
 
     const nn::HealthNetwork network = article_network(activation);
     nn::Parameters tape_gradient;
-    nn::TapeGradient{network}(start, tape_gradient);
+    nn::gradient_function(network, nn::GradientSource::tape)(start, tape_gradient);
     const double exact = tape_gradient[k];
     // [sweep]
     const auto along = [&](std::span<const double> x) {
@@ -328,7 +343,8 @@ int main(int argc, char** argv) {
             ("json", "print the results as JSON");
         // clang-format on
         po::variables_map vm;
-        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
+        if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
+        refuse_unused_options(vm);
 
         GradientCheckOptions check;
         check.step = vm["eps"].as<double>();
@@ -341,19 +357,19 @@ int main(int argc, char** argv) {
         if (!(check.atol >= 0) || !std::isfinite(check.atol))
             throw cli::UsageError("--atol", "must be a finite number >= 0, got " + number(check.atol));
         const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
-        if (!only.empty() && only != "ops" && only != "health" && only != "wrong")
+        if (vm.count("only") && only != "ops" && only != "health" && only != "wrong")
             throw cli::UsageError("--only", "unknown case '" + only + "' (expected ops, health or wrong)");
         const nn::Parameters start = cli::starting_parameters(vm);
         const bool activation_given = !vm["activation"].defaulted();
         const nn::Activation activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
         const bool as_json = vm.count("json") > 0;
 
-        std::optional<cli::AtomicFile> plot;
+        std::optional<cli::OutputFile> plot;
         if (vm.count("plot")) {
             if (!vm.count("sweep-eps")) throw cli::UsageError("--plot", "draws the sweep: give --sweep-eps too");
             pictures::image_format("--plot", vm["plot"].as<std::string>());
             if (!pictures::find_program("gnuplot"))
-                throw cli::UsageError("--plot", "gnuplot is not installed (Debian package gnuplot-nox)");
+                throw cli::UsageError("--plot", "gnuplot is not installed; install the Debian package gnuplot-nox");
             plot.emplace("--plot", vm["plot"].as<std::string>());
         }
         if (vm.count("sweep-eps"))

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
         if (rows < 1 || rows > 10'000'000) throw cli::UsageError("--rows", "must be from 1 to 10000000");
         const double noise = vm["noise"].as<double>();
         if (!(noise >= 0) || !std::isfinite(noise)) throw cli::UsageError("--noise", "must be a finite number >= 0");
-        std::optional<cli::AtomicFile> file;
+        std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
 
         const nn::SyntheticData data = nn::make_dataset(*kind, rows, noise, vm["seed"].as<std::uint64_t>());

@@ -4,7 +4,7 @@
 // points on top, each coloured by its label.
 //
 // Like plot.hpp's scripts, the data travel inline, and the caller writes gnuplot's
-// output through cli::AtomicFile.
+// output through cli::OutputFile.
 #pragma once
 
 #include <string>

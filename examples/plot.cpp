@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "tapegrad/autodiff/format.hpp"
 
 extern char** environ;
 
@@ -129,9 +130,7 @@ namespace {
 
 std::string number(double x, const char* format = "%.10g") {
     if (!std::isfinite(x)) return "?";  // gnuplot's missing value: the point is left out
-    char buf[64];
-    std::snprintf(buf, sizeof buf, format, x);
-    return buf;
+    return format_number(x, format);
 }
 
 }  // namespace

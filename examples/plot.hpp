@@ -4,7 +4,7 @@
 //
 // The programs stay in charge of files: a plot is rendered to bytes in memory
 // (gnuplot writes to its standard output, the data travels inline in the script as a
-// datablock), and the caller writes the bytes through cli::AtomicFile, so a failed
+// datablock), and the caller writes the bytes through cli::OutputFile, so a failed
 // drawing leaves no half-written image behind.
 //
 //   if (!pictures::find_program("gnuplot")) ...  // say which Debian package to install

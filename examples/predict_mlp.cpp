@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
         const nn::Model model = cli::read_model("--model", vm["model"].as<std::string>());
         const nn::Table table = cli::read_table("--data", vm["data"].as<std::string>());
         const Eigen::MatrixXd x = inputs_for(model, table);
-        std::optional<cli::AtomicFile> file;
+        std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
         cli::write_predictions(file ? file->stream() : std::cout, model, x);
         if (file) {

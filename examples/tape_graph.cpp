@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
              "write the graph to FILE: DOT, or SVG drawn by Graphviz's dot (default: DOT on stdout)");
         // clang-format on
         po::variables_map vm;
-        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
+        if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
 
         // ---- Every option is checked before any work is done or any file written ----
         const bool batched = vm.count("batched") > 0;
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
         const nn::Activation activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
         const nn::Parameters start = cli::starting_parameters(vm);
         bool svg = false;
-        std::optional<cli::AtomicFile> output;
+        std::optional<cli::OutputFile> output;
         if (vm.count("output")) {
             const std::filesystem::path path = vm["output"].as<std::string>();
             svg = path.extension() == ".svg";

@@ -24,6 +24,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "json.hpp"
 #include "mlp_cli.hpp"
 #include "mlp_plot.hpp"
 #include "tapegrad/autodiff/gradient_check.hpp"
@@ -210,7 +211,7 @@ void print_json(const nn::Model& model, const nn::MlpTrainingResult& result, con
 }
 
 template <class T>
-void commit(std::optional<cli::AtomicFile>& file, const T& what) {
+void commit(std::optional<cli::OutputFile>& file, const T& what) {
     if (!file) return;
     const bool replaced = file->commit();
     std::cerr << "train_mlp: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " (" << what << ")\n";
@@ -245,7 +246,11 @@ int main(int argc, char** argv) {
                                       "gnuplot is not installed (no gnuplot on PATH); install the Debian "
                                       "package gnuplot-nox (apt-get install gnuplot-nox)");
         }
-        std::optional<cli::AtomicFile> save_file, history_file, predictions_file, plot_file;
+        std::vector<std::pair<std::string, std::string>> outputs;
+        for (const char* option : {"save", "history", "predictions", "plot"})
+            if (vm.count(option)) outputs.emplace_back(std::string("--") + option, vm[option].as<std::string>());
+        cli::refuse_same_file(outputs);
+        std::optional<cli::OutputFile> save_file, history_file, predictions_file, plot_file;
         if (vm.count("save")) save_file.emplace("--save", vm["save"].as<std::string>());
         if (vm.count("history")) history_file.emplace("--history", vm["history"].as<std::string>());
         if (vm.count("predictions")) predictions_file.emplace("--predictions", vm["predictions"].as<std::string>());

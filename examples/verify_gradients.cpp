@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include "cli.hpp"
+#include "json.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 #include "tapegrad/nn/verifier.hpp"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
         // [verify]
 
         if (vm.count("json")) {
-            std::cout << verification.to_json() << '\n';
+            std::cout << json::to_json(verification) << '\n';
         } else {
             std::cout << "Starting parameters, " << cli::describe_start(vm) << ":\n  " << start.to_string() << "\n\n";
             std::cout << verification.to_text();

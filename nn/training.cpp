@@ -1,8 +1,11 @@
 // tapegrad/nn/training.cpp — the training loop and the history's CSV.
 #include "tapegrad/nn/training.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <ostream>
 #include <stdexcept>
 
@@ -32,60 +35,81 @@ std::string History::csv_header() {
     return h;
 }
 
-void History::write_csv(std::ostream& out) const {
-    out << csv_header() << '\n';
-    char buf[40];
+void History::write_csv_row(std::ostream& out, const IterationRecord& row) {
+    char line[24 * 26 + 16];
+    char* end = std::to_chars(line, line + 16, row.iteration).ptr;
     auto put = [&](double x) {
-        std::snprintf(buf, sizeof buf, ",%.17g", x);
-        out << buf;
+        *end++ = ',';
+        end = std::to_chars(end, line + sizeof line, x, std::chars_format::general, 17).ptr;
     };
-    for (const auto& r : rows) {
-        out << r.iteration;
-        put(r.rmse);
-        for (double g : r.gradient.values) put(g);
-        for (double p : r.parameters.values) put(p);
-        out << '\n';
-    }
+    put(row.rmse);
+    for (double g : row.gradient.values) put(g);
+    for (double p : row.parameters.values) put(p);
+    *end++ = '\n';
+    out.write(line, end - line);
 }
 
-TrainingResult train(const HealthNetwork& network, const Parameters& start, const TrainingOptions& options,
-                     const ProgressCallback& progress, int progress_every) {
+void History::write_csv(std::ostream& out) const {
+    out << csv_header() << '\n';
+    for (const auto& r : rows) write_csv_row(out, r);
+}
+
+GradientFunction gradient_function(const HealthNetwork& network, GradientSource source, Recording recording,
+                                   Reuse reuse) {
+    switch (source) {
+        case GradientSource::tape: {
+            auto tape = std::make_shared<TapeGradient>(network, recording, reuse);
+            return [tape](const Parameters& p, Parameters& g) { return (*tape)(p, g); };
+        }
+        case GradientSource::chain_rule:
+            return [&network](const Parameters& p, Parameters& g) {
+                double loss = 0;
+                g = network.chain_rule_gradient(p, &loss);
+                return loss;
+            };
+        case GradientSource::article:
+            return [&network](const Parameters& p, Parameters& g) { return article::gradient(network, p, g); };
+    }
+    throw std::invalid_argument("unknown gradient source");
+}
+
+TrainingResult train(const GradientFunction& gradient, const Parameters& start, const TrainingOptions& options,
+                     const IterationCallback& each_iteration) {
     if (!(options.learning_rate > 0) || !std::isfinite(options.learning_rate))
         throw std::invalid_argument("learning rate must be a positive finite number");
     if (options.iterations <= 0) throw std::invalid_argument("iterations must be at least 1");
 
     TrainingResult result;
     result.initial = start;
-    result.history.rows.reserve(static_cast<std::size_t>(options.iterations));
-    TapeGradient tape_gradient(network, options.recording, options.reuse);
-
+    // Room for the usual run up front (no reallocation in a 2000-iteration loop); longer
+    // histories grow as they go.
+    if (options.keep_history)
+        result.history.rows.reserve(static_cast<std::size_t>(std::min(options.iterations, 100000)));
     Parameters p = start, g;
+    IterationRecord row;
     for (int i = 0; i < options.iterations; ++i) {
-        double loss = 0;
-        switch (options.source) {
-            case GradientSource::tape: loss = tape_gradient(p, g); break;
-            case GradientSource::chain_rule: g = network.chain_rule_gradient(p, &loss); break;
-            case GradientSource::article: loss = article::gradient(network, p, g); break;
-        }
+        const double loss = gradient(p, g);
+        if (i == 0) result.initial_rmse = std::sqrt(loss);
         if (!std::isfinite(loss)) {
             result.diverged = true;
             result.diverged_at = i;
             result.divergence = "diverged at iteration " + std::to_string(i) + ": the loss became " +
-                                (std::isnan(loss) ? "NaN" : "infinite") + " (try a smaller learning rate)";
+                                (std::isnan(loss) ? "NaN" : "infinite") +
+                                (i == 0 ? " at the starting parameters" : " (try a smaller learning rate)");
             break;
         }
-        IterationRecord row;
         row.iteration = i;
         row.rmse = std::sqrt(loss);
         row.gradient = g;
         for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= options.learning_rate * g[k];
         row.parameters = p;
-        result.history.rows.push_back(row);
-        if (progress && (i + 1) % progress_every == 0) progress(i, row.rmse);
+        result.iterations_done = i + 1;
+        if (options.keep_history) result.history.rows.push_back(row);
+        if (each_iteration) each_iteration(row);
     }
     result.final = p;
-    result.initial_rmse = std::sqrt(network.loss(start));
-    result.final_rmse = std::sqrt(network.loss(p));
+    Parameters unused;
+    result.final_rmse = std::sqrt(gradient(p, unused));
     return result;
 }
 

@@ -9,6 +9,15 @@
 /// gradient at the parameters *before* that iteration's update, and the parameters
 /// *after* it — and writes it as CSV.
 ///
+/// Every source of the gradient has one signature, `GradientFunction`: the loss at the
+/// parameters returned, the gradient written into `Parameters`. `train()` takes any of
+/// them: the tape (`TapeGradient`), the chain rule by hand, the article's functions, or a
+/// caller's own (the benchmarks' hand-written baseline).
+///
+/// Memory stays flat in the number of iterations: the rows are kept in `History` only
+/// when `keep_history` asks for them; `each_iteration` sees every row as it is made (the
+/// programs stream the CSV to its file that way).
+///
 /// A loss that becomes inf or NaN (too large a learning rate) stops training at that
 /// iteration; the rows before it are kept and the result says where and why.
 #pragma once
@@ -29,15 +38,19 @@ enum class GradientSource { tape, chain_rule, article };
 std::string_view gradient_source_name(GradientSource s);  // "tape", "chain-rule", "article"
 std::optional<GradientSource> parse_gradient_source(std::string_view name);
 
+/// The loss at `p` returned, its gradient written into `gradient`.
+using GradientFunction = std::function<double(const Parameters& p, Parameters& gradient)>;
+
+/// The network's gradient from `source`. With the tape: how the loss is recorded, and
+/// whether later calls replay the first recording (health_network.hpp); the defaults are
+/// the article's numpy lines, recorded afresh each time. The network must outlive it.
+GradientFunction gradient_function(const HealthNetwork& network, GradientSource source,
+                                   Recording recording = Recording::batched, Reuse reuse = Reuse::record_each_time);
+
 struct TrainingOptions {
     double learning_rate = 0.005;
     int iterations = 2000;
-    GradientSource source = GradientSource::tape;
-    /// With the tape: how the loss is recorded, and whether later iterations replay the
-    /// first recording (health_network.hpp). The defaults are the article's numpy lines,
-    /// recorded afresh each iteration.
-    Recording recording = Recording::batched;
-    Reuse reuse = Reuse::record_each_time;
+    bool keep_history = true;  ///< keep every row in TrainingResult::history (memory grows with iterations)
 };
 
 struct IterationRecord {
@@ -53,6 +66,7 @@ struct History {
     /// iteration,rmse,w1_gradient,...,b3_gradient,w1,...,b3 — then one row per iteration,
     /// every number with 17 significant digits so that it reads back as the same double.
     static std::string csv_header();
+    static void write_csv_row(std::ostream& out, const IterationRecord& row);
     void write_csv(std::ostream& out) const;
 };
 
@@ -61,16 +75,19 @@ struct TrainingResult {
     Parameters final;  ///< after the last completed update
     double initial_rmse = 0;
     double final_rmse = 0;  ///< at the final parameters
-    History history;
+    History history;        ///< empty unless TrainingOptions::keep_history
+    int iterations_done = 0;
     bool diverged = false;
     int diverged_at = -1;    ///< the iteration whose loss was not finite
     std::string divergence;  ///< what happened: "diverged at iteration 5: the loss became infinite ..."
 };
 
-/// Called every `progress_every` iterations with the iteration and its RMSE.
-using ProgressCallback = std::function<void(int iteration, double rmse)>;
+/// Called with every row as soon as it is made.
+using IterationCallback = std::function<void(const IterationRecord& row)>;
 
-TrainingResult train(const HealthNetwork& network, const Parameters& start, const TrainingOptions& options,
-                     const ProgressCallback& progress = {}, int progress_every = 100);
+/// Gradient descent from `start` with any gradient source. The initial and final RMSE
+/// come from `gradient` too (one more call at the final parameters).
+TrainingResult train(const GradientFunction& gradient, const Parameters& start, const TrainingOptions& options,
+                     const IterationCallback& each_iteration = {});
 
 }  // namespace tapegrad::nn

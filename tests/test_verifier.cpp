@@ -65,17 +65,50 @@ BOOST_AUTO_TEST_CASE(gate_fails_at_a_kink_of_relu) {
     BOOST_TEST(contains(v.to_text(), "NOT verified"));
 }
 
-BOOST_AUTO_TEST_CASE(json_has_every_parameter_and_the_gate) {
-    const Verification v = verify(article_network(Activation::identity), initial_parameters(1));
-    const std::string json = v.to_json();
-    BOOST_TEST(json.rfind("{\"parameters\":[{\"name\":\"w1\",\"tape\":", 0) == 0u, json);
-    for (const auto& name : parameter_names) BOOST_TEST(contains(json, "\"name\":\"" + std::string(name) + "\""));
-    BOOST_TEST(contains(json, "\"verdict\":\"agrees-up-to-factor\""));
-    BOOST_TEST(contains(json, "\"verdict\":\"differs\""));
-    BOOST_TEST(contains(json, "\"chain_rule\":"));
-    BOOST_TEST(contains(json, "\"finite_difference\":"));
-    BOOST_TEST(contains(json, "\"ratio\":"));
-    BOOST_TEST(json.substr(json.size() - 16) == "],\"passed\":true}");
+BOOST_AUTO_TEST_CASE(a_large_loss_is_not_a_false_alarm) {
+    // Issue 13, item 10: at this start the loss is large, tape and chain rule agree to
+    // 1e-15, and the finite differences' rounding error (eps |f| / h) exceeds a fixed
+    // tolerance; the gate must allow for it instead of failing a correct gradient.
+    const Parameters start{
+        {-4.34e-06, 2.0753, -0.1047, 0.7472, -1.6563, -1.4368, -0.0717, 668, -1.4391, 0.5138, 0.4267}};
+    const Verification v = verify(article_network(Activation::identity), start);
+    BOOST_TEST(v.tape_vs_chain_rule.passed);
+    BOOST_TEST(v.tape_vs_finite_difference.passed, v.to_text());
+    BOOST_TEST(v.passed);
+}
+
+BOOST_AUTO_TEST_CASE(an_overflowing_loss_is_inconclusive_not_a_failure) {
+    // b3 = 1e200: the loss (1e200)^2 overflows to inf, the gradients (about 1e200) do not,
+    // and tape and chain rule agree; central differences give inf - inf. Inconclusive,
+    // said so, and not a failed gate.
+    Parameters start = initial_parameters(1);
+    start[b3] = 1e200;
+    const Verification v = verify(article_network(Activation::identity), start);
+    BOOST_TEST(v.tape_vs_chain_rule.passed);
+    BOOST_TEST(v.inconclusive.size() == parameter_count);
+    BOOST_TEST(v.passed, v.to_text());
+    BOOST_TEST(contains(v.to_text(), "inconclusive for w1 w2"));
+}
+
+BOOST_AUTO_TEST_CASE(huge_values_keep_the_table_narrow) {
+    Parameters start = initial_parameters(1);
+    start[w1] = 1e200;
+    start[w7] = 0;  // keeps the loss finite
+    const Verification v = verify(article_network(Activation::identity), start);
+    const std::string text = v.to_text();
+    std::size_t longest = 0, begin = 0;
+    for (std::size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1)
+        if (text.compare(begin, 3, "w1 ") == 0) longest = std::max(longest, end - begin);
+    BOOST_TEST(longest > 0u);
+    BOOST_TEST(longest < 140u, text);
+}
+
+BOOST_AUTO_TEST_CASE(finite_differences_judge_the_gradient_in_the_table) {
+    const Verification v = verify(article_network(Activation::sigmoid), initial_parameters(3));
+    for (std::size_t i = 0; i < parameter_count; ++i) {
+        BOOST_TEST(v.tape_vs_finite_difference.parameters[i].analytic == v.parameters[i].tape);
+        BOOST_TEST(v.tape_vs_finite_difference.parameters[i].numeric == v.parameters[i].finite_difference);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(factors_are_described_as_fractions) {
