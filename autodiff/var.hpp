@@ -2,8 +2,8 @@
 /// `Var`, the handle through which a computation is recorded.
 ///
 /// A Var is small and cheap to copy: the tape it lives on, the index of its node, and
-/// the tape's generation when it was recorded (so a Var kept across `Tape::clear()` is
-/// recognised and refused). Arithmetic on Vars records new nodes on their tape:
+/// the tape's recording number (so a Var kept across `Tape::clear()`, or from a tape
+/// since destroyed, is recognised and refused). Arithmetic on Vars records new nodes on their tape:
 ///
 ///     tapegrad::Tape tape;
 ///     auto w1 = tape.variable(0.5);                 // a parameter, 1 x 1
@@ -25,8 +25,11 @@ namespace tapegrad {
 
 class Tape;
 
-/// A handle to one node of a Tape: the tape, the node's index and the tape's generation.
-/// Operators and functions on Vars record new nodes; value() and adjoint() read the node.
+/// A handle to one node of a Tape: the tape, the node's index and the tape's recording
+/// number (unique among all tapes and their clear()s, so a Var outliving its tape, or kept
+/// across clear(), is refused even by a new tape at the same address). 24 bytes, copied
+/// by value. Operators and functions on Vars record new nodes; value() and adjoint() read
+/// the node.
 class Var {
 public:
     Var() = default;  ///< an empty handle; using it in an operation is an error
@@ -37,7 +40,8 @@ public:
         return *tape_;
     }
     std::uint32_t index() const { return index_; }
-    std::uint32_t generation() const { return generation_; }
+    /// Tape::recording() when this Var was recorded; 0 for an empty Var.
+    std::uint64_t recording() const { return recording_; }
     bool empty() const { return tape_ == nullptr; }
     Shape shape() const;
 
@@ -50,15 +54,15 @@ public:
     double scalar_adjoint() const;
 
 private:
-    friend class Tape;
-    [[noreturn]] static void refuse_empty();  ///< throws TapeError (tape.cpp)
-    Var(Tape* tape, std::uint32_t index, std::uint32_t generation)
-        : tape_(tape), index_(index), generation_(generation) {}
+    friend class Tape;  ///< the only maker of non-empty Vars
+    [[noreturn]] static void refuse_empty();
+    Var(Tape* tape, std::uint32_t index, std::uint64_t recording) : tape_(tape), recording_(recording), index_(index) {}
 
     Tape* tape_ = nullptr;
+    std::uint64_t recording_ = 0;
     std::uint32_t index_ = 0;
-    std::uint32_t generation_ = 0;
 };
+static_assert(sizeof(Var) <= 24, "a Var is a small handle, passed by value");
 
 /// Elementwise arithmetic, with broadcasting; a double operand becomes a constant node.
 Var operator+(Var a, Var b);
@@ -82,6 +86,7 @@ Var sqrt(Var x);
 Var pow(Var base, double exponent);
 Var pow(Var base, Var exponent);  // for a positive base (see operations.hpp)
 Var square(Var x);
+Var cube(Var x);  // x^3
 Var abs(Var x);
 Var sin(Var x);
 Var cos(Var x);
