@@ -32,7 +32,7 @@ Strides strides(Shape parent) { return {parent.rows == 1 ? 0u : 1u, parent.cols 
 // shape, or one of them a scalar; the general case walks column by column, where each
 // parent is contiguous or one element.
 template <class F>
-[[gnu::noinline]] void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
+void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
     const std::size_t n = sy.size();
     if (sa == sy && sb == sy) {
         for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b[k]);
@@ -64,8 +64,8 @@ template <class F>
 // `da` and `db` may be the same array (x * x): each contribution is added, so both are
 // counted. A broadcast parent sums its contributions in a register and adds them once.
 template <class F>
-[[gnu::noinline]] void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db,
-                                       const double* y, const double* dy, Shape sy) {
+void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
+                     const double* dy, Shape sy) {
     const std::size_t n = sy.size();
     if (sa == sy && sb == sy) {
         for (std::size_t k = 0; k < n; ++k)

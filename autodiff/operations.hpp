@@ -364,14 +364,15 @@ struct MeanSquaredError {
 // [mean_squared_error]
 
 /// Every operation: X(enum name, struct). The order is the enum's and nothing else.
-#define TAPEGRAD_OPS(X)                                                                                             \
-    X(variable, Variable)                                                                                           \
-    X(constant, Constant) X(add, Add) X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) \
-        X(negate, Negate) X(exp, Exp) X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square)      \
-            X(cube, Cube) X(abs, Abs) X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu)       \
-                X(identity, Identity) X(matmul, MatMul) X(transpose, Transpose) X(linear, Linear) X(sum, Sum)       \
-                    X(mean, Mean) X(col_sums, ColSums) X(row_sums, RowSums) X(col_means, ColMeans)                  \
-                        X(row_means, RowMeans) X(mean_squared_error, MeanSquaredError)
+#define TAPEGRAD_OPS(X)                                                                                                \
+    X(variable, Variable)                                                                                              \
+    X(constant, Constant)                                                                                              \
+    X(add, Add) X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) X(negate, Negate)        \
+        X(exp, Exp) X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square) X(cube, Cube) X(abs, Abs) \
+            X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(identity, Identity)              \
+                X(matmul, MatMul) X(transpose, Transpose) X(linear, Linear) X(sum, Sum) X(mean, Mean)                  \
+                    X(col_sums, ColSums) X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans)            \
+                        X(mean_squared_error, MeanSquaredError)
 
 }  // namespace tapegrad::ops
 

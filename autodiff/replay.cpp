@@ -40,9 +40,10 @@ void Tape::replay() {
 void Tape::replay(std::span<const double> variables) {
     check_variable_elements(variables.size(), "replay");
     const double* from = variables.data();
-    for (std::uint32_t k : variables_) {  // each variable's slot, in recording order (a plain loop:
-        const Node& n = nodes_[k];        // a parameter is a few numbers, not worth a library call)
-        for (std::size_t i = 0; i < n.shape.size(); ++i) values_[n.offset + i] = *from++;
+    for (std::uint32_t k : variables_) {  // each variable's slot, in recording order
+        const Node& n = nodes_[k];
+        fast_path::copy(from, n.shape.size(), values_.data() + n.offset);
+        from += n.shape.size();
     }
     replay();
 }

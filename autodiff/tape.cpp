@@ -66,7 +66,7 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
         variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
         variable_elements_ += shape.size();
     }
-    std::copy_n(data, shape.size(), values_.data() + nodes_[index].offset);
+    fast_path::copy(data, shape.size(), values_.data() + nodes_[index].offset);
     return Var(this, index, recording_);
 }
 
@@ -84,15 +84,15 @@ Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
 }
 
 Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
-    const std::string_view name = op_name(op);
     if (static_cast<int>(parents.size()) != op_parents(op)) [[unlikely]]
-        throw TapeError(std::string(name) + " takes " + std::to_string(op_parents(op)) + " parent(s), not " +
+        throw TapeError(std::string(op_name(op)) + " takes " + std::to_string(op_parents(op)) + " parent(s), not " +
                         std::to_string(parents.size()));
     std::uint32_t index[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     Shape shapes[3];
     int p = 0;
     for (const Var& v : parents) {
-        check(v, name);
+        if (!live(v)) [[unlikely]]
+            refuse(v, op_name(op));
         index[p] = v.index();
         shapes[p++] = nodes_[v.index()].shape;
     }
@@ -188,7 +188,8 @@ void Tape::gradient(Var loss, std::span<double> out) {
     double* to = out.data();
     for (std::uint32_t k : variables_) {
         const Node& n = nodes_[k];
-        for (std::size_t i = 0; i < n.shape.size(); ++i) *to++ = adjoints_[n.offset + i];
+        fast_path::copy(adjoints_.data() + n.offset, n.shape.size(), to);
+        to += n.shape.size();
     }
 }
 
