@@ -17,8 +17,8 @@
 /// tests/test_fast_path.cpp runs every op and shape class both ways and compares.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -45,13 +45,13 @@ struct CacheLineAllocator {
 /// A tape's arena of values or adjoints.
 using Arena = std::vector<double, CacheLineAllocator<double>>;
 
-/// Copies n numbers into an arena: a scalar (most leaves, the parameters) is one store,
-/// not a call into the library.
+/// Copies the numbers of a leaf or a parameter into an arena, or back out: a scalar (most
+/// leaves: the parameters) is one store, not a call into the library.
 inline void copy(const double* from, std::size_t n, double* to) {
     if (n == 1)
         *to = *from;
     else
-        std::copy_n(from, n, to);
+        std::memcpy(to, from, n * sizeof(double));
 }
 
 /// What the kernels see of a tape: its nodes and arenas, and whether constants' adjoints are wanted.

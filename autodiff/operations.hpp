@@ -367,11 +367,12 @@ struct MeanSquaredError {
 #define TAPEGRAD_OPS(X)                                                                                                \
     X(variable, Variable)                                                                                              \
     X(constant, Constant)                                                                                              \
-    X(add, Add) X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) X(negate, Negate)        \
-        X(exp, Exp) X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square) X(cube, Cube) X(abs, Abs) \
-            X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(identity, Identity)              \
-                X(matmul, MatMul) X(transpose, Transpose) X(linear, Linear) X(sum, Sum) X(mean, Mean)                  \
-                    X(col_sums, ColSums) X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans)            \
+    X(add, Add)                                                                                                        \
+    X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) X(negate, Negate) X(exp, Exp)        \
+        X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square) X(cube, Cube) X(abs, Abs) X(sin, Sin) \
+            X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(identity, Identity) X(matmul, MatMul)        \
+                X(transpose, Transpose) X(linear, Linear) X(sum, Sum) X(mean, Mean) X(col_sums, ColSums)               \
+                    X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans)                                 \
                         X(mean_squared_error, MeanSquaredError)
 
 }  // namespace tapegrad::ops
@@ -389,7 +390,7 @@ inline constexpr int op_count = 0 TAPEGRAD_OPS(TAPEGRAD_COUNT);
 
 /// Calls f(ops::T{}) with the struct of `op`: the one switch every dispatch goes through.
 template <class F>
-decltype(auto) visit(Op op, F&& f) {
+[[gnu::always_inline]] inline decltype(auto) visit(Op op, F&& f) {
 #define TAPEGRAD_CASE(id, T) \
     case Op::id: return f(ops::T{});
     switch (op) { TAPEGRAD_OPS(TAPEGRAD_CASE) }
@@ -419,7 +420,7 @@ inline bool is_leaf(Op op) { return op == Op::variable || op == Op::constant; }
 namespace ops {
 
 /// The shape of `op`'s result from its parents' shapes; TapeError when they do not fit.
-inline Shape shape(Op op, const Shape* s) {
+[[gnu::always_inline]] inline Shape shape(Op op, const Shape* s) {
     return visit(op, [s]<class T>(T) -> Shape {
         if constexpr (std::is_base_of_v<Binary, T>) {
             const auto y = broadcast(s[0], s[1]);

@@ -13,7 +13,7 @@ void Tape::set_value(Var leaf, double value) { set_value(leaf, Eigen::Map<const 
 
 void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     check(leaf, "set_value");
-    const Node& n = nodes_[leaf.index()];
+    const Node& n = nodes_[index_of(leaf)];
     const Shape given = Shape::of(value.rows(), value.cols(), "set_value");
     if (!is_leaf(n.op) || n.shape != given) [[unlikely]]
         refuse_set_value(leaf, given);
@@ -22,17 +22,17 @@ void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
 }
 
 void Tape::refuse_set_value(Var leaf, Shape given) const {
-    const Node& n = nodes_[leaf.index()];
+    const Node& n = nodes_[index_of(leaf)];
     if (!is_leaf(n.op))
-        throw TapeError("set_value: node " + std::to_string(leaf.index()) + " is " + std::string(op_name(n.op)) +
+        throw TapeError("set_value: node " + std::to_string(index_of(leaf)) + " is " + std::string(op_name(n.op)) +
                         ", not a leaf (only variables and constants take new values; the rest are computed)");
-    throw TapeError("set_value: node " + std::to_string(leaf.index()) + " is " + n.shape.to_string() +
+    throw TapeError("set_value: node " + std::to_string(index_of(leaf)) + " is " + n.shape.to_string() +
                     " but the new value is " + given.to_string() + " (a replay keeps every shape)");
 }
 
 void Tape::replay() {
     for (std::uint32_t k = 0; k < nodes_.size(); ++k)
-        if (!is_leaf(nodes_[k].op)) evaluate(k);
+        if (!is_leaf(nodes_[k].op) && nodes_[k].op != Op::identity) evaluate(k);  // (identity: a view, see record)
     swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
     leaves_changed_ = false;
 }

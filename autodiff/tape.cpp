@@ -15,14 +15,19 @@
 namespace tapegrad {
 
 namespace {
-// Recording numbers, shared by all tapes: a Var from one tape never matches another.
-std::uint64_t next_recording() {
-    static std::atomic<std::uint64_t> counter{0};
-    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
-}
+// Past every stamp of the tapes destroyed so far: where a new tape starts its stamps, so a
+// Var of a tape that was at the same address before is never live on the new one.
+std::atomic<std::uint64_t> stamps_of_destroyed_tapes{1};
 }  // namespace
 
-Tape::Tape() : recording_(next_recording()) {}
+Tape::Tape() : first_stamp_(stamps_of_destroyed_tapes.load()) {}
+
+Tape::~Tape() {
+    const std::uint64_t end = first_stamp_ + nodes_.size();
+    std::uint64_t seen = stamps_of_destroyed_tapes.load();
+    while (seen < end && !stamps_of_destroyed_tapes.compare_exchange_weak(seen, end)) {
+    }
+}
 
 // ---- Recording ---------------------------------------------------------------------------
 
@@ -45,7 +50,7 @@ void Tape::grow(std::size_t doubles) {
     }
 }
 
-std::uint32_t Tape::append(Op op, Shape shape, const std::uint32_t* parents, double constant) {
+inline std::uint32_t Tape::append(Op op, Shape shape, const std::uint32_t* parents, double constant) {
     const std::size_t n = shape.size();
     if (nodes_.size() == nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
         grow(n);
@@ -67,7 +72,7 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
         variable_elements_ += shape.size();
     }
     fast_path::copy(data, shape.size(), values_.data() + nodes_[index].offset);
-    return Var(this, index, recording_);
+    return Var(this, first_stamp_ + index);
 }
 
 Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
@@ -93,8 +98,9 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
     for (const Var& v : parents) {
         if (!live(v)) [[unlikely]]
             refuse(v, op_name(op));
-        index[p] = v.index();
-        shapes[p++] = nodes_[v.index()].shape;
+        index[p] = index_of(v);
+        shapes[p] = nodes_[index[p]].shape;
+        ++p;
     }
     const std::uint32_t node = append(op, ops::shape(op, shapes), index, constant);
     if (op == Op::identity) {
@@ -109,7 +115,7 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
     } else {
         evaluate(node);
     }
-    return Var(this, node, recording_);
+    return Var(this, first_stamp_ + node);
 }
 
 ops::Element Tape::element(const Node& n) const {
@@ -137,7 +143,7 @@ void Tape::evaluate(std::uint32_t index) {
 
 void Tape::gradient(Var loss) {
     check(loss, "gradient");
-    const Node& last = nodes_[loss.index()];
+    const Node& last = nodes_[index_of(loss)];
     if (!last.shape.is_scalar())
         throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
                         " (reduce it first, e.g. with sum or mean)");
@@ -151,7 +157,7 @@ void Tape::gradient(Var loss) {
     adjoints_[last.offset] = 1.0;  // d loss / d loss
     swept_size_ = nodes_.size();
 
-    for (std::size_t k = loss.index() + 1; k-- > 0;) {  // one loop, newest to oldest
+    for (std::size_t k = index_of(loss) + 1; k-- > 0;) {  // one loop, newest to oldest
         const Node& n = nodes_[k];
         if (is_leaf(n.op) || n.op == Op::identity) continue;             // leaves: nothing below (identity: see record)
         if (fast_path_ && fast_path::backward(fast, n, n.op)) continue;  // the same sums by faster kernels
@@ -194,7 +200,8 @@ void Tape::gradient(Var loss, std::span<double> out) {
 }
 
 void Tape::clear() {
-    nodes_.clear();  // keeps capacity
+    first_stamp_ += nodes_.size();  // the next recording's stamps start past this one's
+    nodes_.clear();                 // keeps capacity
     variables_.clear();
     variable_elements_ = 0;
     leaves_changed_ = false;
@@ -202,7 +209,6 @@ void Tape::clear() {
     used_ = 0;
     swept_size_ = 0;
     ++generation_;
-    recording_ = next_recording();
 }
 
 // ---- Reading ------------------------------------------------------------------------------
@@ -238,7 +244,7 @@ std::size_t Tape::memory_bytes() const {
 
 void Tape::set_name(Var v, std::string name) {
     check(v, "set_name");
-    names_.emplace_back(v.index(), std::move(name));
+    names_.emplace_back(index_of(v), std::move(name));
 }
 
 std::string_view Tape::name(std::size_t index) const {

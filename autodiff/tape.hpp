@@ -59,6 +59,7 @@ static_assert(sizeof(Node) == 40);
 class Tape {
 public:
     Tape();
+    ~Tape();
     /// Vars point at their tape, so a tape stays where it was made.
     Tape(const Tape&) = delete;
     Tape& operator=(const Tape&) = delete;
@@ -135,9 +136,8 @@ public:
     std::size_t memory_bytes() const;
     /// How many times clear() was called.
     std::uint64_t generation() const { return generation_; }
-    /// This recording's number: unique among all tapes of the program and all their
-    /// clear()s (64 bits: it does not wrap in practice). A Var carries it.
-    std::uint64_t recording() const { return recording_; }
+    /// The stamp of node 0 of this recording; node i has stamp first_stamp() + i (var.hpp).
+    std::uint64_t first_stamp() const { return first_stamp_; }
 
     /// Optional names for nodes, shown by print_tape and write_dot ("w1", "age").
     void set_name(Var v, std::string name);
@@ -149,8 +149,9 @@ public:
             refuse(v, where);
     }
     /// True when `v` was recorded on this tape since its last clear().
-    /// (recording() is unique to one tape's one recording, so it also says which tape.)
-    bool live(Var v) const { return v.recording() == recording_ && v.index() < nodes_.size(); }
+    bool live(Var v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
+    /// The index of a live Var's node.
+    std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
 
 private:
     [[noreturn]] void refuse(Var v, std::string_view where) const;
@@ -161,7 +162,7 @@ private:
     fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
-    std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
+    [[gnu::always_inline]] std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
     [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
 
     std::vector<Node> nodes_;
@@ -175,7 +176,7 @@ private:
     bool fast_path_ = true;                 ///< see set_fast_path()
     std::size_t swept_size_ = 0;            ///< nodes covered by the last gradient()
     std::uint64_t generation_ = 0;          ///< bumped by clear()
-    std::uint64_t recording_;               ///< see recording()
+    std::uint64_t first_stamp_;             ///< see first_stamp()
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 

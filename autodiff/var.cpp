@@ -6,19 +6,24 @@
 
 namespace tapegrad {
 
+std::uint32_t Var::index() const {
+    tape().check(*this, "index");
+    return tape_->index_of(*this);
+}
+
 void Var::refuse_empty() { throw TapeError("the Var is empty (default-constructed, never recorded)"); }
 
 Shape Var::shape() const {
     tape().check(*this, "shape");
-    return tape_->node(index_).shape;
+    return tape_->node(tape_->index_of(*this)).shape;
 }
 Eigen::Map<const Eigen::MatrixXd> Var::value() const {
     tape().check(*this, "value");
-    return tape_->value(index_);
+    return tape_->value(tape_->index_of(*this));
 }
 Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
     tape().check(*this, "adjoint");
-    return tape_->adjoint(index_);
+    return tape_->adjoint(tape_->index_of(*this));
 }
 double Var::scalar_value() const {
     const auto v = value();
