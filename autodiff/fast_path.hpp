@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -45,13 +44,10 @@ struct CacheLineAllocator {
 /// A tape's arena of values or adjoints.
 using Arena = std::vector<double, CacheLineAllocator<double>>;
 
-/// Copies the numbers of a leaf or a parameter into an arena, or back out: a scalar (most
-/// leaves: the parameters) is one store, not a call into the library.
+/// Copies the few numbers of a parameter into an arena, or back out: a plain loop, no
+/// call into the library (for a scalar or a small matrix the call costs more).
 inline void copy(const double* from, std::size_t n, double* to) {
-    if (n == 1)
-        *to = *from;
-    else
-        std::memcpy(to, from, n * sizeof(double));
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
 }
 
 /// What the kernels see of a tape: its nodes and arenas, and whether constants' adjoints are wanted.

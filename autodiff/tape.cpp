@@ -71,7 +71,10 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
         variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
         variable_elements_ += shape.size();
     }
-    fast_path::copy(data, shape.size(), values_.data() + nodes_[index].offset);
+    if (shape.is_scalar())  // most leaves: the parameters
+        values_[nodes_[index].offset] = *data;
+    else
+        std::copy_n(data, shape.size(), values_.data() + nodes_[index].offset);
     return Var(this, first_stamp_ + index);
 }
 
