@@ -17,9 +17,8 @@ std::string number(double x, int precision) { return format_number(x, "%.*g", pr
 
 std::string parents_of(const Node& n) {
     if (n.parent_count() == 0) return "-";
-    std::string s = std::to_string(n.parent_a);
-    if (n.parent_b != Node::no_parent) s += ", " + std::to_string(n.parent_b);
-    if (n.parent_c != Node::no_parent) s += ", " + std::to_string(n.parent_c);
+    std::string s = std::to_string(n.parents[0]);
+    for (int p = 1; p < n.parent_count(); ++p) s += ", " + std::to_string(n.parents[p]);
     return s;
 }
 
@@ -148,9 +147,7 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options)
     }
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
-        if (n.parent_a != Node::no_parent) out << "  n" << n.parent_a << " -> n" << i << ";\n";
-        if (n.parent_b != Node::no_parent) out << "  n" << n.parent_b << " -> n" << i << ";\n";
-        if (n.parent_c != Node::no_parent) out << "  n" << n.parent_c << " -> n" << i << ";\n";
+        for (int p = 0; p < n.parent_count(); ++p) out << "  n" << n.parents[p] << " -> n" << i << ";\n";
     }
     out << "}\n";
 }

@@ -1,171 +1,195 @@
 /// \file
-/// Every operation the tape knows, in one table.
+/// Every operation the tape knows, each in one place, and the list that names them all.
 ///
-/// Each operation appears exactly once in this file, and says both directions of
-/// reverse-mode differentiation side by side:
-///   value       how the forward pass computes the node's value from its parents;
-///   derivative  the local partial derivative(s), which the reverse sweep multiplies
-///               by the node's adjoint and adds (+=) into each parent's adjoint.
-/// The math is written in a comment above each operation.
+/// An operation is one struct: its name, its number of parents, how its value is computed
+/// and each parent's local derivative, with the math in a comment above it. The list
+/// TAPEGRAD_OPS at the bottom registers it; the enum `Op`, `op_name`, and both directions
+/// of dispatch (value forward, derivative backward) are generated from that list, and
+/// the tests enumerate it. Adding an operation is one struct, one line in the list, and
+/// its function in var.hpp (see `Cube`).
 ///
-/// Elementwise operations are plain scalar functions; the tape applies them to every
-/// element of a scalar, column or matrix and handles broadcasting (see tape.cpp).
-/// Operations whose shape changes (matrix product, transpose, reductions) act on
-/// whole Eigen views in `forward` and `backward` functions.
+/// Elementwise operations are scalar functions: value(x, c) and derivative(x, y, c) for
+/// one parent, value(a, b), da and db for two; the tape applies them element by element
+/// with broadcasting. Shape-changing operations are written per output element Y_ij:
+/// value(e) is Y_ij, and term(e, p, l) names the l-th element of parent p that Y_ij
+/// depends on, with its local derivative dY_ij / dP. The reverse sweep (tape.cpp) does
+/// nothing else than `parent adjoint += adjoint * local derivative` over those terms.
 ///
-/// Where the math has no finite answer the IEEE result is kept, never a crash:
-/// log(0) = -inf with derivative +inf, log(x<0) = NaN, sqrt(0) = 0 with derivative
-/// +inf, pow of a negative base by a non-integer = NaN. sigmoid and tanh are written
-/// so that ±1000 gives finite values and finite (zero) derivatives.
+/// Where the math has no finite answer the IEEE result is kept, never a crash: log(0) =
+/// -inf with derivative +inf, sqrt(0) = 0 with derivative +inf, log(x<0) = NaN. A NaN in
+/// gives NaN out, in every value and every derivative that depends on it (relu and abs
+/// included, and pow(NaN, 0)). sigmoid and tanh stay finite at ±1000.
 #pragma once
 
-#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
-#include <utility>
+#include <type_traits>
 
-#include <Eigen/Core>
+#include "tapegrad/autodiff/shape.hpp"
 
-namespace tapegrad {
+namespace tapegrad::ops {
 
-/// The closed set of operations. The reverse sweep is one `switch` over this enum.
-enum class Op : std::uint8_t {
-    variable,  // a leaf whose gradient is wanted (a parameter)
-    constant,  // a leaf holding data (inputs, targets, literal numbers)
-    add,
-    subtract,
-    multiply,
-    divide,
-    power,  // elementwise, two parents
-    negate,
-    exp,
-    log,
-    sqrt,
-    power_scalar,
-    square,
-    abs,  // elementwise, one parent
-    sin,
-    cos,
-    tanh,
-    sigmoid,
-    relu,
-    identity,
-    matmul,
-    transpose,  // matrix shape changes
-    linear,     // a dense layer, X W + b: three parents
-    sum,
-    mean,
-    col_sums,
-    row_sums,
-    col_means,
-    row_means,           // reductions
-    mean_squared_error,  // a loss: two parents, 1 x 1
+/// One parent as a formula reads it: a dimension of size 1 repeats (broadcasting).
+struct Operand {
+    const double* data = nullptr;
+    Shape shape;
+    std::size_t at(std::size_t i, std::size_t j) const {
+        return (shape.rows == 1 ? 0 : i) + (shape.cols == 1 ? 0 : j * shape.rows);
+    }
+    double operator()(std::size_t i, std::size_t j) const { return data[at(i, j)]; }
+};
+/// Output element (i, j) of a node: its parents, its constant, and (backwards) its value y.
+struct Element {
+    Operand p[3];
+    double constant = 0.0;
+    std::size_t i = 0, j = 0;
+    double y = 0.0;
+};
+/// One term of the chain rule: element (row, col) of a parent, and dY_ij / d that element.
+struct Term {
+    std::size_t row, col;
+    double derivative;
 };
 
-/// The last operation of the enum, for code that visits them all.
-inline constexpr Op last_op = Op::mean_squared_error;
+struct Leaf {  ///< variable, constant: recorded with a value, nothing computed
+    static constexpr int parents = 0;
+};
+struct Unary {  ///< y = f(x), elementwise
+    static constexpr int parents = 1;
+};
+struct Binary {  ///< y = f(a, b), elementwise with broadcasting
+    static constexpr int parents = 2;
+};
+[[noreturn]] inline void refuse_shapes(std::string_view name, Shape a, Shape b, std::string_view why) {
+    throw TapeError(std::string(name) + ": shapes " + a.to_string() + " and " + b.to_string() + std::string(why));
+}
+inline bool is_nan(double x) { return x != x; }
 
-/// Short lower-case name of an operation, as printed in tape tables and drawings.
-std::string_view op_name(Op op);
-/// The operator symbol for binary arithmetic ("+", "*", ...), else the name.
-std::string_view op_symbol(Op op);
+/// A parameter: a leaf whose gradient is wanted.
+struct Variable : Leaf {
+    static constexpr std::string_view name = "variable";
+};
+/// Data (inputs, targets, literal numbers): a leaf.
+struct Constant : Leaf {
+    static constexpr std::string_view name = "constant";
+};
 
-namespace ops {
-
-using ConstMap = Eigen::Map<const Eigen::MatrixXd>;
-using Map = Eigen::Map<Eigen::MatrixXd>;
-
-// ---- Elementwise, two parents: y = f(a, b) -------------------------------------------
-// Each gives value(a, b) and the partials da = dy/da, db = dy/db (y is the value).
+// ---- Elementwise, two parents: y = f(a, b); da = dy/da, db = dy/db (y is the value) -------
 
 /// y = a + b;  dy/da = 1,  dy/db = 1
-struct Add {
+struct Add : Binary {
+    static constexpr std::string_view name = "add", symbol = "+";
     static double value(double a, double b) { return a + b; }
     static double da(double, double, double) { return 1.0; }
     static double db(double, double, double) { return 1.0; }
 };
 /// y = a - b;  dy/da = 1,  dy/db = -1
-struct Subtract {
+struct Subtract : Binary {
+    static constexpr std::string_view name = "subtract", symbol = "-";
     static double value(double a, double b) { return a - b; }
     static double da(double, double, double) { return 1.0; }
     static double db(double, double, double) { return -1.0; }
 };
 // [multiply]
 /// y = a * b;  dy/da = b,  dy/db = a
-struct Multiply {
+struct Multiply : Binary {
+    static constexpr std::string_view name = "multiply", symbol = "*";
     static double value(double a, double b) { return a * b; }
     static double da(double, double b, double) { return b; }
     static double db(double a, double, double) { return a; }
 };
 // [multiply]
 /// y = a / b;  dy/da = 1/b,  dy/db = -a/b^2 = -y/b
-struct Divide {
+struct Divide : Binary {
+    static constexpr std::string_view name = "divide", symbol = "/";
     static double value(double a, double b) { return a / b; }
     static double da(double, double b, double) { return 1.0 / b; }
     static double db(double, double b, double y) { return -y / b; }
 };
-/// y = a^b (meant for a > 0);  dy/da = b a^(b-1),  dy/db = a^b ln a = y ln a
-/// For a <= 0 the IEEE results stand: ln a is NaN or -inf, so dy/db is NaN or ±inf.
-struct Power {
-    static double value(double a, double b) { return std::pow(a, b); }
-    static double da(double a, double b, double) { return b * std::pow(a, b - 1.0); }
+/// y = a^b (meant for a > 0);  dy/da = b a^(b-1) (0 when b = 0),  dy/db = a^b ln a = y ln a
+/// For a <= 0 the IEEE results stand: ln a is NaN or -inf, so dy/db is NaN or ±inf. A NaN
+/// on either side gives NaN, although IEEE says pow(NaN, 0) = pow(1, NaN) = 1.
+struct Power : Binary {
+    static constexpr std::string_view name = "pow";
+    static double value(double a, double b) { return is_nan(a) || is_nan(b) ? a + b : std::pow(a, b); }
+    static double da(double a, double b, double) { return b == 0.0 && !is_nan(a) ? 0.0 : b * std::pow(a, b - 1.0); }
     static double db(double a, double, double y) { return y * std::log(a); }
 };
 
-// ---- Elementwise, one parent: y = f(x) --------------------------------------------------
-// Each gives value(x, c) and derivative(x, y, c) = dy/dx; c is the node's constant
-// (only power_scalar uses it: the exponent).
+// ---- Elementwise, one parent: y = f(x); derivative(x, y, c) = dy/dx --------------------
+// c is the node's constant (only power_scalar uses it: the exponent).
 
 /// y = -x;  dy/dx = -1
-struct Negate {
+struct Negate : Unary {
+    static constexpr std::string_view name = "negate", symbol = "-";
     static double value(double x, double) { return -x; }
     static double derivative(double, double, double) { return -1.0; }
 };
 /// y = e^x;  dy/dx = e^x = y
-struct Exp {
+struct Exp : Unary {
+    static constexpr std::string_view name = "exp";
     static double value(double x, double) { return std::exp(x); }
     static double derivative(double, double y, double) { return y; }
 };
 /// y = ln x;  dy/dx = 1/x   (x = 0: y = -inf, dy/dx = +inf; x < 0: NaN)
-struct Log {
+struct Log : Unary {
+    static constexpr std::string_view name = "log";
     static double value(double x, double) { return std::log(x); }
     static double derivative(double x, double, double) { return 1.0 / x; }
 };
 /// y = sqrt x;  dy/dx = 1 / (2 sqrt x) = 1 / (2y)   (x = 0: dy/dx = +inf)
-struct Sqrt {
+struct Sqrt : Unary {
+    static constexpr std::string_view name = "sqrt";
     static double value(double x, double) { return std::sqrt(x); }
     static double derivative(double, double y, double) { return 0.5 / y; }
 };
-/// y = x^c (c a plain number);  dy/dx = c x^(c-1)
+/// y = x^c (c a plain number);  dy/dx = c x^(c-1), and 0 for c = 0 (x^0 = 1 everywhere)
 /// Written with pow(x, c-1), not y/x, so that x = 0 gives the right answer (0 for c > 1).
-struct PowerScalar {
-    static double value(double x, double c) { return std::pow(x, c); }
-    static double derivative(double x, double, double c) { return c * std::pow(x, c - 1.0); }
+struct PowerScalar : Unary {
+    static constexpr std::string_view name = "pow";
+    static double value(double x, double c) { return is_nan(x) ? x : std::pow(x, c); }
+    static double derivative(double x, double, double c) {
+        return c == 0.0 && !is_nan(x) ? 0.0 : c * std::pow(x, c - 1.0);
+    }
 };
 /// y = x^2;  dy/dx = 2x
-struct Square {
+struct Square : Unary {
+    static constexpr std::string_view name = "square";
     static double value(double x, double) { return x * x; }
     static double derivative(double x, double, double) { return 2.0 * x; }
 };
-/// y = |x|;  dy/dx = sign(x), and 0 at the kink x = 0 (a subgradient)
-struct Abs {
+/// y = x^3;  dy/dx = 3x^2   (the op the tutorial's exercise adds: this struct, one line
+/// in TAPEGRAD_OPS, and `cube` in var.hpp)
+struct Cube : Unary {
+    static constexpr std::string_view name = "cube";
+    static double value(double x, double) { return x * x * x; }
+    static double derivative(double x, double, double) { return 3.0 * x * x; }
+};
+/// y = |x|;  dy/dx = sign(x), and 0 at the kink x = 0 (a subgradient); NaN at NaN
+struct Abs : Unary {
+    static constexpr std::string_view name = "abs";
     static double value(double x, double) { return std::abs(x); }
-    static double derivative(double x, double, double) { return (x > 0.0) - (x < 0.0); }
+    static double derivative(double x, double, double) { return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x == 0.0 ? 0.0 : x; }
 };
 /// y = sin x;  dy/dx = cos x
-struct Sin {
+struct Sin : Unary {
+    static constexpr std::string_view name = "sin";
     static double value(double x, double) { return std::sin(x); }
     static double derivative(double x, double, double) { return std::cos(x); }
 };
 /// y = cos x;  dy/dx = -sin x
-struct Cos {
+struct Cos : Unary {
+    static constexpr std::string_view name = "cos";
     static double value(double x, double) { return std::cos(x); }
     static double derivative(double x, double, double) { return -std::sin(x); }
 };
 /// y = tanh x;  dy/dx = 1 - tanh^2 x = 1 - y^2
 /// std::tanh saturates to ±1 without overflow, so tanh(±1000) = ±1 with derivative 0.
-struct Tanh {
+struct Tanh : Unary {
+    static constexpr std::string_view name = "tanh";
     static double value(double x, double) { return std::tanh(x); }
     static double derivative(double, double y, double) { return 1.0 - y * y; }
 };
@@ -173,7 +197,8 @@ struct Tanh {
 /// y = 1 / (1 + e^-x);  dy/dx = y (1 - y)
 /// The naive form overflows e^-x for x << 0; for x < 0 use the equal e^x / (1 + e^x),
 /// so only e^(-|x|) <= 1 is ever computed: sigmoid(-1000) = 0, sigmoid(1000) = 1.
-struct Sigmoid {
+struct Sigmoid : Unary {
+    static constexpr std::string_view name = "sigmoid";
     static double value(double x, double) {
         if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
         const double e = std::exp(x);
@@ -182,201 +207,270 @@ struct Sigmoid {
     static double derivative(double, double y, double) { return y * (1.0 - y); }
 };
 // [sigmoid]
-/// y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at the kink x = 0)
-struct Relu {
-    static double value(double x, double) { return x > 0.0 ? x : 0.0; }
-    static double derivative(double x, double, double) { return x > 0.0 ? 1.0 : 0.0; }
+/// y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at the kink x = 0); NaN at NaN
+struct Relu : Unary {
+    static constexpr std::string_view name = "relu";
+    static double value(double x, double) { return x <= 0.0 ? 0.0 : x; }
+    static double derivative(double x, double, double) { return x > 0.0 ? 1.0 : x <= 0.0 ? 0.0 : x; }
 };
 /// y = x (the article's default activation);  dy/dx = 1
-/// The tape records identity as a view of its parent (same value, same adjoint), which is
-/// what dy/dx = 1 means, so neither function below runs during recording or the sweep.
-struct Identity {
+/// The tape records it as a view of x (same value, same adjoint), which is what dy/dx = 1
+/// means, so neither function runs there (Tape::record says why).
+struct Identity : Unary {
+    static constexpr std::string_view name = "identity";
     static double value(double x, double) { return x; }
     static double derivative(double, double, double) { return 1.0; }
 };
 
-// ---- Shape-changing operations -------------------------------------------------------------
-// forward(parents..., y) writes the value; backward(parents..., dy, dparents...) adds
-// into the parents' adjoints.
+// ---- Shape-changing operations, per output element Y_ij -------------------------------
+// shape(s) checks the parents' shapes s[0..2]; value(e) = Y_ij; terms(e, p) elements of
+// parent p reach Y_ij, term(e, p, l) is the l-th with its local derivative.
 
-/// Y = A B  (A: n x k, B: k x m);  dA += dY B^T,  dB += A^T dY
+/// Y = A B (A: n x k, B: k x m):  Y_ij = sum_l A_il B_lj;  dY_ij/dA_il = B_lj,  dY_ij/dB_lj = A_il
 struct MatMul {
-    static void forward(const ConstMap& a, const ConstMap& b, Map& y) { y.noalias() = a * b; }
-    /// `want_a` / `want_b` false skips a parent whose adjoint nobody will read (a constant,
-    /// see Tape::set_constant_adjoints): half the backward work when A is the data.
-    static void backward(const ConstMap& a, const ConstMap& b, const ConstMap& dy, Map& da, Map& db, bool want_a = true,
-                         bool want_b = true) {
-        if (want_a) da.noalias() += dy * b.transpose();
-        if (want_b) db.noalias() += a.transpose() * dy;  // da and db may be the same memory (A A): both add
+    static constexpr std::string_view name = "matmul";
+    static constexpr int parents = 2;
+    static Shape shape(const Shape* s) {
+        if (s[0].cols != s[1].rows)
+            refuse_shapes(name, s[0], s[1],
+                          " do not fit (columns of the left, " + std::to_string(s[0].cols) +
+                              ", must equal rows of the right, " + std::to_string(s[1].rows) + ")");
+        return {s[0].rows, s[1].cols};
+    }
+    static double value(const Element& e) {
+        double y = 0.0;
+        for (std::size_t l = 0; l < e.p[0].shape.cols; ++l) y += e.p[0](e.i, l) * e.p[1](l, e.j);
+        return y;
+    }
+    static std::size_t terms(const Element& e, int) { return e.p[0].shape.cols; }
+    static Term term(const Element& e, int p, std::size_t l) {
+        return p == 0 ? Term{e.i, l, e.p[1](l, e.j)} : Term{l, e.j, e.p[0](e.i, l)};
     }
 };
-namespace detail {
-// Linear's kernels for a layer of at most 4 inputs and 4 outputs (K, M known at compile
-// time): W stays in registers, one pass over the rows does all the work, and the sums
-// over the rows (dW, db) build up in registers, with no horizontal additions at the end.
-// Inputs are never written, so they are __restrict even when two of them are one node.
-template <int K, int M>
-struct SmallLinear {
-    // Y_i: = b + X_i: W, row by row
-    static void forward(const double* __restrict x, const double* __restrict w, const double* __restrict b,
-                        double* __restrict y, Eigen::Index n) {
-        double wr[K][M];
-        for (int l = 0; l < K; ++l)
-            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
-        for (Eigen::Index i = 0; i < n; ++i) {
-            double s[M];
-            for (int j = 0; j < M; ++j) s[j] = b[j];
-            for (int l = 0; l < K; ++l)
-                for (int j = 0; j < M; ++j) s[j] += x[i + l * n] * wr[l][j];
-            for (int j = 0; j < M; ++j) y[i + j * n] = s[j];
-        }
-    }
-    // dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
-    // The outputs may be one node (linear(A, A, b)): each only ever gets +=.
-    static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
-                         double* dx, double* dw, double* db, Eigen::Index n) {
-        double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
-        for (int l = 0; l < K; ++l)
-            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
-        for (Eigen::Index i = 0; i < n; ++i) {
-            double d[M];
-            for (int j = 0; j < M; ++j) {
-                d[j] = dy[i + j * n];
-                sum_b[j] += d[j];
-            }
-            for (int l = 0; l < K; ++l) {
-                double sx = 0;
-                for (int j = 0; j < M; ++j) {
-                    sum_w[l][j] += x[i + l * n] * d[j];
-                    sx += wr[l][j] * d[j];
-                }
-                if (dx) dx[i + l * n] += sx;
-            }
-        }
-        if (dw)
-            for (int l = 0; l < K; ++l)
-                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
-        if (db)
-            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
-    }
-};
-
-// SmallLinear<k, m>::forward or ::backward for 1 <= k, m <= 4, from a table of the 16
-// instantiations; false (and nothing run) for any other size.
-template <bool Forward, class... Args>
-bool small_linear(Eigen::Index k, Eigen::Index m, Args... args) {
-    if (k < 1 || k > 4 || m < 1 || m > 4) return false;
-    static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
-        if constexpr (Forward)
-            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::forward...};
-        else
-            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::backward...};
-    }(std::make_integer_sequence<int, 16>{});
-    table[(k - 1) * 4 + (m - 1)](args...);
-    return true;
-}
-}  // namespace detail
-
 // [linear]
 /// Y = X W + b, a dense layer: X is n x k (n samples, k inputs), W is k x m, and the row
-/// b (1 x m) is added to every row of X W. Written as one operation, not matmul and add,
-/// so a layer is one node: the tape's cost is per node (docs/08-performance.md).
-///   Y_ij = sum_l X_il W_lj + b_j
-///   dX += dY W^T        (dY_ij reaches X_il through W_lj)
-///   dW += X^T dY        (and W_lj through X_il, for every sample i)
-///   db += column sums of dY   (b_j is in every row of column j)
-/// Layers of up to 4 inputs and outputs run the register kernels of detail::SmallLinear;
-/// larger ones go to Eigen's matrix product, which packs and blocks for the cache.
+/// b (1 x m) is added to every row of X W. One operation, not matmul and add, so a layer
+/// is one node: the tape's cost is per node (docs/08-performance.md).
+///   Y_ij = b_j + sum_l X_il W_lj
+///   dY_ij/dX_il = W_lj,   dY_ij/dW_lj = X_il,   dY_ij/db_j = 1
 struct Linear {
-    static void forward(const ConstMap& x, const ConstMap& w, const ConstMap& b, Map& y) {
-        if (detail::small_linear<true>(w.rows(), w.cols(), x.data(), w.data(), b.data(), y.data(), x.rows())) return;
-        y.noalias() = x * w;
-        y.rowwise() += b.row(0);
+    static constexpr std::string_view name = "linear";
+    static constexpr int parents = 3;
+    static Shape shape(const Shape* s) {
+        if (s[0].cols != s[1].rows)
+            throw TapeError("linear: X is " + s[0].to_string() + " and W is " + s[1].to_string() + " (columns of X, " +
+                            std::to_string(s[0].cols) + ", must equal rows of W, " + std::to_string(s[1].rows) + ")");
+        if (s[2] != Shape{1, s[1].cols})
+            throw TapeError("linear: the bias is " + s[2].to_string() + " but must be 1x" + std::to_string(s[1].cols) +
+                            " (one row, a number per column of W)");
+        return {s[0].rows, s[1].cols};
     }
-    /// `want_*` false skips a parent whose adjoint nobody reads (data; see MatMul).
-    static void backward(const ConstMap& x, const ConstMap& w, const ConstMap& dy, Map& dx, Map& dw, Map& db,
-                         bool want_x, bool want_w, bool want_b) {
-        if (detail::small_linear<false>(w.rows(), w.cols(), x.data(), w.data(), dy.data(),
-                                        want_x ? dx.data() : nullptr, want_w ? dw.data() : nullptr,
-                                        want_b ? db.data() : nullptr, x.rows()))
-            return;
-        if (want_x) dx.noalias() += dy * w.transpose();
-        if (want_w) dw.noalias() += x.transpose() * dy;
-        if (want_b) db.noalias() += dy.colwise().sum();
+    static double value(const Element& e) {
+        double y = e.p[2](0, e.j);
+        for (std::size_t l = 0; l < e.p[0].shape.cols; ++l) y += e.p[0](e.i, l) * e.p[1](l, e.j);
+        return y;
+    }
+    static std::size_t terms(const Element& e, int p) { return p == 2 ? 1 : e.p[0].shape.cols; }
+    static Term term(const Element& e, int p, std::size_t l) {
+        if (p == 0) return {e.i, l, e.p[1](l, e.j)};
+        if (p == 1) return {l, e.j, e.p[0](e.i, l)};
+        return {0, e.j, 1.0};
     }
 };
 // [linear]
-/// Y = A^T;  dA += dY^T
+/// Y = A^T:  Y_ij = A_ji;  dY_ij/dA_ji = 1
 struct Transpose {
-    static void forward(const ConstMap& a, Map& y) { y.noalias() = a.transpose(); }
-    static void backward(const ConstMap& dy, Map& da) { da.noalias() += dy.transpose(); }
+    static constexpr std::string_view name = "transpose";
+    static constexpr int parents = 1;
+    static Shape shape(const Shape* s) { return {s[0].cols, s[0].rows}; }
+    static double value(const Element& e) { return e.p[0](e.j, e.i); }
+    static std::size_t terms(const Element&, int) { return 1; }
+    static Term term(const Element& e, int, std::size_t) { return {e.j, e.i, 1.0}; }
 };
-/// y = sum_ij A_ij (1 x 1);  dA_ij += dy
-struct Sum {
-    static void forward(const ConstMap& a, Map& y) { y(0, 0) = a.sum(); }
-    static void backward(const ConstMap& dy, Map& da) { da.array() += dy(0, 0); }
+/// A reduction: Y_ij sums (times `Scale`) the elements of A along rows (ColSums: Y is
+/// 1 x cols), along columns (RowSums: rows x 1) or both (Sum: 1 x 1); dY/dA = 1 (or 1/N
+/// for a mean over N elements).
+template <bool Down, bool Across, bool Mean>
+struct Reduction {
+    static constexpr int parents = 1;
+    static Shape shape(const Shape* s) { return {Down ? 1u : s[0].rows, Across ? 1u : s[0].cols}; }
+    static std::size_t terms(const Element& e, int) {
+        return (Down ? e.p[0].shape.rows : 1u) * std::size_t{Across ? e.p[0].shape.cols : 1u};
+    }
+    static Term term(const Element& e, int p, std::size_t l) {
+        const std::size_t down = Down ? e.p[0].shape.rows : 1;
+        const double scale = Mean ? 1.0 / static_cast<double>(terms(e, p)) : 1.0;
+        return {Down ? l % down : e.i, Across ? l / down : e.j, scale};
+    }
+    static double value(const Element& e) {
+        double y = 0.0;
+        for (std::size_t l = 0, n = terms(e, 0); l < n; ++l) {
+            const Term t = term(e, 0, l);
+            y += e.p[0](t.row, t.col);
+        }
+        return Mean ? y / static_cast<double>(terms(e, 0)) : y;
+    }
 };
-/// y = (1/N) sum_ij A_ij with N = rows * cols;  dA_ij += dy / N
-struct Mean {
-    static void forward(const ConstMap& a, Map& y) { y(0, 0) = a.mean(); }
-    static void backward(const ConstMap& dy, Map& da) { da.array() += dy(0, 0) / static_cast<double>(da.size()); }
+/// y = sum_ij A_ij (1 x 1);  dy/dA_ij = 1
+struct Sum : Reduction<true, true, false> {
+    static constexpr std::string_view name = "sum";
 };
-/// y_j = sum_i A_ij (1 x cols: each column summed);  dA_ij += dy_j
-struct ColSums {
-    static void forward(const ConstMap& a, Map& y) { y.noalias() = a.colwise().sum(); }
-    static void backward(const ConstMap& dy, Map& da) { da.rowwise() += dy.row(0); }
+/// y = (1/N) sum_ij A_ij with N = rows * cols;  dy/dA_ij = 1/N
+struct Mean : Reduction<true, true, true> {
+    static constexpr std::string_view name = "mean";
 };
-/// y_i = sum_j A_ij (rows x 1: each row summed);  dA_ij += dy_i
-struct RowSums {
-    static void forward(const ConstMap& a, Map& y) { y.noalias() = a.rowwise().sum(); }
-    static void backward(const ConstMap& dy, Map& da) { da.colwise() += dy.col(0); }
+/// y_j = sum_i A_ij (1 x cols: each column summed);  dy_j/dA_ij = 1
+struct ColSums : Reduction<true, false, false> {
+    static constexpr std::string_view name = "col_sums";
 };
-/// y_j = (1/rows) sum_i A_ij;  dA_ij += dy_j / rows
-struct ColMeans {
-    static void forward(const ConstMap& a, Map& y) { y.noalias() = a.colwise().mean(); }
-    static void backward(const ConstMap& dy, Map& da) { da.rowwise() += dy.row(0) / static_cast<double>(da.rows()); }
+/// y_i = sum_j A_ij (rows x 1: each row summed);  dy_i/dA_ij = 1
+struct RowSums : Reduction<false, true, false> {
+    static constexpr std::string_view name = "row_sums";
 };
-/// y_i = (1/cols) sum_j A_ij;  dA_ij += dy_i / cols
-struct RowMeans {
-    static void forward(const ConstMap& a, Map& y) { y.noalias() = a.rowwise().mean(); }
-    static void backward(const ConstMap& dy, Map& da) { da.colwise() += dy.col(0) / static_cast<double>(da.cols()); }
+/// y_j = (1/rows) sum_i A_ij;  dy_j/dA_ij = 1/rows
+struct ColMeans : Reduction<true, false, true> {
+    static constexpr std::string_view name = "col_means";
+};
+/// y_i = (1/cols) sum_j A_ij;  dy_i/dA_ij = 1/cols
+struct RowMeans : Reduction<false, true, true> {
+    static constexpr std::string_view name = "row_means";
 };
 
 // [mean_squared_error]
-/// y = (1/N) sum_i (P_i - T_i)^2, the mean squared error of a prediction P against a
+/// y = (1/N) sum_l (P_l - T_l)^2, the mean squared error of a prediction P against a
 /// target T of the same shape (N elements): one node instead of subtract, square, mean.
-///   dP_i += dy * 2 (P_i - T_i) / N
-///   dT_i -= dy * 2 (P_i - T_i) / N
+///   dy/dP_l = 2 (P_l - T_l) / N,   dy/dT_l = -2 (P_l - T_l) / N
 struct MeanSquaredError {
-    static void forward(const ConstMap& p, const ConstMap& t, Map& y) {
-        const Eigen::Index count = p.size();
-        double s0 = 0, s1 = 0;  // two sums, so the additions need not wait for each other
-        Eigen::Index i = 0;
-        for (; i + 1 < count; i += 2) {
-            const double e0 = p.data()[i] - t.data()[i], e1 = p.data()[i + 1] - t.data()[i + 1];
-            s0 += e0 * e0;
-            s1 += e1 * e1;
-        }
-        if (i < count) s0 += (p.data()[i] - t.data()[i]) * (p.data()[i] - t.data()[i]);
-        y(0, 0) = (s0 + s1) / static_cast<double>(count);
+    static constexpr std::string_view name = "mse";
+    static constexpr int parents = 2;
+    static Shape shape(const Shape* s) {
+        if (s[0] != s[1])
+            throw TapeError("mse: the prediction is " + s[0].to_string() + " but the target is " + s[1].to_string() +
+                            " (they must have the same shape)");
+        return {1, 1};
     }
-    static void backward(const ConstMap& p, const ConstMap& t, const ConstMap& dy, Map& dp, Map& dt, bool want_p,
-                         bool want_t) {
-        if (dy(0, 0) == 0.0) return;  // nothing flows (and no 0 * inf; see tape.cpp)
-        const Eigen::Index count = p.size();
-        const double scale = 2.0 * dy(0, 0) / static_cast<double>(count);
-        if (want_p && !want_t) {  // the usual case: the target is data
-            for (Eigen::Index i = 0; i < count; ++i) dp.data()[i] += scale * (p.data()[i] - t.data()[i]);
-            return;
-        }
-        for (Eigen::Index i = 0; i < count; ++i) {
-            const double g = scale * (p.data()[i] - t.data()[i]);
-            if (want_p) dp.data()[i] += g;
-            if (want_t) dt.data()[i] -= g;  // dp and dt may be the same memory (P against P): both add
-        }
+    static double value(const Element& e) {
+        double y = 0.0;
+        for (std::size_t l = 0; l < e.p[0].shape.size(); ++l)
+            y += (e.p[0].data[l] - e.p[1].data[l]) * (e.p[0].data[l] - e.p[1].data[l]);
+        return y / static_cast<double>(e.p[0].shape.size());
+    }
+    static std::size_t terms(const Element& e, int) { return e.p[0].shape.size(); }
+    static Term term(const Element& e, int p, std::size_t l) {
+        const double g = 2.0 * (e.p[0].data[l] - e.p[1].data[l]) / static_cast<double>(e.p[0].shape.size());
+        return {l % e.p[0].shape.rows, l / e.p[0].shape.rows, p == 0 ? g : -g};
     }
 };
 // [mean_squared_error]
+
+/// Every operation: X(enum name, struct). The order is the enum's and nothing else.
+#define TAPEGRAD_OPS(X)                                                                                                \
+    X(variable, Variable)                                                                                              \
+    X(constant, Constant)                                                                                              \
+    X(add, Add)                                                                                                        \
+    X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) X(negate, Negate) X(exp, Exp)        \
+        X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square) X(cube, Cube) X(abs, Abs) X(sin, Sin) \
+            X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(identity, Identity) X(matmul, MatMul)        \
+                X(transpose, Transpose) X(linear, Linear) X(sum, Sum) X(mean, Mean) X(col_sums, ColSums)               \
+                    X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans)                                 \
+                        X(mean_squared_error, MeanSquaredError)
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad {
+
+#define TAPEGRAD_ENUM(id, T) id,
+/// The closed set of operations, generated from TAPEGRAD_OPS.
+enum class Op : std::uint8_t { TAPEGRAD_OPS(TAPEGRAD_ENUM) };
+#undef TAPEGRAD_ENUM
+#define TAPEGRAD_COUNT(id, T) +1
+/// How many operations there are: Op values run from 0 to op_count - 1.
+inline constexpr int op_count = 0 TAPEGRAD_OPS(TAPEGRAD_COUNT);
+#undef TAPEGRAD_COUNT
+
+/// Calls f(ops::T{}) with the struct of `op`: the one switch every dispatch goes through.
+template <class F>
+[[gnu::always_inline]] inline decltype(auto) visit(Op op, F&& f) {
+#define TAPEGRAD_CASE(id, T) \
+    case Op::id: return f(ops::T{});
+    switch (op) { TAPEGRAD_OPS(TAPEGRAD_CASE) }
+#undef TAPEGRAD_CASE
+    return f(ops::Constant{});  // not reached: every Op is listed
+}
+
+/// Short lower-case name of an operation, as printed in tape tables and drawings.
+inline std::string_view op_name(Op op) {
+    return visit(op, []<class T>(T) { return T::name; });
+}
+/// The operator symbol for arithmetic ("+", "*", ...), else the name.
+inline std::string_view op_symbol(Op op) {
+    return visit(op, []<class T>(T) {
+        if constexpr (requires { T::symbol; })
+            return T::symbol;
+        else
+            return T::name;
+    });
+}
+/// How many parents a node of `op` has (0 for the leaves).
+inline int op_parents(Op op) {
+    return visit(op, []<class T>(T) { return T::parents; });
+}
+inline bool is_leaf(Op op) { return op == Op::variable || op == Op::constant; }
+
+namespace ops {
+
+/// The shape of `op`'s result from its parents' shapes; TapeError when they do not fit.
+inline Shape shape(Op op, const Shape* s) {
+    return visit(op, [s]<class T>(T) -> Shape {
+        if constexpr (std::is_base_of_v<Binary, T>) {
+            const auto y = broadcast(s[0], s[1]);
+            if (!y)
+                refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
+            return *y;
+        } else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Leaf, T>) {
+            return s[0];
+        } else {
+            return T::shape(s);
+        }
+    });
+}
+/// Forwards: Y_ij.
+inline double value(Op op, const Element& e) {
+    return visit(op, [&e]<class T>(T) -> double {
+        if constexpr (std::is_base_of_v<Unary, T>)
+            return T::value(e.p[0](e.i, e.j), e.constant);
+        else if constexpr (std::is_base_of_v<Binary, T>)
+            return T::value(e.p[0](e.i, e.j), e.p[1](e.i, e.j));
+        else if constexpr (std::is_base_of_v<Leaf, T>)
+            return 0.0;
+        else
+            return T::value(e);
+    });
+}
+/// Backwards: how many elements of parent p reach Y_ij.
+inline std::size_t terms(Op op, const Element& e, int p) {
+    return visit(op, [&]<class T>(T) -> std::size_t {
+        if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Binary, T> || std::is_base_of_v<Leaf, T>)
+            return 1;
+        else
+            return T::terms(e, p);
+    });
+}
+/// Backwards: the l-th of them, and dY_ij / d that element.
+inline Term term(Op op, const Element& e, int p, std::size_t l) {
+    return visit(op, [&]<class T>(T) -> Term {
+        if constexpr (std::is_base_of_v<Unary, T>) {
+            return {e.i, e.j, T::derivative(e.p[0](e.i, e.j), e.y, e.constant)};
+        } else if constexpr (std::is_base_of_v<Binary, T>) {
+            const double a = e.p[0](e.i, e.j), b = e.p[1](e.i, e.j);
+            return {e.i, e.j, p == 0 ? T::da(a, b, e.y) : T::db(a, b, e.y)};
+        } else if constexpr (std::is_base_of_v<Leaf, T>) {
+            return {0, 0, 0.0};
+        } else {
+            return T::term(e, p, l);
+        }
+    });
+}
 
 }  // namespace ops
 }  // namespace tapegrad

@@ -1,5 +1,5 @@
 /// \file
-/// The shape of a node's value, and the broadcasting rule.
+/// The shape of a node's value, the broadcasting rule, and the one error type.
 ///
 /// Every node on the tape holds a dense matrix of doubles, stored column-major: a scalar
 /// is 1 x 1, the article's six people as one column are 6 x 1, a batch of samples by
@@ -7,15 +7,25 @@
 /// dimensions: along each dimension the two sizes must match, or one of them must be 1.
 /// So a scalar parameter times a 6 x 1 column of ages is a 6 x 1 column — exactly the
 /// article's `w1 * x1` — and a 1 x H row of biases added to an N x H matrix is N x H.
+/// Rows and columns are 32-bit: a larger matrix is refused (TapeError), never truncated.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tapegrad {
+
+/// Every misuse of a tape or a Var: the message says which operation and what was wrong.
+class TapeError : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
 
 struct Shape {
     std::uint32_t rows = 1;
@@ -24,6 +34,15 @@ struct Shape {
     std::size_t size() const { return static_cast<std::size_t>(rows) * cols; }
     bool is_scalar() const { return rows == 1 && cols == 1; }
     friend bool operator==(Shape, Shape) = default;
+
+    /// The shape of a rows x cols matrix; TapeError naming `where` when a side does not fit 32 bits.
+    static Shape of(std::size_t rows, std::size_t cols, std::string_view where) {
+        constexpr std::size_t most = std::numeric_limits<std::uint32_t>::max();
+        if (rows > most || cols > most) [[unlikely]]
+            throw TapeError(std::string(where) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
+                            " matrix is too large (at most " + std::to_string(most) + " rows and columns)");
+        return {static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols)};
+    }
 
     /// "6x1": how shapes appear in tables and error messages.
     std::string to_string() const { return std::to_string(rows) + "x" + std::to_string(cols); }

@@ -13,19 +13,17 @@
 /// of a million nodes sweeps like one of ten.
 ///
 /// Node metadata lives in one flat array, values and adjoints in two arenas of doubles
-/// indexed by the same offsets (an Eigen::Map gives kernels a matrix view). `clear()`
-/// rewinds the counters and keeps the memory: recording the same graph again allocates
-/// nothing. It also bumps a generation counter, so a Var from before is refused.
-/// (One exception to "each node its own place": identity(x) is a view of x, sharing its
-/// value and adjoint, since dy/dx = 1 makes them interchangeable; see docs/08-performance.md.)
+/// indexed by the same offsets. `clear()` rewinds the counters and keeps the memory:
+/// recording the same graph again allocates nothing. Growing the arenas is all-or-nothing.
+/// Each node is computed by the fast path (fast_path.hpp) when it has a kernel for it,
+/// else by the generic path in tape.cpp, which is the reference the tests hold it to.
+/// (One exception to "each node its own place": identity(x) is a view of x; see record().)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <new>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,30 +31,12 @@
 
 #include <Eigen/Core>
 
+#include "tapegrad/autodiff/fast_path.hpp"
 #include "tapegrad/autodiff/operations.hpp"
 #include "tapegrad/autodiff/shape.hpp"
 #include "tapegrad/autodiff/var.hpp"
 
 namespace tapegrad {
-
-/// Allocates on 64-byte boundaries (a cache line), so where the arenas land in memory
-/// does not change how fast the same graph runs.
-template <class T>
-struct CacheLineAllocator {
-    using value_type = T;
-    CacheLineAllocator() = default;
-    template <class U>
-    CacheLineAllocator(const CacheLineAllocator<U>&) {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
-    friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
-};
-
-/// Every misuse of a tape or a Var: the message says which operation and what was wrong.
-class TapeError : public std::logic_error {
-public:
-    using std::logic_error::logic_error;
-};
 
 /// One recorded operation: 40 bytes, no pointers, so the array can grow and move freely.
 struct Node {
@@ -65,14 +45,10 @@ struct Node {
     std::size_t offset = 0;  ///< where value and adjoint start in the arenas
     double constant = 0.0;   ///< the exponent of power_scalar; unused by others
     Shape shape;
-    std::uint32_t parent_a = no_parent;
-    std::uint32_t parent_b = no_parent;
-    std::uint32_t parent_c = no_parent;  ///< only linear has a third parent (its bias)
+    std::uint32_t parents[3] = {no_parent, no_parent, no_parent};  ///< op_parents(op) of them are used
     Op op = Op::constant;
 
-    int parent_count() const {
-        return (parent_a != no_parent) + (parent_b != no_parent) + (parent_c != no_parent);
-    }
+    int parent_count() const { return op_parents(op); }
 };
 static_assert(sizeof(Node) == 40);
 
@@ -82,7 +58,8 @@ static_assert(sizeof(Node) == 40);
 /// description for the layout, and chapter 4 of the tutorial for a worked example.
 class Tape {
 public:
-    Tape() = default;
+    Tape();
+    ~Tape();
     /// Vars point at their tape, so a tape stays where it was made.
     Tape(const Tape&) = delete;
     Tape& operator=(const Tape&) = delete;
@@ -90,18 +67,16 @@ public:
     // ---- Leaves -----------------------------------------------------------------------
     /// A variable is something to differentiate with respect to (a parameter); a constant
     /// is data. Both are recorded the same way; the difference is how they are shown.
-    Var variable(double value);
-    Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value);
-    Var constant(double value);
-    Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value);
+    Var variable(double value) { return leaf(Op::variable, {1, 1}, &value); }
+    Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
+    Var constant(double value) { return leaf(Op::constant, {1, 1}, &value); }
+    Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
 
-    // ---- Recording operations (the operators in var.hpp call these) -------------------
-    Var record(Op op, Var x);                   ///< one parent
-    Var record(Op op, Var x, double constant);  ///< one parent and a number (power_scalar)
-    Var record(Op op, Var a, Var b);            ///< two parents
-    Var record(Op op, Var a, Var b, Var c);     ///< three parents (linear)
+    /// Record `op` on `parents` (and a number, the exponent of power_scalar): append the
+    /// node and compute its value. The operators in var.hpp call this.
+    Var record(Op op, std::initializer_list<Var> parents, double constant = 0.0);
 
-    // ---- Replaying: the same graph at new leaf values ----------------------------------
+    // ---- Replaying: the same graph at new leaf values (replay.cpp) ------------------------
     /// Give a leaf (variable or constant) a new value of the same shape. The nodes
     /// computed from it keep their old values until replay(); gradient() refuses to sweep
     /// until then.
@@ -138,7 +113,8 @@ public:
 
     // ---- Reading the tape ---------------------------------------------------------------
     std::size_t size() const { return nodes_.size(); }
-    const Node& node(std::size_t index) const { return nodes_.at(index); }
+    /// Node `index`; TapeError when there is no such node.
+    const Node& node(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> value(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> adjoint(std::size_t index) const;
     /// True when node `index` existed at the last gradient() (its adjoint is meaningful).
@@ -151,11 +127,17 @@ public:
     /// one side is data). Off, reading a constant's adjoint is an error. Kept by clear().
     void set_constant_adjoints(bool on) { constant_adjoints_ = on; }
     bool constant_adjoints() const { return constant_adjoints_; }
+    /// Whether nodes go through the fast path's kernels first (on by default). Off, every
+    /// node takes the generic path: the reference the fast path is tested against.
+    void set_fast_path(bool on) { fast_path_ = on; }
 
     /// Doubles in use in each arena, and bytes held by the tape (capacity, not use).
     std::size_t arena_size() const { return used_; }
     std::size_t memory_bytes() const;
-    std::uint32_t generation() const { return generation_; }
+    /// How many times clear() was called.
+    std::uint64_t generation() const { return generation_; }
+    /// The stamp of node 0 of this recording; node i has stamp first_stamp() + i (var.hpp).
+    std::uint64_t first_stamp() const { return first_stamp_; }
 
     /// Optional names for nodes, shown by print_tape and write_dot ("w1", "age").
     void set_name(Var v, std::string name);
@@ -167,35 +149,34 @@ public:
             refuse(v, where);
     }
     /// True when `v` was recorded on this tape since its last clear().
-    bool live(Var v) const { return v.tape_ == this && v.generation_ == generation_ && v.index_ < nodes_.size(); }
+    bool live(Var v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
+    /// The index of a live Var's node.
+    std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
 
 private:
-    friend class Var;  ///< its accessors read the arenas directly
     [[noreturn]] void refuse(Var v, std::string_view where) const;
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
-    void check_variable_elements(std::size_t given, std::string_view where) const {
-        if (given != variable_elements_) [[unlikely]]
-            refuse_variable_elements(given, where);
-    }
-    [[noreturn]] void refuse_variable_elements(std::size_t given, std::string_view where) const;
+    void check_variable_elements(std::size_t given, std::string_view where) const;
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
+    ops::Element element(const Node& n) const;
+    fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
-    std::uint32_t append(Op op, Shape shape, std::uint32_t a, std::uint32_t b, double constant,
-                         std::uint32_t c = Node::no_parent);
+    [[gnu::always_inline]] std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
     [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
-    Var handle(std::uint32_t index) { return Var(this, index, generation_); }
 
     std::vector<Node> nodes_;
     std::vector<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
     std::size_t variable_elements_ = 0;     ///< the numbers they hold together
     bool leaves_changed_ = false;           ///< set_value since the last replay()
-    std::vector<double, CacheLineAllocator<double>> values_;    ///< the value arena: node i at values_[nodes_[i].offset]
-    std::vector<double, CacheLineAllocator<double>> adjoints_;  ///< the adjoint arena, same offsets
-    std::size_t used_ = 0;           ///< doubles in use in each arena
-    bool constant_adjoints_ = true;  ///< see set_constant_adjoints()
-    std::size_t swept_size_ = 0;     ///< nodes covered by the last gradient()
-    std::uint32_t generation_ = 0;   ///< bumped by clear()
+    fast_path::Arena values_;               ///< the value arena: node i at values_[nodes_[i].offset]
+    fast_path::Arena adjoints_;             ///< the adjoint arena, same offsets
+    std::size_t used_ = 0;                  ///< doubles in use in each arena
+    bool constant_adjoints_ = true;         ///< see set_constant_adjoints()
+    bool fast_path_ = true;                 ///< see set_fast_path()
+    std::size_t swept_size_ = 0;            ///< nodes covered by the last gradient()
+    std::uint64_t generation_ = 0;          ///< bumped by clear()
+    std::uint64_t first_stamp_;             ///< see first_stamp()
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 

@@ -73,7 +73,7 @@ void register_group(Activation activation, int hidden, int samples) {
         EigenGradient gradient(problem);
         time_scaling(state, problem, gradient, want);
     })->Unit(unit);
-    const auto tape_case = [&](const char* name, ScalingForm form, nn::Reuse reuse) {
+    const auto tape_case = [&](const char* name, ScalingForm form, Reuse reuse) {
         benchmark::RegisterBenchmark((group + name).c_str(), [=](benchmark::State& state) {
             const ScalingProblem problem = make();
             Eigen::VectorXd want;
@@ -82,9 +82,9 @@ void register_group(Activation activation, int hidden, int samples) {
             time_scaling(state, problem, gradient, want, &gradient.tape());
         })->Unit(unit);
     };
-    tape_case("tape", ScalingForm::elementwise, nn::Reuse::record_each_time);
-    tape_case("tape_layers", ScalingForm::layers, nn::Reuse::record_each_time);
-    tape_case("tape_layers_replay", ScalingForm::layers, nn::Reuse::replay);
+    tape_case("tape", ScalingForm::elementwise, Reuse::record_each_time);
+    tape_case("tape_layers", ScalingForm::layers, Reuse::record_each_time);
+    tape_case("tape_layers_replay", ScalingForm::layers, Reuse::replay);
 }
 
 }  // namespace

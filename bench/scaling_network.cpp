@@ -165,13 +165,13 @@ double EigenGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& 
 // The variables are recorded in theta's order (W1, b1, W2, b2, each column by column), so
 // Tape::gradient(loss, span) writes the gradient in theta's layout and replay(theta)
 // takes theta as it is.
-Var TapeScalingGradient::record(const Eigen::VectorXd& theta) {
+Var TapeScalingGradient::record(Tape& tape, const Eigen::VectorXd& theta) const {
     const int h = problem_.hidden;
-    const Var w1 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data(), 3, h));
-    const Var b1 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 3 * h, 1, h));
-    const Var w2 = tape_.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 4 * h, h, 1));
-    const Var b2 = tape_.variable(theta(5 * h));
-    const Var x = tape_.constant(problem_.x), y = tape_.constant(problem_.y);
+    const Var w1 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data(), 3, h));
+    const Var b1 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 3 * h, 1, h));
+    const Var w2 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 4 * h, h, 1));
+    const Var b2 = tape.variable(theta(5 * h));
+    const Var x = tape.constant(problem_.x), y = tape.constant(problem_.y);
     if (form_ == ScalingForm::layers) {
         const Var hidden = nn::activate(problem_.activation, linear(x, w1, b1));  // N x H
         return mean_squared_error(linear(hidden, w2, b2), y);
@@ -182,15 +182,10 @@ Var TapeScalingGradient::record(const Eigen::VectorXd& theta) {
 }
 
 double TapeScalingGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) {
-    if (reuse_ == nn::Reuse::replay && !loss_.empty()) {
-        tape_.replay({theta.data(), static_cast<std::size_t>(theta.size())});
-    } else {
-        tape_.clear();
-        loss_ = record(theta);
-    }
     gradient.resize(theta.size());
-    tape_.gradient(loss_, {gradient.data(), static_cast<std::size_t>(gradient.size())});
-    return loss_.scalar_value();
+    return loss_.gradient({theta.data(), static_cast<std::size_t>(theta.size())},
+                          {gradient.data(), static_cast<std::size_t>(gradient.size())},
+                          [&](Tape& tape) { return record(tape, theta); });
 }
 
 }  // namespace tapegrad::bench

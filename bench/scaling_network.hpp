@@ -19,6 +19,7 @@
 
 #include <Eigen/Core>
 
+#include "tapegrad/autodiff/replay.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 #include "tapegrad/nn/health_network.hpp"
 
@@ -66,20 +67,16 @@ enum class ScalingForm { elementwise, layers };
 class TapeScalingGradient {
 public:
     explicit TapeScalingGradient(const ScalingProblem& problem, ScalingForm form = ScalingForm::elementwise,
-                                 nn::Reuse reuse = nn::Reuse::record_each_time)
-        : problem_(problem), form_(form), reuse_(reuse) {
-        tape_.set_constant_adjoints(false);  // only the parameters' adjoints are read
-    }
+                                 Reuse reuse = Reuse::record_each_time)
+        : problem_(problem), form_(form), loss_(reuse) {}
     double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient);
-    const Tape& tape() const { return tape_; }
+    const Tape& tape() const { return loss_.tape(); }
 
 private:
-    Var record(const Eigen::VectorXd& theta);
+    Var record(Tape& tape, const Eigen::VectorXd& theta) const;
     const ScalingProblem& problem_;
     ScalingForm form_;
-    nn::Reuse reuse_;
-    Tape tape_;
-    Var loss_;
+    RecordedLoss loss_;
 };
 
 }  // namespace tapegrad::bench

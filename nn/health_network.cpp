@@ -257,18 +257,13 @@ Parameters HealthNetwork::chain_rule_gradient(const Parameters& p, double* mse) 
 double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
     // Every recording makes the parameters its variables in the order of Parameters (the
     // layers' matrices hold them column by column), so the tape reads and writes them whole.
-    if (reuse_ == Reuse::replay && !loss_.empty()) {  // the same graph: new parameter values only
-        tape_.replay(p.values);
-    } else {
-        tape_.clear();
+    return loss_.gradient(p.values, gradient.values, [&](Tape& tape) {
         switch (recording_) {
-            case Recording::batched: loss_ = network_.record_loss(tape_, p, vars_); break;
-            case Recording::per_person: loss_ = network_.record_loss_per_person(tape_, p, vars_); break;
-            case Recording::layers: loss_ = network_.record_loss_layers(tape_, p, layer_vars_); break;
+            case Recording::per_person: return network_.record_loss_per_person(tape, p, vars_);
+            case Recording::layers: return network_.record_loss_layers(tape, p, layer_vars_);
+            default: return network_.record_loss(tape, p, vars_);
         }
-    }
-    tape_.gradient(loss_, gradient.values);
-    return loss_.scalar_value();
+    });
 }
 
 double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,

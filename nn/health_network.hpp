@@ -32,6 +32,7 @@
 
 #include <Eigen/Core>
 
+#include "tapegrad/autodiff/replay.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 #include "tapegrad/nn/parameters.hpp"
 #include "tapegrad/nn/scaler.hpp"
@@ -108,10 +109,6 @@ private:
 /// nodes per person, or two dense layers and an mse node.
 enum class Recording { batched, per_person, layers };
 
-/// Whether TapeGradient records the loss again for every gradient, or records it once and
-/// then replays the same tape at new parameter values (Tape::replay).
-enum class Reuse { record_each_time, replay };
-
 /// The tape's gradient of the network's loss, on a tape kept between calls. Replaying,
 /// the tape keeps the data and activation of its first recording: for another network
 /// (or a network object assigned new data), make a new TapeGradient.
@@ -120,21 +117,17 @@ public:
     /// The tape does not compute the data's adjoints: only the parameters' are read.
     explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched,
                           Reuse reuse = Reuse::record_each_time)
-        : network_(network), recording_(recording), reuse_(reuse) {
-        tape_.set_constant_adjoints(false);
-    }
+        : network_(network), recording_(recording), loss_(reuse) {}
 
     /// Record the loss at `p` on the cleared tape (or, replaying after the first call, set
     /// the parameters' leaves to `p` and replay), sweep; write the gradient, return the loss.
     double operator()(const Parameters& p, Parameters& gradient);
-    const Tape& tape() const { return tape_; }
+    const Tape& tape() const { return loss_.tape(); }
 
 private:
     const HealthNetwork& network_;
     Recording recording_;
-    Reuse reuse_;
-    Tape tape_;
-    Var loss_;  // the recorded loss, kept for replaying
+    RecordedLoss loss_;  // recorded each time, or once and replayed (replay.hpp)
     ParameterVars vars_;
     LayerVars layer_vars_;
 };

@@ -13,6 +13,9 @@
 
 namespace tapegrad::testing {
 inline std::atomic<long> allocations{0};
+/// When >= 0: that many more over-aligned allocations succeed, then one throws bad_alloc
+/// (a test of what a failed growth of the tape's arenas leaves behind). -1: never.
+inline std::atomic<long> fail_aligned_after{-1};
 }  // namespace tapegrad::testing
 
 void* operator new(std::size_t n) {
@@ -25,6 +28,8 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 // The over-aligned forms (the tape's arenas are allocated on cache lines).
 void* operator new(std::size_t n, std::align_val_t alignment) {
     ++tapegrad::testing::allocations;
+    if (tapegrad::testing::fail_aligned_after.load() >= 0 && tapegrad::testing::fail_aligned_after-- == 0)
+        throw std::bad_alloc();
     const auto a = static_cast<std::size_t>(alignment);
     if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
     throw std::bad_alloc();

@@ -168,10 +168,10 @@ namespace tapegrad::nn {  // where Boost.Test's data cases find them, for the ca
 std::ostream& operator<<(std::ostream& out, Recording r) {
     return out << (r == Recording::batched ? "batched" : r == Recording::per_person ? "per_person" : "layers");
 }
-std::ostream& operator<<(std::ostream& out, Reuse r) {
-    return out << (r == Reuse::replay ? "replay" : "record_each_time");
-}
 }  // namespace tapegrad::nn
+namespace tapegrad {
+std::ostream& operator<<(std::ostream& out, Reuse r) { return out << (r == Reuse::replay ? "replay" : "record_each_time"); }
+}  // namespace tapegrad
 namespace {
 const std::vector<Recording> recordings{Recording::batched, Recording::per_person, Recording::layers};
 const std::vector<Reuse> reuses{Reuse::record_each_time, Reuse::replay};
@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(replaying_the_layers_tape_allocates_nothing) {
     TapeGradient gradient(net, Recording::layers, Reuse::replay);
     Parameters p = start_a(), g;
     gradient(p, g);
-    const std::uint32_t generation = gradient.tape().generation();  // clear() would change it
+    const std::uint64_t generation = gradient.tape().generation();  // clear() would change it
     const std::size_t nodes = gradient.tape().size();
     const long before = testing::allocations.load();
     for (int i = 0; i < 100; ++i) {

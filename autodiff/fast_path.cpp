@@ -1,0 +1,377 @@
+// tapegrad/autodiff/fast_path.cpp — the kernels of fast_path.hpp.
+//
+// Each computes what the generic path in tape.cpp computes, with the same formulas from
+// operations.hpp; tests/test_fast_path.cpp holds them to it. What each trick bought is
+// measured in chapter 8 (docs/08-performance.md): e.g. the register kernels cut the
+// replayed layers' gradient from about 85 ns to 69 ns; skipping constants' adjoints halves
+// a product's backward pass when one side is data.
+#include "tapegrad/autodiff/fast_path.hpp"
+
+#include <array>
+#include <utility>
+
+#include <Eigen/Core>
+
+#include "tapegrad/autodiff/tape.hpp"
+
+namespace tapegrad::fast_path {
+
+namespace {
+
+using ConstMap = Eigen::Map<const Eigen::MatrixXd>;
+using Map = Eigen::Map<Eigen::MatrixXd>;
+
+// ---- Elementwise ------------------------------------------------------------------------
+// Where element (i, j) of the output finds its element in a parent of shape `p`.
+struct Strides {
+    std::size_t row, col;
+};
+Strides strides(Shape parent) { return {parent.rows == 1 ? 0u : 1u, parent.cols == 1 ? 0u : std::size_t{parent.rows}}; }
+
+// Plain loops for the cases that dominate real graphs: both parents of the output's
+// shape, or one of them a scalar; the general case walks column by column, where each
+// parent is contiguous or one element.
+template <class F>
+void binary_forward(const double* a, Shape sa, const double* b, Shape sb, double* y, Shape sy) {
+    const std::size_t n = sy.size();
+    if (sa == sy && sb == sy) {
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b[k]);
+    } else if (sa.is_scalar() && sb == sy) {
+        const double a0 = a[0];
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a0, b[k]);
+    } else if (sb.is_scalar() && sa == sy) {
+        const double b0 = b[0];
+        for (std::size_t k = 0; k < n; ++k) y[k] = F::value(a[k], b0);
+    } else {  // column by column; within a column each parent is contiguous or one element
+        const Strides ta = strides(sa), tb = strides(sb);
+        const std::size_t rows = sy.rows;
+        for (std::size_t j = 0; j < sy.cols; ++j) {
+            const double *ac = a + j * ta.col, *bc = b + j * tb.col;
+            double* yc = y + j * rows;
+            if (ta.row && tb.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[i], bc[i]);
+            else if (ta.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[i], bc[0]);
+            else if (tb.row)
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[0], bc[i]);
+            else
+                for (std::size_t i = 0; i < rows; ++i) yc[i] = F::value(ac[0], bc[0]);
+        }
+    }
+}
+
+// da[.] += dy * dy/da and db[.] += dy * dy/db for every output element with dy != 0.
+// `da` and `db` may be the same array (x * x): each contribution is added, so both are
+// counted. A broadcast parent sums its contributions in a register and adds them once.
+template <class F>
+void binary_backward(const double* a, Shape sa, double* da, const double* b, Shape sb, double* db, const double* y,
+                     const double* dy, Shape sy) {
+    const std::size_t n = sy.size();
+    if (sa == sy && sb == sy) {
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                da[k] += dy[k] * F::da(a[k], b[k], y[k]);
+                db[k] += dy[k] * F::db(a[k], b[k], y[k]);
+            }
+    } else if (sa.is_scalar() && sb == sy) {
+        const double a0 = a[0];
+        double sum = 0.0;
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                sum += dy[k] * F::da(a0, b[k], y[k]);
+                db[k] += dy[k] * F::db(a0, b[k], y[k]);
+            }
+        da[0] += sum;
+    } else if (sb.is_scalar() && sa == sy) {
+        const double b0 = b[0];
+        double sum = 0.0;
+        for (std::size_t k = 0; k < n; ++k)
+            if (dy[k] != 0.0) {
+                da[k] += dy[k] * F::da(a[k], b0, y[k]);
+                sum += dy[k] * F::db(a[k], b0, y[k]);
+            }
+        db[0] += sum;
+    } else {  // column by column, as in binary_forward; a broadcast element sums in a register
+        const Strides ta = strides(sa), tb = strides(sb);
+        const std::size_t rows = sy.rows;
+        for (std::size_t j = 0; j < sy.cols; ++j) {
+            const double *ac = a + j * ta.col, *bc = b + j * tb.col, *yc = y + j * rows, *dyc = dy + j * rows;
+            double *dac = da + j * ta.col, *dbc = db + j * tb.col;
+            double sum_a = 0.0, sum_b = 0.0;
+            for (std::size_t i = 0; i < rows; ++i) {
+                if (dyc[i] == 0.0) continue;
+                const double av = ac[i * ta.row], bv = bc[i * tb.row];
+                const double ga = dyc[i] * F::da(av, bv, yc[i]), gb = dyc[i] * F::db(av, bv, yc[i]);
+                if (ta.row)
+                    dac[i] += ga;
+                else
+                    sum_a += ga;
+                if (tb.row)
+                    dbc[i] += gb;
+                else
+                    sum_b += gb;
+            }
+            if (!ta.row) dac[0] += sum_a;
+            if (!tb.row) dbc[0] += sum_b;
+        }
+    }
+}
+
+// ---- Dense layers: register kernels for small ones ----------------------------------------
+// Linear's kernels for a layer of at most 4 inputs and 4 outputs (K, M known at compile
+// time): W stays in registers, one pass over the rows does all the work, and the sums
+// over the rows (dW, db) build up in registers, with no horizontal additions at the end.
+// Inputs are never written, so they are __restrict even when two of them are one node.
+template <int K, int M>
+struct SmallLinear {
+    // Y_i: = b + X_i: W, row by row
+    static void forward(const double* __restrict x, const double* __restrict w, const double* __restrict b,
+                        double* __restrict y, Eigen::Index n) {
+        double wr[K][M];
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double s[M];
+            for (int j = 0; j < M; ++j) s[j] = b[j];
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) s[j] += x[i + l * n] * wr[l][j];
+            for (int j = 0; j < M; ++j) y[i + j * n] = s[j];
+        }
+    }
+    // dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
+    // The outputs may be one node (linear(A, A, b)): each only ever gets +=.
+    static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
+                         double* dx, double* dw, double* db, Eigen::Index n) {
+        double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double d[M];
+            for (int j = 0; j < M; ++j) {
+                d[j] = dy[i + j * n];
+                sum_b[j] += d[j];
+            }
+            for (int l = 0; l < K; ++l) {
+                double sx = 0;
+                for (int j = 0; j < M; ++j) {
+                    sum_w[l][j] += x[i + l * n] * d[j];
+                    sx += wr[l][j] * d[j];
+                }
+                if (dx) dx[i + l * n] += sx;
+            }
+        }
+        if (dw)
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
+        if (db)
+            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
+    }
+};
+
+// SmallLinear<k, m>::forward or ::backward for 1 <= k, m <= 4, from a table of the 16
+// instantiations; false (and nothing run) for any other size.
+template <bool Forward, class... Args>
+bool small_linear(Eigen::Index k, Eigen::Index m, Args... args) {
+    if (k < 1 || k > 4 || m < 1 || m > 4) return false;
+    static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
+        if constexpr (Forward)
+            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::forward...};
+        else
+            return std::array{&SmallLinear<I / 4 + 1, I % 4 + 1>::backward...};
+    }
+    (std::make_integer_sequence<int, 16>{});
+    table[(k - 1) * 4 + (m - 1)](args...);
+    return true;
+}
+
+// ---- The shape-changing ops, each by Eigen or a loop of its own ----------------------------
+// A parent's view: its value, its adjoint, and whether its adjoint is wanted.
+struct Parent {
+    ConstMap value;
+    Map adjoint;
+    bool wanted;
+};
+Parent parent(const Arenas& t, const Node& n, int p) {
+    const Node& q = t.nodes[n.parents[p]];
+    return {ConstMap(t.values + q.offset, q.shape.rows, q.shape.cols),
+            Map(t.adjoints + q.offset, q.shape.rows, q.shape.cols), t.constant_adjoints || q.op != Op::constant};
+}
+
+void forward(ops::MatMul, const Parent& a, const Parent& b, const Parent&, Map& y) { y.noalias() = a.value * b.value; }
+void backward(ops::MatMul, Parent& a, Parent& b, Parent&, const ConstMap& dy) {
+    if (a.wanted) a.adjoint.noalias() += dy * b.value.transpose();
+    if (b.wanted) b.adjoint.noalias() += a.value.transpose() * dy;  // a and b may be one node (A A): both add
+}
+
+void forward(ops::Linear, const Parent& x, const Parent& w, const Parent& b, Map& y) {  // beyond SmallLinear
+    y.noalias() = x.value * w.value;
+    y.rowwise() += b.value.row(0);
+}
+void backward(ops::Linear, Parent& x, Parent& w, Parent& b, const ConstMap& dy) {
+    if (x.wanted) x.adjoint.noalias() += dy * w.value.transpose();
+    if (w.wanted) w.adjoint.noalias() += x.value.transpose() * dy;
+    if (b.wanted) b.adjoint.noalias() += dy.colwise().sum();
+}
+
+void forward(ops::Transpose, const Parent& a, const Parent&, const Parent&, Map& y) {
+    y.noalias() = a.value.transpose();
+}
+void backward(ops::Transpose, Parent& a, Parent&, Parent&, const ConstMap& dy) {
+    a.adjoint.noalias() += dy.transpose();
+}
+
+template <bool Down, bool Across, bool Mean>
+void forward(ops::Reduction<Down, Across, Mean>, const Parent& a, const Parent&, const Parent&, Map& y) {
+    if constexpr (Down && Across)
+        y(0, 0) = Mean ? a.value.mean() : a.value.sum();
+    else if constexpr (Down && Mean)
+        y.noalias() = a.value.colwise().mean();
+    else if constexpr (Down)
+        y.noalias() = a.value.colwise().sum();
+    else if constexpr (Mean)
+        y.noalias() = a.value.rowwise().mean();
+    else
+        y.noalias() = a.value.rowwise().sum();
+}
+template <bool Down, bool Across, bool Mean>
+void backward(ops::Reduction<Down, Across, Mean>, Parent& a, Parent&, Parent&, const ConstMap& dy) {
+    Map& da = a.adjoint;
+    if constexpr (Down && Across)
+        da.array() += Mean ? dy(0, 0) / static_cast<double>(da.size()) : dy(0, 0);
+    else if constexpr (Down && Mean)
+        da.rowwise() += dy.row(0) / static_cast<double>(da.rows());
+    else if constexpr (Down)
+        da.rowwise() += dy.row(0);
+    else if constexpr (Mean)
+        da.colwise() += dy.col(0) / static_cast<double>(da.cols());
+    else
+        da.colwise() += dy.col(0);
+}
+
+// The mean squared error and the small layers straight from the arenas, with no Eigen
+// views to set up: these are most of a small network's nodes (measured on bench_health).
+const double* value_of(const Arenas& t, const Node& n, int p) { return t.values + t.nodes[n.parents[p]].offset; }
+double* adjoint_of(const Arenas& t, const Node& n, int p) {
+    const Node& q = t.nodes[n.parents[p]];
+    return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;  // null: not wanted
+}
+
+// Two sums, so the additions need not wait for each other.
+void mse_forward(const Arenas& t, const Node& n) {
+    const double *pv = value_of(t, n, 0), *tv = value_of(t, n, 1);
+    const std::size_t count = t.nodes[n.parents[0]].shape.size();
+    double s0 = 0, s1 = 0;
+    std::size_t i = 0;
+    for (; i + 1 < count; i += 2) {
+        const double e0 = pv[i] - tv[i], e1 = pv[i + 1] - tv[i + 1];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+    }
+    if (i < count) s0 += (pv[i] - tv[i]) * (pv[i] - tv[i]);
+    t.values[n.offset] = (s0 + s1) / static_cast<double>(count);
+}
+void mse_backward(const Arenas& t, const Node& n) {
+    const double dy = t.adjoints[n.offset];
+    if (dy == 0.0) return;  // nothing flows (and no 0 * inf)
+    const double *pv = value_of(t, n, 0), *tv = value_of(t, n, 1);
+    double *dp = adjoint_of(t, n, 0), *dt = adjoint_of(t, n, 1);
+    const std::size_t count = t.nodes[n.parents[0]].shape.size();
+    const double scale = 2.0 * dy / static_cast<double>(count);
+    if (dp && !dt) {  // the usual case: the target is data
+        for (std::size_t i = 0; i < count; ++i) dp[i] += scale * (pv[i] - tv[i]);
+        return;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const double g = scale * (pv[i] - tv[i]);
+        if (dp) dp[i] += g;
+        if (dt) dt[i] -= g;  // p and t may be one node (P against P): both add
+    }
+}
+bool small_linear_forward(const Arenas& t, const Node& n) {
+    const Shape sw = t.nodes[n.parents[1]].shape;
+    return small_linear<true>(sw.rows, sw.cols, value_of(t, n, 0), value_of(t, n, 1), value_of(t, n, 2),
+                              t.values + n.offset, Eigen::Index{n.shape.rows});
+}
+bool small_linear_backward(const Arenas& t, const Node& n) {
+    const Shape sw = t.nodes[n.parents[1]].shape;
+    return small_linear<false>(sw.rows, sw.cols, value_of(t, n, 0), value_of(t, n, 1), t.adjoints + n.offset,
+                               adjoint_of(t, n, 0), adjoint_of(t, n, 1), adjoint_of(t, n, 2),
+                               Eigen::Index{n.shape.rows});
+}
+
+}  // namespace
+
+// ---- One node: the kernel for its op ---------------------------------------------------------
+
+template <class T>
+bool forward_node(const Arenas& t, const Node& n) {
+    double* y = t.values + n.offset;
+    if constexpr (std::is_base_of_v<ops::Leaf, T>) {
+        return true;  // a leaf's value is given, not computed
+    } else if constexpr (std::is_base_of_v<ops::Unary, T>) {
+        const Node& a = t.nodes[n.parents[0]];
+        const double* x = t.values + a.offset;
+        for (std::size_t k = 0, size = n.shape.size(); k < size; ++k) y[k] = T::value(x[k], n.constant);
+        return true;
+    } else if constexpr (std::is_base_of_v<ops::Binary, T>) {
+        const Node &a = t.nodes[n.parents[0]], &b = t.nodes[n.parents[1]];
+        binary_forward<T>(t.values + a.offset, a.shape, t.values + b.offset, b.shape, y, n.shape);
+        return true;
+    } else {
+        if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
+            mse_forward(t, n);
+            return true;
+        } else {
+            if constexpr (std::is_same_v<T, ops::Linear>)
+                if (small_linear_forward(t, n)) return true;
+            Parent p[3] = {parent(t, n, 0), T::parents > 1 ? parent(t, n, 1) : parent(t, n, 0),
+                           T::parents > 2 ? parent(t, n, 2) : parent(t, n, 0)};
+            Map ym(y, n.shape.rows, n.shape.cols);
+            forward(T{}, p[0], p[1], p[2], ym);
+            return true;
+        }
+    }
+}
+
+template <class T>
+bool backward_node(const Arenas& t, const Node& n) {
+    const double *y = t.values + n.offset, *dy = t.adjoints + n.offset;
+    if constexpr (std::is_base_of_v<ops::Leaf, T>) {
+        return true;  // nothing below a leaf
+    } else if constexpr (std::is_base_of_v<ops::Unary, T>) {
+        // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:
+        // 0 * inf would be NaN, so a node off the loss's path with an infinite local
+        // derivative (log or sqrt at 0) would otherwise poison its parents' adjoints.
+        const Node& a = t.nodes[n.parents[0]];
+        const double* x = t.values + a.offset;
+        double* dx = t.adjoints + a.offset;
+        for (std::size_t k = 0, size = n.shape.size(); k < size; ++k)
+            if (dy[k] != 0.0) dx[k] += dy[k] * T::derivative(x[k], y[k], n.constant);
+        return true;
+    } else if constexpr (std::is_base_of_v<ops::Binary, T>) {
+        const Node &a = t.nodes[n.parents[0]], &b = t.nodes[n.parents[1]];
+        binary_backward<T>(t.values + a.offset, a.shape, t.adjoints + a.offset, t.values + b.offset, b.shape,
+                           t.adjoints + b.offset, y, dy, n.shape);
+        return true;
+    } else {
+        if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
+            mse_backward(t, n);
+            return true;
+        } else {
+            if constexpr (std::is_same_v<T, ops::Linear>)
+                if (small_linear_backward(t, n)) return true;
+            Parent p[3] = {parent(t, n, 0), T::parents > 1 ? parent(t, n, 1) : parent(t, n, 0),
+                           T::parents > 2 ? parent(t, n, 2) : parent(t, n, 0)};
+            backward(T{}, p[0], p[1], p[2], ConstMap(dy, n.shape.rows, n.shape.cols));
+            return true;
+        }
+    }
+}
+
+#define TAPEGRAD_INSTANTIATE(id, T)                                 \
+    template bool forward_node<ops::T>(const Arenas&, const Node&); \
+    template bool backward_node<ops::T>(const Arenas&, const Node&);
+TAPEGRAD_OPS(TAPEGRAD_INSTANTIATE)
+#undef TAPEGRAD_INSTANTIATE
+
+}  // namespace tapegrad::fast_path

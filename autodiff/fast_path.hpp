@@ -1,0 +1,76 @@
+/// \file
+/// The fast path: the same numbers as the core's generic path, by faster means.
+///
+/// The core (tape.cpp) computes every node element by element through one generic loop,
+/// which is easy to read and to check, and slow. Before it, each node is offered to the
+/// fast path, which returns whether it handled it:
+///   - elementwise kernels with plain loops for the shapes that dominate real graphs
+///     (both parents of the output's shape, or one a broadcast scalar: the article's
+///     `w1 * x1`), a strided loop for the rest; elements whose adjoint is 0 are skipped;
+///   - register kernels for small dense layers (SmallLinear, up to 4 x 4), Eigen's
+///     blocked products for the rest; a matrix product skips the half of its backward
+///     pass whose parent is data nobody reads (Tape::set_constant_adjoints(false));
+///   - arenas on cache lines (CacheLineAllocator), so where they land does not change speed.
+/// Eigen's products put their packing buffers on the heap beyond EIGEN_STACK_ALLOCATION_LIMIT
+/// (Eigen's default, 128 KB; tapegrad does not change it, so it leaks into no program):
+/// a large layer (bench_scaling H = 256) costs a few allocations per gradient.
+/// tests/test_fast_path.cpp runs every op and shape class both ways and compares.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <vector>
+
+#include "tapegrad/autodiff/operations.hpp"
+
+namespace tapegrad {
+struct Node;
+}
+
+namespace tapegrad::fast_path {
+
+/// Allocates on 64-byte boundaries (a cache line), so where the arenas land in memory
+/// does not change how fast the same graph runs.
+template <class T>
+struct CacheLineAllocator {
+    using value_type = T;
+    CacheLineAllocator() = default;
+    template <class U>
+    CacheLineAllocator(const CacheLineAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, std::size_t) { ::operator delete (p, std::align_val_t{64}); }
+    friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
+};
+/// A tape's arena of values or adjoints.
+using Arena = std::vector<double, CacheLineAllocator<double>>;
+
+/// Copies the few numbers of a parameter into an arena, or back out: a plain loop, no
+/// call into the library (for a scalar or a small matrix the call costs more).
+inline void copy(const double* from, std::size_t n, double* to) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+}
+
+/// What the kernels see of a tape: its nodes and arenas, and whether constants' adjoints are wanted.
+struct Arenas {
+    const Node* nodes;
+    double* values;
+    double* adjoints;
+    bool constant_adjoints;
+};
+
+/// One op's kernels (fast_path.cpp, instantiated for every op of TAPEGRAD_OPS): compute
+/// node `n`'s value, or add its adjoint's contributions into its parents' adjoints.
+/// False when there is no kernel for the case: the generic path does it.
+template <class T>
+bool forward_node(const Arenas& tape, const Node& n);
+template <class T>
+bool backward_node(const Arenas& tape, const Node& n);
+
+inline bool forward(const Arenas& tape, const Node& n, Op op) {
+    return visit(op, [&]<class T>(T) { return forward_node<T>(tape, n); });
+}
+inline bool backward(const Arenas& tape, const Node& n, Op op) {
+    return visit(op, [&]<class T>(T) { return backward_node<T>(tape, n); });
+}
+
+}  // namespace tapegrad::fast_path

@@ -1,0 +1,51 @@
+// tapegrad/autodiff/replay.cpp — record once, replay many: the Tape functions that give
+// leaves new values and recompute the recorded graph without appending a node.
+//
+// A training step whose graph does not depend on the values (no `if` on a value while
+// recording) records the same nodes every time; replaying skips the recording (the
+// bookkeeping of appending, checking shapes, drawing Vars) and only recomputes the
+// values, then sweeps as usual. RecordedLoss (replay.hpp) packages the pattern.
+#include "tapegrad/autodiff/replay.hpp"
+
+namespace tapegrad {
+
+void Tape::set_value(Var leaf, double value) { set_value(leaf, Eigen::Map<const Eigen::MatrixXd>(&value, 1, 1)); }
+
+void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
+    check(leaf, "set_value");
+    const Node& n = nodes_[index_of(leaf)];
+    const Shape given = Shape::of(value.rows(), value.cols(), "set_value");
+    if (!is_leaf(n.op) || n.shape != given) [[unlikely]]
+        refuse_set_value(leaf, given);
+    Eigen::Map<Eigen::MatrixXd>(values_.data() + n.offset, given.rows, given.cols) = value;  // a leaf's own slot
+    leaves_changed_ = true;
+}
+
+void Tape::refuse_set_value(Var leaf, Shape given) const {
+    const Node& n = nodes_[index_of(leaf)];
+    if (!is_leaf(n.op))
+        throw TapeError("set_value: node " + std::to_string(index_of(leaf)) + " is " + std::string(op_name(n.op)) +
+                        ", not a leaf (only variables and constants take new values; the rest are computed)");
+    throw TapeError("set_value: node " + std::to_string(index_of(leaf)) + " is " + n.shape.to_string() +
+                    " but the new value is " + given.to_string() + " (a replay keeps every shape)");
+}
+
+void Tape::replay() {
+    for (std::uint32_t k = 0; k < nodes_.size(); ++k)
+        if (!is_leaf(nodes_[k].op) && nodes_[k].op != Op::identity) evaluate(k);  // (identity: a view, see record)
+    swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
+    leaves_changed_ = false;
+}
+
+void Tape::replay(std::span<const double> variables) {
+    check_variable_elements(variables.size(), "replay");
+    const double* from = variables.data();
+    for (std::uint32_t k : variables_) {  // each variable's slot, in recording order
+        const Node& n = nodes_[k];
+        fast_path::copy(from, n.shape.size(), values_.data() + n.offset);
+        from += n.shape.size();
+    }
+    replay();
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,55 @@
+/// \file
+/// Record once, replay many: a loss whose graph does not depend on the values is
+/// recorded on its tape the first time, and later gradients only replay it.
+///
+///     RecordedLoss loss(Reuse::replay);
+///     for (...) {
+///         const double l = loss.gradient(parameters, gradient, [&](Tape& tape) {
+///             return record_my_loss(tape, parameters);   // variables in `parameters`' order
+///         });
+///     }
+///
+/// The record function must record the variables in the order and layout of the numbers
+/// passed (Tape::replay(span)), and must record the same graph whatever their values (no
+/// `if` on a value). With Reuse::record_each_time it is called for every gradient, on a
+/// cleared tape: the plain way, and the one to use when the graph branches on values.
+/// The tape does not compute the adjoints of constants (only the variables' are read).
+#pragma once
+
+#include <span>
+
+#include "tapegrad/autodiff/tape.hpp"
+
+namespace tapegrad {
+
+/// Whether a RecordedLoss records its graph for every gradient or records it once and replays it.
+enum class Reuse { record_each_time, replay };
+
+/// A loss on a tape of its own, recorded by a function of the tape, then recorded again
+/// or replayed (Reuse) for every gradient. See the file's description.
+class RecordedLoss {
+public:
+    explicit RecordedLoss(Reuse reuse = Reuse::record_each_time) : reuse_(reuse) { tape_.set_constant_adjoints(false); }
+
+    /// The loss at `variables`, and d loss / d variables into `out` (the same layout).
+    /// `record(Tape&)` records the loss at `variables` and returns it (a 1 x 1 Var).
+    template <class Record>
+    double gradient(std::span<const double> variables, std::span<double> out, Record&& record) {
+        if (reuse_ == Reuse::replay && !loss_.empty()) {
+            tape_.replay(variables);
+        } else {
+            tape_.clear();
+            loss_ = record(tape_);
+        }
+        tape_.gradient(loss_, out);
+        return loss_.scalar_value();
+    }
+    const Tape& tape() const { return tape_; }
+
+private:
+    Reuse reuse_;
+    Tape tape_;
+    Var loss_;
+};
+
+}  // namespace tapegrad
