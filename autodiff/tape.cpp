@@ -524,7 +524,7 @@ void Tape::replay(std::span<const double> variables) {
 
 // ---- The reverse sweep -----------------------------------------------------------------
 
-void Tape::gradient(Var loss) {
+void Tape::begin_sweep(Var loss) {
     check(loss, "gradient");
     const Node& last = nodes_[loss.index()];
     if (!last.shape.is_scalar())
@@ -534,18 +534,28 @@ void Tape::gradient(Var loss) {
         throw TapeError("gradient: set_value changed a leaf since the last replay(), so the other nodes still hold "
                         "values from before (call replay() first)");
 
-    // Whether a parent's adjoint is computed (constants' only when asked for).
-    const auto wanted = [this](const Node& parent) { return constant_adjoints_ || parent.op != Op::constant; };
     // [sweep]
     std::fill(adjoints_.begin(), adjoints_.begin() + static_cast<std::ptrdiff_t>(used_), 0.0);
     adjoints_[last.offset] = 1.0;  // d loss / d loss
     swept_size_ = nodes_.size();
+}
 
+void Tape::gradient(Var loss) {
+    begin_sweep(loss);
+    for (std::size_t k = loss.index() + 1; k-- > 0;) sweep_node(k);  // one loop, newest to oldest
+}
+
+void Tape::sweep_node(std::size_t k) {
+    if (k >= swept_size_) [[unlikely]]
+        throw TapeError("sweep_node: node " + std::to_string(k) + " is not on the sweep (call begin_sweep(loss) first; " +
+                        "the tape swept has " + std::to_string(swept_size_) + " nodes)");
+    // Whether a parent's adjoint is computed (constants' only when asked for).
+    const auto wanted = [this](const Node& parent) { return constant_adjoints_ || parent.op != Op::constant; };
     const double* val = values_.data();
     double* adj = adjoints_.data();
-    for (std::size_t k = loss.index() + 1; k-- > 0;) {  // one loop, newest to oldest
+    {
         const Node& n = nodes_[k];
-        if (n.op == Op::variable || n.op == Op::constant) continue;  // leaves: nothing below
+        if (n.op == Op::variable || n.op == Op::constant) return;  // leaves: nothing below
         const double* y = val + n.offset;
         const double* dy = adj + n.offset;
         const Node& pa = nodes_[n.parent_a];

@@ -133,6 +133,13 @@ public:
     /// replay(variables) takes: d loss / d variables. `out` has variable_elements() numbers.
     void gradient(Var loss, std::span<double> out);
 
+    /// The same sweep one node at a time, for a program that shows it step by step (the
+    /// sweep page of examples/tape_graph): begin_sweep(loss) zeroes every adjoint and seeds
+    /// the loss's with 1; sweep_node(k) adds node k's adjoint times each local derivative into
+    /// its parents' adjoints. Calling sweep_node for k = loss down to 0 is gradient(loss).
+    void begin_sweep(Var loss);
+    void sweep_node(std::size_t k);
+
     /// Forget every node and keep the memory. Vars recorded before become stale.
     void clear();
 
