@@ -144,7 +144,7 @@ void Tape::evaluate(std::uint32_t index) {
 
 // ---- The reverse sweep -----------------------------------------------------------------
 
-void Tape::gradient(Var loss) {
+void Tape::begin_sweep(Var loss) {
     check(loss, "gradient");
     const Node& last = nodes_[index_of(loss)];
     if (!last.shape.is_scalar())
@@ -154,33 +154,46 @@ void Tape::gradient(Var loss) {
         throw TapeError(
             "gradient: set_value changed a leaf since the last replay(), so the other nodes still hold "
             "values from before (call replay() first)");
-    const fast_path::Arenas fast = arenas();
     // [sweep]
     std::fill_n(adjoints_.data(), used_, 0.0);
     adjoints_[last.offset] = 1.0;  // d loss / d loss
     swept_size_ = nodes_.size();
+}
 
-    for (std::size_t k = index_of(loss) + 1; k-- > 0;) {  // one loop, newest to oldest
-        const Node& n = nodes_[k];
-        if (is_leaf(n.op) || n.op == Op::identity) continue;             // leaves: nothing below (identity: see record)
-        if (fast_path_ && fast_path::backward(fast, n, n.op)) continue;  // the same sums by faster kernels
-        ops::Element e = element(n);
-        for (e.j = 0; e.j < n.shape.cols; ++e.j)
-            for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
-                const double adjoint = adjoints_[n.offset + e.i + e.j * n.shape.rows];
-                if (adjoint == 0.0) continue;  // nothing flows (and no 0 * inf = NaN off the loss's path)
-                e.y = values_[n.offset + e.i + e.j * n.shape.rows];
-                for (int p = 0; p < n.parent_count(); ++p) {
-                    const Node& parent = nodes_[n.parents[p]];
-                    for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
-                        const ops::Term t = ops::term(n.op, e, p, l);
-                        double& parent_adjoint = adjoints_[parent.offset + e.p[p].at(t.row, t.col)];
-                        parent_adjoint += adjoint * t.derivative;
-                    }
+void Tape::gradient(Var loss) {
+    begin_sweep(loss);
+    const fast_path::Arenas fast = arenas();
+    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(k, fast);  // one loop, newest to oldest
+}
+
+// Node k passes its adjoint back: each parent receives adjoint x local derivative.
+void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
+    const Node& n = nodes_[k];
+    if (is_leaf(n.op) || n.op == Op::identity) return;             // leaves: nothing below (identity: see record)
+    if (fast_path_ && fast_path::backward(fast, n, n.op)) return;  // the same sums by faster kernels
+    ops::Element e = element(n);
+    for (e.j = 0; e.j < n.shape.cols; ++e.j)
+        for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
+            const double adjoint = adjoints_[n.offset + e.i + e.j * n.shape.rows];
+            if (adjoint == 0.0) continue;  // nothing flows (and no 0 * inf = NaN off the loss's path)
+            e.y = values_[n.offset + e.i + e.j * n.shape.rows];
+            for (int p = 0; p < n.parent_count(); ++p) {
+                const Node& parent = nodes_[n.parents[p]];
+                for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
+                    const ops::Term t = ops::term(n.op, e, p, l);
+                    double& parent_adjoint = adjoints_[parent.offset + e.p[p].at(t.row, t.col)];
+                    parent_adjoint += adjoint * t.derivative;
                 }
             }
-    }
-    // [sweep]
+        }
+}
+// [sweep]
+
+void Tape::sweep_node(std::size_t k) {
+    if (k >= swept_size_) [[unlikely]]
+        throw TapeError("sweep_node: node " + std::to_string(k) + " is not on the sweep (call begin_sweep(loss) first; " +
+                        "the tape swept has " + std::to_string(swept_size_) + " nodes)");
+    sweep(k, arenas());
 }
 
 std::vector<double> Tape::gradient(Var loss, std::initializer_list<Var> wrt) {

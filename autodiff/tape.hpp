@@ -108,6 +108,13 @@ public:
     /// replay(variables) takes: d loss / d variables. `out` has variable_elements() numbers.
     void gradient(Var loss, std::span<double> out);
 
+    /// The same sweep one node at a time, for a program that shows it step by step (the
+    /// sweep page of examples/tape_graph): begin_sweep(loss) zeroes every adjoint and seeds
+    /// the loss's with 1; sweep_node(k) adds node k's adjoint times each local derivative into
+    /// its parents' adjoints. Calling sweep_node for k = loss down to 0 is gradient(loss).
+    void begin_sweep(Var loss);
+    void sweep_node(std::size_t k);
+
     /// Forget every node and keep the memory. Vars recorded before become stale.
     void clear();
 
@@ -159,6 +166,7 @@ private:
     void check_variable_elements(std::size_t given, std::string_view where) const;
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     ops::Element element(const Node& n) const;
+    void sweep(std::size_t k, const fast_path::Arenas& fast);  ///< node k's share of the sweep
     fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);

@@ -15,24 +15,12 @@
 #include "tapegrad/autodiff/gradient_check.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/tape.hpp"
+#include "one_neuron.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Var;
 
-// [record]
-// The neuron's loss, recorded on `tape` for parameters w and b.
-Var neuron_loss(Tape& tape, Var w, Var b) {
-    const Var x = tape.constant(60.0 / 101.0);  // age 60, scaled by the article's 0..101
-    const Var y = tape.constant(7.0);           // the health score to predict
-    tape.set_name(x, "x");
-    tape.set_name(y, "y");
-    const Var prediction = w * x + b;
-    tape.set_name(prediction, "prediction");
-    const Var loss = square(prediction - y);
-    tape.set_name(loss, "loss");
-    return loss;
-}
-// [record]
+using tapegrad::examples::neuron_loss;  // one_neuron.hpp: w * x + b against y, squared
 
 int show_chapter() {
     // [sweep]

@@ -4,6 +4,9 @@
 //   tape_graph                          one person's squared error as Graphviz DOT, on stdout
 //   tape_graph --person 3 --output p3.svg       drawn by Graphviz's dot (Debian: graphviz)
 //   tape_graph --batched --output batch.svg     the article's batched graph: six people a node
+//   tape_graph --neuron --html sweep.html       chapter 4's one neuron, as a page that steps
+//                                               through the recording and the sweep node by node
+//   tape_graph --table                          the tape as print_tape's table instead of DOT
 //
 // Read it top down for the forward pass (the values), bottom up for the sweep:
 // each node's adjoint is d loss / d node, and the adjoints of the parameters w1..b3
@@ -18,11 +21,13 @@
 
 #include <boost/program_options.hpp>
 
-#include "tapegrad/autodiff/inspect.hpp"
 #include "cli.hpp"
+#include "one_neuron.hpp"
+#include "plot.hpp"
+#include "sweep_page.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
-#include "plot.hpp"
 
 namespace po = boost::program_options;
 using namespace tapegrad;
@@ -38,6 +43,85 @@ std::string with_title(const std::string& dot, const std::string& title) {
 
 }  // namespace
 
+// Which tape to record, from the options.
+struct Choice {
+    enum class Which { person, batched, neuron } which = Which::person;
+    int person = 1;
+    nn::Activation activation = nn::Activation::identity;
+    nn::Parameters start;
+};
+
+// Record the chosen tape and sweep it; returns the loss.
+Var record(Tape& tape, const Choice& c) {
+    if (c.which == Choice::Which::neuron) {
+        const Var w = tape.variable(0.5), b = tape.variable(0.0);  // chapter 4's start
+        tape.set_name(w, "w");
+        tape.set_name(b, "b");
+        return examples::neuron_loss(tape, w, b);
+    }
+    const nn::Dataset people = nn::article_people();
+    const Eigen::MatrixXd scaled = nn::Scaler::article_min_max().transform(people.features);
+    nn::ParameterVars vars;
+    if (c.which == Choice::Which::batched)
+        return nn::HealthNetwork(scaled, people.targets, c.activation).record_loss(tape, c.start, vars, true);
+    // a network of this one person: its loss is its squared error
+    const nn::HealthNetwork one(scaled.row(c.person - 1), people.targets.segment(c.person - 1, 1), c.activation);
+    return one.record_loss_per_person(tape, c.start, vars, /*named=*/true);
+}
+
+std::string title_of(const Choice& c, std::size_t nodes) {
+    switch (c.which) {
+        case Choice::Which::neuron:
+            return "The tape of one neuron, (w x + b - y)^2, " + std::to_string(nodes) + " nodes";
+        case Choice::Which::batched:
+            return "The batched tape: the MSE of all six people, " + std::to_string(nodes) + " nodes, each a column of six";
+        default:
+            return "The tape of person " + std::to_string(c.person) + "'s loss (prediction - y)^2, " +
+                   std::to_string(nodes) + " nodes";
+    }
+}
+
+// The output file of an option, checked before any work: its extension, and the program
+// that draws it when it needs one.
+std::optional<cli::OutputFile> output_file(const po::variables_map& vm, const char* option,
+                                           std::initializer_list<const char*> extensions, bool& svg) {
+    if (!vm.count(option)) return std::nullopt;
+    const std::filesystem::path path = vm[option].as<std::string>();
+    const std::string flag = std::string("--") + option;
+    std::string allowed;
+    bool known = false;
+    for (const char* e : extensions) {
+        known = known || path.extension() == e;
+        allowed += std::string(allowed.empty() ? "" : " or ") + e;
+    }
+    if (!known) throw cli::UsageError(flag, "'" + path.string() + "': the file name must end in " + allowed);
+    svg = path.extension() == ".svg" || path.extension() == ".html";
+    if (svg && !pictures::find_program("dot"))
+        throw cli::UsageError(flag, std::string(path.extension() == ".svg" ? "drawing SVG" : "the page's drawing") +
+                                        " needs Graphviz's dot, which is not on PATH; install the Debian package "
+                                        "graphviz (apt-get install graphviz)" +
+                                        (path.extension() == ".svg" ? ", or write .dot" : ""));
+    return std::optional<cli::OutputFile>(std::in_place, flag, path);
+}
+
+// The sweep page: the tape's graph without values (the page fills them in as it steps).
+// Graphviz lays out a few dozen nodes at once, but takes minutes (or crashes) on graphs of a
+// few hundred nodes with many long edges; past this size the page shows the table alone.
+constexpr std::size_t max_drawn_nodes = 100;
+
+std::string sweep_page(Tape& tape, Var loss, const std::string& title) {
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    std::string svg;
+    if (tape.size() <= max_drawn_nodes) {
+        std::ostringstream dot;
+        pages::sweep_page_dot(dot, tape);
+        svg = pictures::run_filter("dot", {"-Tsvg"}, dot.str());
+    }
+    std::ostringstream page;
+    pages::write_sweep_page(page, tape, trace, svg, title);
+    return page.str();
+}
+
 int main(int argc, char** argv) {
     return cli::run("tape_graph", [&] {
         po::options_description options(
@@ -49,63 +133,65 @@ int main(int argc, char** argv) {
             ("person", po::value<int>()->default_value(1)->value_name("N"),
              "whose squared error to record: 1 to 6, in the article's order")
             ("batched", "record the batched MSE of all six people instead (each node a column of six)")
+            ("neuron", "record chapter 4's one neuron instead: (w x + b - y)^2 at w = 0.5, b = 0 (8 nodes)")
             ("output,o", po::value<std::string>()->value_name("FILE.dot|FILE.svg"),
-             "write the graph to FILE: DOT, or SVG drawn by Graphviz's dot (default: DOT on stdout)");
+             "write the graph to FILE: DOT, or SVG drawn by Graphviz's dot (default: DOT on stdout)")
+            ("html", po::value<std::string>()->value_name("FILE.html"),
+             "write a page that steps through the recording and the sweep, node by node (one self-contained "
+             "file: open it in a browser; keys: right/left arrow, Home, End; FILE.html#step=N opens at step N)")
+            ("table", "print the tape as a table (index, op, parents, shape, value, adjoint) instead of DOT");
         // clang-format on
         po::variables_map vm;
         if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
 
         // ---- Every option is checked before any work is done or any file written ----
-        const bool batched = vm.count("batched") > 0;
-        const int person = vm["person"].as<int>();
-        if (person < 1 || person > 6)
-            throw cli::UsageError("--person",
-                                  "must be 1 to 6 (one of the article's six people), got " + std::to_string(person));
+        Choice choice;
+        const bool batched = vm.count("batched") > 0, neuron = vm.count("neuron") > 0;
+        choice.person = vm["person"].as<int>();
+        if (choice.person < 1 || choice.person > 6)
+            throw cli::UsageError("--person", "must be 1 to 6 (one of the article's six people), got " +
+                                                  std::to_string(choice.person));
         if (batched && !vm["person"].defaulted())
             throw cli::UsageError("--person", "the batched graph holds all six people; give --person or --batched");
-        const nn::Activation activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
-        const nn::Parameters start = cli::starting_parameters(vm);
-        bool svg = false;
-        std::optional<cli::OutputFile> output;
-        if (vm.count("output")) {
-            const std::filesystem::path path = vm["output"].as<std::string>();
-            svg = path.extension() == ".svg";
-            if (!svg && path.extension() != ".dot")
-                throw cli::UsageError("--output", "'" + path.string() + "': the file name must end in .dot or .svg");
-            if (svg && !pictures::find_program("dot"))
-                throw cli::UsageError("--output",
-                                      "drawing SVG needs Graphviz's dot, which is not on PATH; install the Debian "
-                                      "package graphviz (apt-get install graphviz), or write .dot");
-            output.emplace("--output", path);
-        }
+        if (neuron && (batched || !vm["person"].defaulted()))
+            throw cli::UsageError("--neuron", "records one neuron alone; give one of --neuron, --person, --batched");
+        if (neuron && (!vm["activation"].defaulted() || vm.count("init") || !vm["seed"].defaulted()))
+            throw cli::UsageError("--neuron", "the one neuron has its own start (w = 0.5, b = 0) and no activation; "
+                                              "--init, --seed and --activation are for the health network");
+        if (vm.count("table") && vm.count("output"))
+            throw cli::UsageError("--table", "prints the table on stdout; --output writes the graph: give one");
+        choice.which = neuron ? Choice::Which::neuron : batched ? Choice::Which::batched : Choice::Which::person;
+        choice.activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
+        choice.start = cli::starting_parameters(vm);
+        std::vector<std::pair<std::string, std::string>> outputs;
+        for (const char* option : {"output", "html"})
+            if (vm.count(option)) outputs.emplace_back(std::string("--") + option, vm[option].as<std::string>());
+        cli::refuse_same_file(outputs);
+        bool svg = false, unused = false;
+        std::optional<cli::OutputFile> output = output_file(vm, "output", {".dot", ".svg"}, svg);
+        std::optional<cli::OutputFile> html = output_file(vm, "html", {".html"}, unused);
 
         // ---- Record, sweep, draw ----
-        const nn::Dataset people = nn::article_people();
-        const nn::Scaler scaler = nn::Scaler::article_min_max();
-        const Eigen::MatrixXd scaled = scaler.transform(people.features);
         Tape tape;
-        nn::ParameterVars vars;
-        Var loss;
-        if (batched) {
-            loss = nn::HealthNetwork(scaled, people.targets, activation).record_loss(tape, start, vars, true);
-        } else {  // a network of this one person: its loss is its squared error
-            const nn::HealthNetwork one(scaled.row(person - 1), people.targets.segment(person - 1, 1), activation);
-            loss = one.record_loss_per_person(tape, start, vars, /*named=*/true);
+        const Var loss = record(tape, choice);
+        const std::string title = title_of(choice, tape.size());
+        if (html) {  // the page sweeps the tape itself, one node at a time
+            html->stream() << sweep_page(tape, loss, title);
+            const bool replaced = html->commit();
+            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << html->path().string() << " ("
+                      << tape.size() << " nodes, a page to step through)\n";
         }
         tape.gradient(loss);
+        if (vm.count("table")) {
+            print_tape(std::cout, tape);
+            return 0;
+        }
+        if (html && !output) return 0;
 
         std::ostringstream dot;
         write_dot(dot, tape, PrintOptions{.precision = 4, .max_elements = 6});
-        std::string title;
-        if (batched)
-            title = "The batched tape: the MSE of all six people, " + std::to_string(tape.size()) +
-                    " nodes, each a column of six";
-        else
-            title = "The tape of person " + std::to_string(person) + "'s loss (prediction - y)^2, " +
-                    std::to_string(tape.size()) + " nodes";
-        title += "\\neach node: its value, and its adjoint d loss / d node after the reverse sweep";
-        const std::string graph = with_title(dot.str(), title);
-
+        const std::string graph =
+            with_title(dot.str(), title + "\\neach node: its value, and its adjoint d loss / d node after the reverse sweep");
         if (!output) {
             std::cout << graph;
             return 0;

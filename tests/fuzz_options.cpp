@@ -27,6 +27,9 @@ int train_health_main(int argc, char** argv);
 int verify_gradients_main(int argc, char** argv);
 int gradient_check_main(int argc, char** argv);
 int tape_graph_main(int argc, char** argv);
+int make_dataset_main(int argc, char** argv);
+int train_mlp_main(int argc, char** argv);
+int predict_mlp_main(int argc, char** argv);
 
 namespace {
 
@@ -144,6 +147,7 @@ void clear_folder() {
 }  // namespace
 
 int main() {
+    const std::string data = TAPEGRAD_DATA_DIR;  // examples/data: the MLP programs' inputs
     const std::vector<std::string> identity_etc{"identity", "sigmoid", "relu", "tanh"};
     const Option seed{"--seed", Kind::whole, {"0", "7", "18446744073709551615"}};
     const Option init{"--init", Kind::numbers11, {"0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0,0,0"}};
@@ -186,7 +190,41 @@ int main() {
           activation,
           {"--person", Kind::whole, {"1", "6"}},
           {"--batched", Kind::flag, {}},
+          {"--neuron", Kind::flag, {}},
+          {"--table", Kind::flag, {}},
+          {"--html", Kind::file, {"p.html"}},
           {"--output", Kind::file, {"g.dot"}}}},
+        {"make_dataset",
+         make_dataset_main,
+         {"moons", "--rows", "10"},
+         {{"--rows", Kind::whole, {"1", "50"}},
+          {"--noise", Kind::real, {"0", "0.1"}},
+          {"--seed", Kind::whole, {"3"}},
+          {"--output", Kind::file, {"d.csv"}}}},
+        {"train_mlp",
+         train_mlp_main,
+         {"--data", data + "/moons.csv", "--target", "label", "--hidden", "2", "--epochs", "1", "--quiet"},
+         {{"--data", Kind::file, {data + "/moons.csv"}},
+          {"--target", Kind::word, {"label"}},
+          {"--test", Kind::file, {data + "/moons_test.csv"}},
+          {"--hidden", Kind::numbers3, {"2", "3,2"}},
+          {"--activation", Kind::word, identity_etc},
+          {"--loss", Kind::word, {"mse", "log"}},
+          {"--optimizer", Kind::word, {"gd", "momentum", "adam"}},
+          {"--learning-rate", Kind::real, {"0.01"}},
+          {"--epochs", Kind::whole, {"1", "2"}},
+          {"--batch-size", Kind::whole, {"0", "32"}},
+          {"--seed", Kind::whole, {"5"}},
+          {"--scaler", Kind::word, {"minmax", "standard", "none"}},
+          {"--save", Kind::file, {"m.json"}},
+          {"--history", Kind::file, {"h.csv"}},
+          {"--json", Kind::flag, {}}}},
+        {"predict_mlp",
+         predict_mlp_main,
+         {"--model", data + "/moons_model.json", "--data", data + "/moons_points.csv"},
+         {{"--model", Kind::file, {data + "/moons_model.json"}},
+          {"--data", Kind::file, {data + "/moons_points.csv"}},
+          {"--output", Kind::file, {"p.csv"}}}},
     };
 
     // A folder of our own to run in; the programs' output goes to /dev/null, our report

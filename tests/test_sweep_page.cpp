@@ -1,0 +1,129 @@
+// tests/test_sweep_page.cpp — the sweep traced node by node, and the page written from it.
+//
+// The trace's shares are checked against the chain rule by hand (a * b sends adj * b to a
+// and adj * a to b; x * x sends 2 x adj to x in one step; a broadcast scalar receives the sum
+// of its column's shares), and the trace must leave the tape as gradient() leaves it. The
+// last case writes a page of a 1,000-node tape for the browser test (tests/sweep_page_browser.py).
+#define BOOST_TEST_MODULE sweep_page
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sweep_page.hpp"
+
+using tapegrad::Tape;
+using tapegrad::TapeError;
+using tapegrad::Var;
+namespace pages = tapegrad::pages;
+
+BOOST_AUTO_TEST_CASE(product_sends_each_parent_the_other_factor) {
+    Tape tape;
+    const Var a = tape.variable(2.0), b = tape.variable(3.0);
+    const Var y = a * b, loss = y * 5.0;  // d loss/dy = 5; d y/da = b = 3, d y/db = a = 2
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    BOOST_TEST(trace.loss == loss.index());
+    BOOST_TEST_REQUIRE(trace.steps.size() == 2u);  // the two multiplies; leaves take no step
+    BOOST_TEST(trace.steps[0].node == loss.index());
+    const pages::SweepStep& step = trace.steps[1];
+    BOOST_TEST(step.node == y.index());
+    BOOST_TEST(step.adjoint == "5");
+    BOOST_TEST_REQUIRE(step.shares.size() == 2u);
+    BOOST_TEST(step.shares[0].parent == a.index());
+    BOOST_TEST(step.shares[0].contribution == "15");  // 5 * 3
+    BOOST_TEST(step.shares[1].parent == b.index());
+    BOOST_TEST(step.shares[1].contribution == "10");  // 5 * 2
+    BOOST_TEST(a.scalar_adjoint() == 15.0);  // the tape is swept as gradient() sweeps it
+    BOOST_TEST(b.scalar_adjoint() == 10.0);
+}
+
+BOOST_AUTO_TEST_CASE(reused_node_x_times_x_gets_both_shares_in_one_step) {
+    Tape tape;
+    const Var x = tape.variable(3.0);
+    const Var loss = x * x;
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    BOOST_TEST_REQUIRE(trace.steps.size() == 1u);
+    BOOST_TEST_REQUIRE(trace.steps[0].shares.size() == 1u);
+    BOOST_TEST(trace.steps[0].shares[0].contribution == "6");  // 2 x
+    BOOST_TEST(trace.steps[0].shares[0].running_sum == "6");
+}
+
+BOOST_AUTO_TEST_CASE(running_sums_add_up_across_steps) {
+    Tape tape;
+    const Var x = tape.variable(2.0);
+    const Var u = x * 3.0, v = x * 4.0;
+    const Var loss = u + v;  // d loss/dx = 3 + 4, received in two steps: v's (newer) first
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    BOOST_TEST_REQUIRE(trace.steps.size() == 3u);
+    BOOST_TEST(trace.steps[1].node == v.index());
+    BOOST_TEST(trace.steps[1].shares[0].running_sum == "4");
+    BOOST_TEST(trace.steps[2].node == u.index());
+    BOOST_TEST(trace.steps[2].shares[0].contribution == "3");
+    BOOST_TEST(trace.steps[2].shares[0].running_sum == "7");
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_parent_receives_the_sum_of_its_elements_shares) {
+    Tape tape;
+    const Var w = tape.variable(0.5);
+    const Eigen::Vector3d column(1.0, 2.0, 4.0);
+    const Var x = tape.constant(column);
+    const Var loss = sum(w * x);  // d loss/dw = 1 + 2 + 4, each element's share summed
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    const pages::SweepStep& multiply = trace.steps.at(1);
+    BOOST_TEST_REQUIRE(multiply.shares.size() == 2u);
+    BOOST_TEST(multiply.shares[0].parent == w.index());
+    BOOST_TEST(multiply.shares[0].contribution == "7");
+    BOOST_TEST(multiply.shares[0].summed);
+    BOOST_TEST(multiply.shares[1].contribution == "[0.5, 0.5, 0.5]");
+    BOOST_TEST(!multiply.shares[1].summed);
+}
+
+BOOST_AUTO_TEST_CASE(bad_tapes_are_refused) {
+    Tape empty;
+    BOOST_CHECK_THROW(pages::trace_sweep(empty, Var()), TapeError);
+    Tape tape;
+    const Var column = tape.variable(Eigen::Vector2d(1.0, 2.0));
+    const Var doubled = column * 2.0;
+    BOOST_CHECK_EXCEPTION(pages::trace_sweep(tape, doubled), TapeError, [](const TapeError& e) {
+        return std::string(e.what()).find("must be a scalar") != std::string::npos;
+    });
+    std::ostringstream out;
+    BOOST_CHECK_THROW(pages::write_sweep_page(out, empty, {}, "", "empty"), TapeError);
+    BOOST_TEST(out.str().empty());
+}
+
+BOOST_AUTO_TEST_CASE(page_is_one_file_with_the_tapes_numbers) {
+    Tape tape;
+    const Var a = tape.variable(2.0), b = tape.variable(3.0);
+    tape.set_name(a, "a</script>");  // a name must not end the page's script early
+    const Var loss = a * b;
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    std::ostringstream out;
+    pages::write_sweep_page(out, tape, trace, "", "a * b");
+    const std::string page = out.str();
+    BOOST_TEST(page.find("<!DOCTYPE html>") == 0u);
+    BOOST_TEST(page.find("\"contribution\":\"3\"") != std::string::npos);  // d(ab)/da = b
+    BOOST_TEST(page.find("a</script>") == std::string::npos);
+    // Nothing to fetch: no scripts, styles or images from elsewhere.
+    for (const char* outside : {"src=", "href=", "@import", "url("}) BOOST_TEST(page.find(outside) == std::string::npos);
+}
+
+// A long computation: x <- sin(x) * w + b, 333 times, then its square: 1,002 nodes. The page
+// (the table alone: Graphviz takes minutes on a graph this size) is the browser test's input.
+BOOST_AUTO_TEST_CASE(thousand_node_page) {
+    Tape tape;
+    const Var w = tape.variable(0.9), b = tape.variable(0.1);
+    Var x = tape.variable(0.5);
+    while (tape.size() < 1000) x = sin(x) * w + b;
+    const Var loss = square(x);
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    BOOST_TEST(tape.size() > 1000u);
+    std::ofstream file("thousand.html");
+    pages::write_sweep_page(file, tape, trace, "", "A 1,000-node tape");
+    file.close();
+    BOOST_TEST(file.good());
+    std::ofstream table("thousand.txt");  // what the page must show at the end: print_tape's table
+    tapegrad::print_tape(table, tape);
+    BOOST_TEST(table.good());
+}
