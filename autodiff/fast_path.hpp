@@ -66,10 +66,10 @@ bool forward_node(const Arenas& tape, const Node& n);
 template <class T>
 bool backward_node(const Arenas& tape, const Node& n);
 
-inline bool forward(const Arenas& tape, const Node& n, Op op) {
+[[gnu::always_inline]] inline bool forward(const Arenas& tape, const Node& n, Op op) {
     return visit(op, [&]<class T>(T) { return forward_node<T>(tape, n); });
 }
-inline bool backward(const Arenas& tape, const Node& n, Op op) {
+[[gnu::always_inline]] inline bool backward(const Arenas& tape, const Node& n, Op op) {
     return visit(op, [&]<class T>(T) { return backward_node<T>(tape, n); });
 }
 

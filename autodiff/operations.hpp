@@ -420,7 +420,7 @@ inline bool is_leaf(Op op) { return op == Op::variable || op == Op::constant; }
 namespace ops {
 
 /// The shape of `op`'s result from its parents' shapes; TapeError when they do not fit.
-inline Shape shape(Op op, const Shape* s) {
+[[gnu::always_inline]] inline Shape shape(Op op, const Shape* s) {
     return visit(op, [s]<class T>(T) -> Shape {
         if constexpr (std::is_base_of_v<Binary, T>) {
             const auto y = broadcast(s[0], s[1]);

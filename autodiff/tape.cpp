@@ -160,14 +160,8 @@ void Tape::begin_sweep(Var loss) {
     swept_size_ = nodes_.size();
 }
 
-void Tape::gradient(Var loss) {
-    begin_sweep(loss);
-    const fast_path::Arenas fast = arenas();
-    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(k, fast);  // one loop, newest to oldest
-}
-
 // Node k passes its adjoint back: each parent receives adjoint x local derivative.
-void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
+inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
     const Node& n = nodes_[k];
     if (is_leaf(n.op) || n.op == Op::identity) return;             // leaves: nothing below (identity: see record)
     if (fast_path_ && fast_path::backward(fast, n, n.op)) return;  // the same sums by faster kernels
@@ -186,6 +180,12 @@ void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
                 }
             }
         }
+}
+
+void Tape::gradient(Var loss) {
+    begin_sweep(loss);
+    const fast_path::Arenas fast = arenas();
+    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(k, fast);  // one loop, newest to oldest
 }
 // [sweep]
 

@@ -166,7 +166,7 @@ private:
     void check_variable_elements(std::size_t given, std::string_view where) const;
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     ops::Element element(const Node& n) const;
-    void sweep(std::size_t k, const fast_path::Arenas& fast);  ///< node k's share of the sweep
+    [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);  ///< node k's share of the sweep
     fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
     Var leaf(Op op, Shape shape, const double* data);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
