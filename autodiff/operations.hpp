@@ -250,7 +250,7 @@ struct MatMul {
 // [linear]
 /// Y = X W + b, a dense layer: X is n x k (n samples, k inputs), W is k x m, and the row
 /// b (1 x m) is added to every row of X W. One operation, not matmul and add, so a layer
-/// is one node: the tape's cost is per node (docs/08-performance.md).
+/// is one node: the tape's cost is per node (docs/09-performance.md).
 ///   Y_ij = b_j + sum_l X_il W_lj
 ///   dY_ij/dX_il = W_lj,   dY_ij/dW_lj = X_il,   dY_ij/db_j = 1
 struct Linear {

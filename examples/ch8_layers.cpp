@@ -1,5 +1,5 @@
-// examples/ch8_layers.cpp — tutorial chapter 8: the health network as two dense layers,
-// recorded once and then replayed.
+// examples/ch8_layers.cpp — tutorial chapter 9 (the file keeps chapter 8's old number):
+// the health network as two dense layers, recorded once and then replayed.
 //
 // The same MSE as chapter 4's batched tape, from four operations (one of them the
 // identity, a view) instead of twenty:
