@@ -10,7 +10,10 @@
 //       tape_batched       TapeGradient: clear, record ~35 column nodes, sweep, on one tape
 //       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
 //       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
-//       tape_layers_replay the layers recorded once, then replayed: the fastest tape
+//       tape_layers_replay the layers recorded once, then replayed
+//       tape_batched_optimized  the ~35 nodes recorded once, compiled by OptimizedTape (4
+//                          fused steps), then run: the tutorial's own lines, optimized
+//       tape_layers_optimized   the layers recorded once and compiled: the fastest tape
 //       tape_per_person    TapeGradient with scalar nodes, one person at a time
 //       tape_no_reuse      a fresh Tape for every gradient (memory grown each time)
 //       finite_differences central differences of the loss, 22 evaluations
@@ -117,6 +120,8 @@ void register_gradient_cases(Activation a) {
                               TapeCase{"tape_batched_replay", Recording::batched, Reuse::replay},
                               TapeCase{"tape_layers", Recording::layers, Reuse::record_each_time},
                               TapeCase{"tape_layers_replay", Recording::layers, Reuse::replay},
+                              TapeCase{"tape_batched_optimized", Recording::batched, Reuse::optimized},
+                              TapeCase{"tape_layers_optimized", Recording::layers, Reuse::optimized},
                               TapeCase{"tape_per_person", Recording::per_person, Reuse::record_each_time}})
         benchmark::RegisterBenchmark((group + c.name).c_str(), [&network, truth, c](benchmark::State& state) {
             TapeGradient gradient(network, c.recording, c.reuse);
@@ -194,6 +199,7 @@ void register_training_cases(Activation a) {
     };
     const std::vector<Source> sources{{"tape", GradientSource::tape},
                                       {"tape_layers_replay", GradientSource::tape, Recording::layers, Reuse::replay},
+                                      {"tape_optimized", GradientSource::tape, Recording::batched, Reuse::optimized},
                                       {"chain-rule", GradientSource::chain_rule},
                                       {"article", GradientSource::article}};
     for (const Source& s : sources) {

@@ -8,6 +8,7 @@
 //   tape                matmul and elementwise nodes on a cleared, reused tape (14 nodes)
 //   tape_layers         linear and mean_squared_error nodes instead (10 nodes)
 //   tape_layers_replay  the layers recorded once, then replayed at each gradient
+//   tape_optimized, tape_layers_optimized   recorded once, compiled by OptimizedTape, run
 // The two baselines are checked against each other, and against central differences
 // of the loss where that is affordable (small H x N).
 //
@@ -85,6 +86,8 @@ void register_group(Activation activation, int hidden, int samples) {
     tape_case("tape", ScalingForm::elementwise, Reuse::record_each_time);
     tape_case("tape_layers", ScalingForm::layers, Reuse::record_each_time);
     tape_case("tape_layers_replay", ScalingForm::layers, Reuse::replay);
+    tape_case("tape_optimized", ScalingForm::elementwise, Reuse::optimized);
+    tape_case("tape_layers_optimized", ScalingForm::layers, Reuse::optimized);
 }
 
 }  // namespace

@@ -1,0 +1,526 @@
+// tapegrad/autodiff/optimized_tape.cpp — the optimization pass over a recorded tape, and the
+// plan it compiles to (optimized_tape.hpp).
+//
+// Read it as a compiler pass in four stages over the tape's node list:
+//   1. analyse   which nodes the loss needs (live), which a variable reaches (active), how
+//                many live nodes use each one; identity nodes resolve to their parents;
+//   2. fuse      from the loss down, each live node becomes the root of a fused step when a
+//                pattern fits (a weighted sum with an optional activation, an mse), taking
+//                in the single-use nodes below it, or a plain step of its own;
+//   3. lay out   every node that still has a value gets a fixed place in the plan's arenas;
+//   4. emit      one Call per step: a kernel pointer and the pointers and sizes it needs.
+// The kernels of fused steps are here; plain steps call the fast path's (fast_path.cpp).
+#include "tapegrad/autodiff/optimized_tape.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <sstream>
+#include <type_traits>
+
+namespace tapegrad {
+
+namespace {
+
+constexpr double one = 1.0;  // the factor of a term that is a plain addend
+
+// One term of a weighted sum: s * c, where s is one number and c a column of the output's
+// size (for a scalar addend b: s = b and c is unused). ds, dc: where the term's adjoint
+// contributions go, null when nobody reads them.
+struct Term {
+    const double* s;
+    double* ds;
+    const double* c;
+    double* dc;
+};
+
+// One step as the plan runs it: a forward and a backward kernel and what they work on.
+struct Call {
+    void (*forward)(const Call&) = nullptr;
+    void (*backward)(const Call&) = nullptr;
+    const fast_path::Arenas* arenas = nullptr;  // plain: a fast-path kernel on this node
+    const Node* node = nullptr;
+    const Term* terms = nullptr;  // weighted sum: `columns` terms s * c, then `scalars` addends
+    std::uint32_t columns = 0, scalars = 0;
+    const double *a = nullptr, *b = nullptr;  // mse: prediction and target
+    double *da = nullptr, *db = nullptr;
+    double *z = nullptr, *dz = nullptr;  // weighted sum: before the activation
+    double *y = nullptr, *dy = nullptr;  // the step's output value and adjoint
+    std::size_t n = 0;
+    double constant = 0.0;
+};
+
+// ---- Kernels ------------------------------------------------------------------------------
+
+template <class T>
+void plain_forward(const Call& c) {
+    fast_path::forward_node<T>(*c.arenas, *c.node);
+}
+template <class T>
+void plain_backward(const Call& c) {
+    fast_path::backward_node<T>(*c.arenas, *c.node);
+}
+
+// z_i = (sum of the scalar addends) + sum_k s_k c_ki, then y = f(z) when there is an
+// activation. K > 0: exactly K column terms, kept in registers; K = 0: any number.
+template <class Activation, int K>
+void weighted_sum_forward(const Call& call) {
+    double* z = call.z;
+    const std::size_t n = call.n;
+    double base = 0.0;
+    for (std::uint32_t k = 0; k < call.scalars; ++k) base += *call.terms[call.columns + k].s;
+    if constexpr (K > 0) {
+        double s[K];
+        const double* c[K];
+        for (int k = 0; k < K; ++k) s[k] = *call.terms[k].s, c[k] = call.terms[k].c;
+        for (std::size_t i = 0; i < n; ++i) {
+            double sum = base;
+            for (int k = 0; k < K; ++k) sum += s[k] * c[k][i];
+            z[i] = sum;
+        }
+    } else {
+        for (std::size_t i = 0; i < n; ++i) z[i] = base;
+        for (std::uint32_t k = 0; k < call.columns; ++k) {
+            const double s = *call.terms[k].s, *c = call.terms[k].c;
+            for (std::size_t i = 0; i < n; ++i) z[i] += s * c[i];
+        }
+    }
+    if constexpr (!std::is_void_v<Activation>)
+        for (std::size_t i = 0; i < n; ++i) call.y[i] = Activation::value(z[i], call.constant);
+}
+
+// dz = dy f'(z); then ds_k += sum_i dz_i c_ki, dc_ki += dz_i s_k, and each scalar addend
+// receives sum_i dz_i. An element with adjoint 0 passes nothing on, as in the tape's
+// sweep (so 0 * inf stays out).
+template <class Activation, int K>
+void weighted_sum_backward(const Call& call) {
+    const std::size_t n = call.n;
+    const double* g = call.dy;
+    if constexpr (!std::is_void_v<Activation>) {
+        for (std::size_t i = 0; i < n; ++i)
+            call.dz[i] =
+                call.dy[i] != 0.0 ? call.dy[i] * Activation::derivative(call.z[i], call.y[i], call.constant) : 0.0;
+        g = call.dz;
+    }
+    double sum_g = 0.0;
+    if constexpr (K > 0) {
+        double sum[K] = {};
+        const double* c[K];
+        for (int k = 0; k < K; ++k) c[k] = call.terms[k].c;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double gi = g[i];
+            sum_g += gi;
+            for (int k = 0; k < K; ++k) sum[k] += gi != 0.0 ? gi * c[k][i] : 0.0;
+        }
+        for (int k = 0; k < K; ++k)
+            if (call.terms[k].ds) *call.terms[k].ds += sum[k];
+    } else {
+        for (std::size_t i = 0; i < n; ++i) sum_g += g[i];
+        for (std::uint32_t k = 0; k < call.columns; ++k)
+            if (const Term& t = call.terms[k]; t.ds) {
+                double sum = 0.0;
+                for (std::size_t i = 0; i < n; ++i) sum += g[i] != 0.0 ? g[i] * t.c[i] : 0.0;
+                *t.ds += sum;
+            }
+    }
+    for (std::uint32_t k = 0; k < call.columns; ++k)
+        if (const Term& t = call.terms[k]; t.dc) {
+            const double s = *t.s;
+            for (std::size_t i = 0; i < n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * s : 0.0;
+        }
+    for (std::uint32_t k = 0; k < call.scalars; ++k)
+        if (double* ds = call.terms[call.columns + k].ds) *ds += sum_g;
+}
+
+// The weighted-sum kernels for `columns` column terms: unrolled up to 4, else the loop.
+template <class Activation>
+void pick_weighted_sum(Call& call) {
+    switch (call.columns) {
+#define TAPEGRAD_TERMS(K)                                            \
+    case K:                                                          \
+        call.forward = &weighted_sum_forward<Activation, K>;        \
+        call.backward = &weighted_sum_backward<Activation, K>;      \
+        return;
+        TAPEGRAD_TERMS(1) TAPEGRAD_TERMS(2) TAPEGRAD_TERMS(3) TAPEGRAD_TERMS(4)
+#undef TAPEGRAD_TERMS
+        default:
+            call.forward = &weighted_sum_forward<Activation, 0>;
+            call.backward = &weighted_sum_backward<Activation, 0>;
+    }
+}
+
+// mean((a - b)^2) in two sums, so the additions need not wait for each other.
+void mse_forward(const Call& c) {
+    double s0 = 0.0, s1 = 0.0;
+    std::size_t i = 0;
+    for (; i + 1 < c.n; i += 2) {
+        const double e0 = c.a[i] - c.b[i], e1 = c.a[i + 1] - c.b[i + 1];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+    }
+    if (i < c.n) s0 += (c.a[i] - c.b[i]) * (c.a[i] - c.b[i]);
+    c.y[0] = (s0 + s1) / static_cast<double>(c.n);
+}
+void mse_backward(const Call& c) {
+    const double scale = 2.0 * c.dy[0] / static_cast<double>(c.n);
+    if (scale == 0.0) return;
+    for (std::size_t i = 0; i < c.n; ++i) {
+        const double g = scale * (c.a[i] - c.b[i]);
+        if (c.da) c.da[i] += g;
+        if (c.db) c.db[i] -= g;
+    }
+}
+
+// ---- The pass's view of the tape ------------------------------------------------------------
+
+constexpr std::uint32_t none = Node::no_parent;
+
+bool is_elementwise_unary(Op op) {
+    return op != Op::identity && visit(op, []<class T>(T) { return std::is_base_of_v<ops::Unary, T>; });
+}
+
+// A weighted sum's term before layout: node indices (none: the factor `one`).
+struct TermSpec {
+    std::uint32_t s, c;
+    bool column;
+};
+// A step before layout.
+struct Plan {
+    enum Kind { plain, weighted_sum, mse } kind = plain;
+    std::uint32_t node = 0;          // the output
+    std::uint32_t z = none;          // weighted sum: the root add (== node without activation)
+    std::uint32_t a = none, b = none;  // mse
+    std::vector<TermSpec> terms;
+    std::vector<std::uint32_t> fused;
+};
+
+struct Analysis {
+    std::vector<Node> nodes;  // the tape's, with parents through identity resolved
+    std::vector<char> live, active, absorbed;
+    std::vector<std::uint32_t> uses;
+};
+
+Analysis analyse(const Tape& tape, std::uint32_t loss) {
+    Analysis g;
+    const std::size_t count = tape.size();
+    g.nodes.resize(count);
+    std::vector<std::uint32_t> same(count);  // identity(x) is x
+    for (std::uint32_t k = 0; k < count; ++k) {
+        g.nodes[k] = tape.node(k);
+        Node& n = g.nodes[k];
+        for (int p = 0; p < n.parent_count(); ++p) n.parents[p] = same[n.parents[p]];
+        same[k] = n.op == Op::identity ? n.parents[0] : k;
+    }
+    g.live.assign(count, 0);
+    g.active.assign(count, 0);
+    g.absorbed.assign(count, 0);
+    g.uses.assign(count, 0);
+    g.live[same[loss]] = 1;
+    for (std::uint32_t k = count; k-- > 0;) {
+        const Node& n = g.nodes[k];
+        if (!g.live[k] || n.op == Op::identity) continue;
+        for (int p = 0; p < n.parent_count(); ++p) {
+            g.live[n.parents[p]] = 1;
+            ++g.uses[n.parents[p]];
+        }
+    }
+    for (std::uint32_t k = 0; k < count; ++k) {
+        const Node& n = g.nodes[k];
+        g.active[k] = n.op == Op::variable;
+        for (int p = 0; p < n.parent_count(); ++p) g.active[k] |= g.active[n.parents[p]];
+    }
+    return g;
+}
+
+// Can node c be taken into a fused step whose output has `shape`: used once, not taken yet?
+bool single_use(const Analysis& g, std::uint32_t c, Shape shape) {
+    return !g.absorbed[c] && g.uses[c] == 1 && !is_leaf(g.nodes[c].op) && g.nodes[c].shape == shape;
+}
+
+// The terms of the add tree under `k`, left to right as the tape adds them; false when a
+// leaf of the tree is neither the output's shape nor one number.
+bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
+    const Node& n = g.nodes[k];
+    plan.fused.push_back(k);
+    if (n.op == Op::multiply) {  // s * c or c * s (checked by the caller)
+        const bool left_scalar = g.nodes[n.parents[0]].shape.is_scalar();
+        plan.terms.push_back({n.parents[left_scalar ? 0 : 1], n.parents[left_scalar ? 1 : 0], true});
+        return true;
+    }
+    for (int p = 0; p < 2; ++p) {  // an add
+        const std::uint32_t c = n.parents[p];
+        const Node& child = g.nodes[c];
+        const bool product = child.op == Op::multiply &&
+                             ((g.nodes[child.parents[0]].shape.is_scalar() && g.nodes[child.parents[1]].shape == out) ||
+                              (g.nodes[child.parents[1]].shape.is_scalar() && g.nodes[child.parents[0]].shape == out));
+        if (single_use(g, c, out) && (child.op == Op::add || product)) {
+            if (!expand(g, c, out, plan)) return false;
+        } else if (child.shape == out) {
+            plan.terms.push_back({none, c, true});
+        } else if (child.shape.is_scalar()) {
+            plan.terms.push_back({c, none, false});
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The step rooted at live node k, taking in the single-use nodes below it that fit a pattern.
+Plan fuse(Analysis& g, std::uint32_t k) {
+    const Node& n = g.nodes[k];
+    Plan plan;
+    plan.node = k;
+    if (n.op == Op::mean_squared_error) {
+        plan = {Plan::mse, k, none, n.parents[0], n.parents[1], {}, {k}};
+    } else if (n.op == Op::mean && single_use(g, n.parents[0], g.nodes[n.parents[0]].shape) &&
+               g.nodes[n.parents[0]].op == Op::square) {
+        const std::uint32_t sq = n.parents[0], d = g.nodes[sq].parents[0];
+        const Node& diff = g.nodes[d];
+        if (diff.op == Op::subtract && single_use(g, d, g.nodes[sq].shape) &&
+            g.nodes[diff.parents[0]].shape == diff.shape && g.nodes[diff.parents[1]].shape == diff.shape)
+            plan = {Plan::mse, k, none, diff.parents[0], diff.parents[1], {}, {d, sq, k}};
+    } else if (n.op == Op::add || (is_elementwise_unary(n.op) && g.nodes[n.parents[0]].op == Op::add &&
+                                   single_use(g, n.parents[0], n.shape))) {
+        Plan sum;
+        sum.kind = Plan::weighted_sum;
+        sum.node = k;
+        sum.z = n.op == Op::add ? k : n.parents[0];
+        if (expand(g, sum.z, g.nodes[sum.z].shape, sum)) {
+            if (sum.z != k) sum.fused.push_back(k);
+            plan = std::move(sum);
+        }
+    }
+    if (plan.fused.empty()) plan.fused = {k};
+    for (std::uint32_t f : plan.fused) g.absorbed[f] = 1;
+    std::sort(plan.fused.begin(), plan.fused.end());
+    return plan;
+}
+
+std::string describe(const Plan& plan, const Analysis& g) {
+    if (plan.kind == Plan::plain) return std::string(op_name(g.nodes[plan.node].op));
+    if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
+    std::size_t products = 0, addends = 0;
+    for (const TermSpec& t : plan.terms) (t.s != none && t.c != none ? products : addends) += 1;
+    std::string what = "weighted sum: " + std::to_string(products) + " product" + (products == 1 ? "" : "s");
+    if (addends) what += " + " + std::to_string(addends) + " addend" + (addends == 1 ? "" : "s");
+    if (plan.z != plan.node) what += ", then " + std::string(op_name(g.nodes[plan.node].op));
+    return what;
+}
+
+}  // namespace
+
+// ---- The compiled program ----------------------------------------------------------------------
+
+struct OptimizedTape::Program {
+    const Tape* tape = nullptr;  // only compared, never read after compiling: which Vars are ours
+    std::uint64_t first_stamp = 0;
+    std::size_t tape_nodes = 0, dead = 0;
+    std::vector<Node> nodes;  // the tape's nodes; offsets into the arenas below
+    std::vector<char> has_place;
+    fast_path::Arena values, adjoints;
+    fast_path::Arenas arenas{};
+    std::vector<Term> terms;
+    std::vector<Call> forward, backward;  // backward in sweep order (newest first)
+    std::size_t variable_elements = 0;
+    std::size_t loss_offset = 0;
+    std::size_t active_size = 0;  // the variables' and other active nodes' places: [0, active_size)
+    std::vector<Step> steps;
+
+    double* value(std::uint32_t k) { return k == none ? const_cast<double*>(&one) : values.data() + nodes[k].offset; }
+    double* adjoint(std::uint32_t k, const Analysis& g) {
+        return k != none && g.active[k] ? adjoints.data() + nodes[k].offset : nullptr;
+    }
+    void lay_out(const Analysis& g, const std::vector<Plan>& plans, const Tape& tape);
+    Call emit(const Plan& plan, const Analysis& g);
+};
+
+// Every node that keeps a value gets its place: the leaves the plan reads, every variable,
+// each step's output and a weighted sum's value before its activation. The variables come
+// first, in recording order, so they go in and their adjoints come out as one block; then
+// the other nodes a variable reaches, whose adjoints are zeroed before each sweep; then the
+// rest (data, and what is computed from data alone).
+void OptimizedTape::Program::lay_out(const Analysis& g, const std::vector<Plan>& plans, const Tape& tape) {
+    has_place.assign(nodes.size(), 0);
+    for (std::uint32_t k = 0; k < nodes.size(); ++k)
+        if (nodes[k].op == Op::variable || (g.live[k] && is_leaf(nodes[k].op))) has_place[k] = 1;
+    for (const Plan& p : plans) {
+        has_place[p.node] = 1;
+        if (p.z != none) has_place[p.z] = 1;
+    }
+    std::size_t used = 0;
+    const auto place = [&](auto&& which) {
+        for (std::uint32_t k = 0; k < nodes.size(); ++k)
+            if (has_place[k] && which(k)) {
+                nodes[k].offset = used;
+                used += nodes[k].shape.size();
+            }
+    };
+    place([&](std::uint32_t k) { return nodes[k].op == Op::variable; });
+    place([&](std::uint32_t k) { return nodes[k].op != Op::variable && g.active[k]; });
+    active_size = used;
+    place([&](std::uint32_t k) { return !g.active[k]; });  // their adjoints are scratch: nobody reads them
+    fast_path::Arena(std::max<std::size_t>(used, 1)).swap(values);
+    fast_path::Arena(std::max<std::size_t>(used, 1)).swap(adjoints);
+    for (std::uint32_t k = 0; k < nodes.size(); ++k)
+        if (has_place[k] && is_leaf(nodes[k].op)) {
+            const auto v = tape.value(k);
+            std::copy_n(v.data(), v.size(), values.data() + nodes[k].offset);
+        }
+    arenas = {nodes.data(), values.data(), adjoints.data(), false};
+}
+
+Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
+    Call call;
+    const Node& out = nodes[plan.node];
+    call.y = value(plan.node);
+    call.dy = adjoints.data() + out.offset;
+    call.n = out.shape.size();
+    if (plan.kind == Plan::plain) {
+        call.arenas = &arenas;
+        call.node = &out;
+        visit(out.op, [&]<class T>(T) {
+            call.forward = &plain_forward<T>;
+            call.backward = &plain_backward<T>;
+        });
+    } else if (plan.kind == Plan::mse) {
+        call.a = value(plan.a);
+        call.b = value(plan.b);
+        call.da = adjoint(plan.a, g);
+        call.db = adjoint(plan.b, g);
+        call.n = nodes[plan.a].shape.size();
+        call.forward = &mse_forward;
+        call.backward = &mse_backward;
+    } else {
+        call.z = value(plan.z);
+        call.dz = adjoints.data() + nodes[plan.z].offset;
+        call.constant = out.constant;
+        call.terms = terms.data() + terms.size();  // reserved: never moves
+        for (bool column : {true, false})  // the column terms first, then the scalar addends
+            for (const TermSpec& t : plan.terms)
+                if (t.column == column) {
+                    terms.push_back({value(t.s), adjoint(t.s, g), value(t.c), adjoint(t.c, g)});
+                    (column ? call.columns : call.scalars) += 1;
+                }
+        if (plan.z == plan.node) {
+            pick_weighted_sum<void>(call);
+        } else {
+            visit(out.op, [&]<class T>(T) {
+                if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T>(call);
+            });
+        }
+    }
+    return call;
+}
+
+OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_unique<Program>()) {
+    tape.check(loss, "OptimizedTape");
+    const std::uint32_t loss_index = tape.index_of(loss);
+    if (!tape.node(loss_index).shape.is_scalar())
+        throw TapeError("OptimizedTape: the loss must be a scalar (1x1), got " + tape.node(loss_index).shape.to_string());
+    Program& P = *program_;
+    P.tape = &tape;
+    P.first_stamp = tape.first_stamp();
+    P.tape_nodes = tape.size();
+
+    Analysis g = analyse(tape, loss_index);
+    std::vector<Plan> plans;  // from the loss down, then put in recording order
+    std::size_t term_count = 0;
+    for (std::uint32_t k = static_cast<std::uint32_t>(tape.size()); k-- > 0;) {
+        const Node& n = g.nodes[k];
+        if (!g.live[k] || g.absorbed[k] || is_leaf(n.op) || n.op == Op::identity) continue;
+        plans.push_back(fuse(g, k));
+        term_count += plans.back().terms.size();
+    }
+    std::reverse(plans.begin(), plans.end());
+    for (std::uint32_t k = 0; k < tape.size(); ++k) {
+        const Op op = g.nodes[k].op;
+        if (op == Op::variable) P.variable_elements += g.nodes[k].shape.size();
+        P.dead += !g.live[k] && op != Op::identity && op != Op::variable;
+    }
+
+    P.nodes = g.nodes;
+    P.lay_out(g, plans, tape);
+    P.terms.reserve(term_count);
+    for (const Plan& plan : plans) {
+        const Call call = P.emit(plan, g);
+        P.forward.push_back(call);
+        if (g.active[plan.node]) P.backward.push_back(call);
+        P.steps.push_back({describe(plan, g), plan.node, plan.fused, g.active[plan.node] != 0});
+    }
+    std::reverse(P.backward.begin(), P.backward.end());
+    std::uint32_t last = loss_index;
+    while (g.nodes[last].op == Op::identity) last = g.nodes[last].parents[0];
+    P.loss_offset = P.nodes[last].offset;
+}
+
+OptimizedTape::~OptimizedTape() = default;
+OptimizedTape::OptimizedTape(OptimizedTape&&) noexcept = default;
+OptimizedTape& OptimizedTape::operator=(OptimizedTape&&) noexcept = default;
+
+double OptimizedTape::gradient(std::span<const double> variables, std::span<double> out) {
+    Program& P = *program_;
+    if (variables.size() != P.variable_elements || out.size() != P.variable_elements) [[unlikely]]
+        throw TapeError("OptimizedTape::gradient: the variables hold " + std::to_string(P.variable_elements) +
+                        " numbers, but " + std::to_string(variables.size()) + " were given and " +
+                        std::to_string(out.size()) + " asked for");
+    fast_path::copy(variables.data(), variables.size(), P.values.data());  // the variables' block
+    for (const Call& c : P.forward) c.forward(c);
+    std::fill_n(P.adjoints.data(), P.active_size, 0.0);
+    P.adjoints[P.loss_offset] = 1.0;
+    for (const Call& c : P.backward) c.backward(c);
+    fast_path::copy(P.adjoints.data(), out.size(), out.data());
+    return P.values[P.loss_offset];
+}
+
+void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
+    Program& P = *program_;
+    if (!leaf.is_on(*P.tape) || leaf.stamp() < P.first_stamp || leaf.stamp() - P.first_stamp >= P.tape_nodes)
+        throw TapeError("OptimizedTape::set_value: the Var is not a node of the tape this plan was compiled from");
+    const std::uint32_t k = static_cast<std::uint32_t>(leaf.stamp() - P.first_stamp);
+    const Node& n = P.nodes[k];
+    if (!is_leaf(n.op))
+        throw TapeError("OptimizedTape::set_value: node " + std::to_string(k) + " is " + std::string(op_name(n.op)) +
+                        ", not a leaf (only variables and constants take new values)");
+    const Shape given = Shape::of(value.rows(), value.cols(), "OptimizedTape::set_value");
+    if (given != n.shape)
+        throw TapeError("OptimizedTape::set_value: node " + std::to_string(k) + " is " + n.shape.to_string() +
+                        " but the new value is " + given.to_string());
+    if (!P.has_place[k]) return;  // the loss does not depend on it
+    Eigen::Map<Eigen::MatrixXd>(P.values.data() + n.offset, given.rows, given.cols) = value;
+}
+
+std::size_t OptimizedTape::variable_elements() const { return program_->variable_elements; }
+const std::vector<OptimizedTape::Step>& OptimizedTape::steps() const { return program_->steps; }
+std::size_t OptimizedTape::tape_nodes() const { return program_->tape_nodes; }
+std::size_t OptimizedTape::dead_nodes() const { return program_->dead; }
+
+void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
+    std::size_t leaves = 0, identities = 0;
+    for (std::size_t k = 0; k < plan.tape_nodes() && k < tape.size(); ++k) {
+        leaves += is_leaf(tape.node(k).op);
+        identities += tape.node(k).op == Op::identity;
+    }
+    os << "tape: " << plan.tape_nodes() << " nodes (" << leaves << " leaves, " << identities
+       << " identity); plan: " << plan.steps().size() << " steps";
+    if (plan.dead_nodes()) os << "; " << plan.dead_nodes() << " nodes the loss does not need dropped";
+    os << "\n\n";
+    os << "step  computes                                     backward  tape nodes\n";
+    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
+        const OptimizedTape::Step& step = plan.steps()[s];
+        std::ostringstream line;
+        line.width(4);
+        line << s << "  " << step.what;
+        std::string text = line.str();
+        text.resize(std::max<std::size_t>(text.size() + 1, 51), ' ');
+        os << text << (step.backward ? "yes       " : "no        ");
+        for (std::size_t i = 0; i < step.fused.size(); ++i) {
+            const std::uint32_t k = step.fused[i];
+            os << (i ? " " : "") << k;
+            const std::string_view name = k < tape.size() ? tape.name(k) : std::string_view{};
+            if (!name.empty() && k == step.node) os << " (" << name << ")";
+        }
+        os << "\n";
+    }
+}
+
+}  // namespace tapegrad

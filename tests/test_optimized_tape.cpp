@@ -1,0 +1,215 @@
+// tests/test_optimized_tape.cpp — the optimization pass (autodiff/optimized_tape.hpp)
+// against the tape it was compiled from: the loss and every variable's adjoint must agree
+// to 1e-12 relative, on every op of TAPEGRAD_OPS in every shape class (alone, and as the
+// activation of a fused weighted sum), and on the health network in every activation and
+// every recording. Also: what the pass fuses and drops, set_value, zero allocations per
+// gradient, and the refusals.
+#define BOOST_TEST_MODULE optimized_tape
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <type_traits>
+#include <vector>
+
+#include "counting_allocator.hpp"
+#include "op_cases.hpp"
+#include "tapegrad/autodiff/optimized_tape.hpp"
+#include "health_fixtures.hpp"
+
+using Eigen::MatrixXd;
+using tapegrad::Op;
+using tapegrad::OptimizedTape;
+using tapegrad::Shape;
+using tapegrad::Tape;
+using tapegrad::TapeError;
+using tapegrad::Var;
+using tapegrad::testing::filled;
+using tapegrad::testing::shape_classes;
+
+namespace {
+
+// The variables' current values, in the layout gradient(span) uses.
+std::vector<double> variables_of(const Tape& tape) {
+    std::vector<double> v;
+    for (std::size_t k = 0; k < tape.size(); ++k)
+        if (tape.node(k).op == Op::variable)
+            for (Eigen::Index i = 0; i < tape.value(k).size(); ++i) v.push_back(tape.value(k).data()[i]);
+    return v;
+}
+
+bool close(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max({std::abs(a), std::abs(b), 1e-300}); }
+
+// The plan's loss and gradient at the tape's own point, then at a moved point (each
+// variable + 0.125), against the tape's at the same points.
+void check_against_tape(Tape& tape, Var loss, std::size_t* steps = nullptr) {
+    OptimizedTape plan(tape, loss);
+    if (steps) *steps = plan.steps().size();
+    std::vector<double> point = variables_of(tape);
+    for (int round = 0; round < 2; ++round) {
+        std::vector<double> want(point.size()), got(point.size());
+        tape.replay(point);
+        tape.gradient(loss, want);
+        const double want_loss = loss.scalar_value();
+        const double got_loss = plan.gradient(point, got);
+        BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
+        for (std::size_t i = 0; i < want.size(); ++i)
+            BOOST_TEST(close(got[i], want[i]), "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+        for (double& x : point) x += 0.125;
+    }
+}
+
+Var record_op(Tape& tape, Op op, const std::vector<Var>& parents) {
+    const double constant = op == Op::power_scalar ? 2.5 : 0.0;
+    switch (parents.size()) {
+        case 1: return tape.record(op, {parents[0]}, constant);
+        case 2: return tape.record(op, {parents[0], parents[1]}, constant);
+        default: return tape.record(op, {parents[0], parents[1], parents[2]}, constant);
+    }
+}
+
+bool is_unary(Op op) {
+    return tapegrad::visit(op, []<class T>(T) { return std::is_base_of_v<tapegrad::ops::Unary, T>; });
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_op_in_every_shape_class_agrees_with_the_tape) {
+    int cases = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        for (const auto& shapes : shape_classes(op)) {
+            BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shapes[0]) {
+                Tape tape;
+                std::vector<Var> parents;
+                for (std::size_t p = 0; p < shapes.size(); ++p)
+                    parents.push_back(tape.variable(filled(shapes[p], 0.3 + static_cast<double>(p))));
+                const Var y = record_op(tape, op, parents);
+                check_against_tape(tape, sum(tape.constant(filled(y.shape(), 2.1)) * y));
+                ++cases;
+            }
+        }
+    }
+    BOOST_TEST(cases > 100);
+}
+
+BOOST_AUTO_TEST_CASE(every_elementwise_op_as_the_activation_of_a_fused_weighted_sum) {
+    // y = f(w1 * x1 + x2 * w2 + b): one step of the plan for every f, scalar and column.
+    int cases = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (!is_unary(op)) continue;
+        for (const Shape shape : {Shape{1, 1}, Shape{6, 1}, Shape{4, 3}}) {
+            BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shape) {
+                Tape tape;
+                const Var w1 = tape.variable(0.4), w2 = tape.variable(-0.3), b = tape.variable(0.9);
+                const Var x1 = tape.constant(filled(shape, 0.7)), x2 = tape.variable(filled(shape, 1.1));
+                const Var y = record_op(tape, op, {w1 * x1 + x2 * w2 + b});
+                const Var loss = mean(square(y - tape.constant(filled(shape, 1.9))));
+                std::size_t steps = 0;
+                check_against_tape(tape, loss, &steps);
+                BOOST_TEST(steps == 2u, "a weighted sum (and its activation), then an mse");
+                ++cases;
+            }
+        }
+    }
+    BOOST_TEST(cases >= 3 * 14);
+}
+
+BOOST_AUTO_TEST_CASE(the_health_network_in_every_activation_and_recording) {
+    using namespace tapegrad::nn;
+    const Parameters p = tapegrad::testing::reference_start("b");
+    for (Activation a : {Activation::identity, Activation::sigmoid, Activation::relu, Activation::tanh}) {
+        const HealthNetwork network = tapegrad::testing::article_network(a);
+        BOOST_TEST_CONTEXT(activation_name(a)) {
+            Tape batched, per_person, layers;
+            ParameterVars vars;
+            LayerVars layer_vars;
+            std::size_t steps = 0;
+            check_against_tape(batched, network.record_loss(batched, p, vars), &steps);
+            BOOST_TEST(batched.size() == 35u);
+            BOOST_TEST(steps == 4u, "three weighted sums (the last with the activation) and an mse");
+            check_against_tape(per_person, network.record_loss_per_person(per_person, p, vars));
+            check_against_tape(layers, network.record_loss_layers(layers, p, layer_vars), &steps);
+            BOOST_TEST(steps == (a == Activation::identity ? 3u : 4u), "linear, linear, (activation,) mse");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_pass_drops_what_the_loss_does_not_need) {
+    Tape tape;
+    const Var w = tape.variable(2.0), unused = tape.variable(5.0);
+    const Var x = tape.constant(3.0);
+    (void)exp(w * unused);                         // dead: the loss does not use it
+    const Var data = sin(x) * 2.0;                 // live, but no variable reaches it: no backward
+    const Var loss = identity(square(w) * data);  // identity: its parent's node
+    OptimizedTape plan(tape, loss);
+    BOOST_TEST(plan.dead_nodes() == 2u);
+    std::size_t backward = 0;
+    for (const auto& step : plan.steps()) backward += step.backward;
+    BOOST_TEST(plan.steps().size() == 4u);  // sin, multiply, square, multiply
+    BOOST_TEST(backward == 2u);             // square and the last multiply
+    std::vector<double> g(2);
+    const double l = plan.gradient(std::vector<double>{2.0, 5.0}, g);
+    BOOST_TEST(l == 4.0 * std::sin(3.0) * 2.0);
+    BOOST_TEST(close(g[0], 2.0 * 2.0 * std::sin(3.0) * 2.0));  // d/dw of w^2 * 2 sin 3
+    BOOST_TEST(g[1] == 0.0);
+    std::ostringstream table;
+    print_plan(table, tape, plan);
+    BOOST_TEST(table.str().find("tape: 11 nodes (4 leaves, 1 identity); plan: 4 steps") != std::string::npos, table.str());
+    BOOST_TEST(table.str().find("2 nodes the loss does not need dropped") != std::string::npos, table.str());
+}
+
+BOOST_AUTO_TEST_CASE(set_value_gives_the_data_new_numbers) {
+    Tape tape;
+    const Var w = tape.variable(MatrixXd::Constant(1, 1, 0.5)), b = tape.variable(0.25);
+    const Var x = tape.constant(filled({6, 1}, 0.1)), y = tape.constant(filled({6, 1}, 0.9));
+    const Var loss = mean(square(w * x + b - y));
+    OptimizedTape plan(tape, loss);
+    tape.set_value(x, filled({6, 1}, 4.0));
+    plan.set_value(x, filled({6, 1}, 4.0));
+    check_against_tape(tape, loss);  // a new plan from the replayed tape, as a reference
+    const std::vector<double> point{0.5, 0.25};
+    std::vector<double> want(2), got(2);
+    tape.replay(point);
+    tape.gradient(loss, want);
+    plan.gradient(point, got);
+    BOOST_TEST(close(got[0], want[0]));
+    BOOST_TEST(close(got[1], want[1]));
+    BOOST_CHECK_THROW(plan.set_value(loss, MatrixXd::Zero(1, 1)), TapeError);        // not a leaf
+    BOOST_CHECK_THROW(plan.set_value(x, MatrixXd::Zero(5, 1)), TapeError);           // another shape
+    Tape other;
+    BOOST_CHECK_THROW(plan.set_value(other.constant(1.0), MatrixXd::Zero(1, 1)), TapeError);  // another tape
+}
+
+BOOST_AUTO_TEST_CASE(a_gradient_allocates_nothing) {
+    using namespace tapegrad::nn;
+    const HealthNetwork network = tapegrad::testing::article_network(Activation::sigmoid);
+    Tape tape;
+    ParameterVars vars;
+    Parameters p = tapegrad::testing::reference_start("a"), g;
+    OptimizedTape plan(tape, network.record_loss(tape, p, vars));
+    plan.gradient(p.values, g.values);
+    const long before = tapegrad::testing::allocations.load();
+    for (int i = 0; i < 100; ++i) {
+        p[w1] += 0.001;
+        plan.gradient(p.values, g.values);
+    }
+    BOOST_TEST(tapegrad::testing::allocations.load() - before == 0);
+}
+
+BOOST_AUTO_TEST_CASE(refusals_name_what_is_wrong) {
+    Tape tape;
+    const Var w = tape.variable(filled({2, 1}, 0.3));
+    BOOST_CHECK_EXCEPTION(OptimizedTape(tape, w), TapeError,
+                          [](const TapeError& e) { return std::string(e.what()).find("1x1") != std::string::npos; });
+    const Var loss = sum(w);
+    OptimizedTape plan(tape, loss);
+    std::vector<double> point(3), out(2);
+    BOOST_CHECK_EXCEPTION(plan.gradient(point, out), TapeError, [](const TapeError& e) {
+        return std::string(e.what()).find("hold 2 numbers, but 3 were given") != std::string::npos;
+    });
+    tape.clear();
+    BOOST_CHECK_THROW(OptimizedTape(tape, loss), TapeError);  // stale
+}
