@@ -383,6 +383,14 @@ namespace tapegrad {
 /// The closed set of operations, generated from TAPEGRAD_OPS.
 enum class Op : std::uint8_t { TAPEGRAD_OPS(TAPEGRAD_ENUM) };
 #undef TAPEGRAD_ENUM
+/// The Op of an operation's struct: op_of<ops::Multiply>() is Op::multiply.
+template <class T>
+constexpr Op op_of();
+#define TAPEGRAD_OP_OF(id, T) \
+    template <>               \
+    constexpr Op op_of<ops::T>() { return Op::id; }
+TAPEGRAD_OPS(TAPEGRAD_OP_OF)
+#undef TAPEGRAD_OP_OF
 #define TAPEGRAD_COUNT(id, T) +1
 /// How many operations there are: Op values run from 0 to op_count - 1.
 inline constexpr int op_count = 0 TAPEGRAD_OPS(TAPEGRAD_COUNT);
@@ -419,20 +427,22 @@ inline bool is_leaf(Op op) { return op == Op::variable || op == Op::constant; }
 
 namespace ops {
 
-/// The shape of `op`'s result from its parents' shapes; TapeError when they do not fit.
-[[gnu::always_inline]] inline Shape shape(Op op, const Shape* s) {
-    return visit(op, [s]<class T>(T) -> Shape {
-        if constexpr (std::is_base_of_v<Binary, T>) {
-            const auto y = broadcast(s[0], s[1]);
-            if (!y)
-                refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
-            return *y;
-        } else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Leaf, T>) {
-            return s[0];
-        } else {
-            return T::shape(s);
-        }
-    });
+/// The shape of T's result from its parents' shapes; TapeError when they do not fit.
+template <class T>
+[[gnu::always_inline]] inline Shape shape_of(const Shape* s) {
+    if constexpr (std::is_base_of_v<Binary, T>) {
+        const auto y = broadcast(s[0], s[1]);
+        if (!y) refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
+        return *y;
+    } else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Leaf, T>) {
+        return s[0];
+    } else {
+        return T::shape(s);
+    }
+}
+/// The same for `op`.
+inline Shape shape(Op op, const Shape* s) {
+    return visit(op, [s]<class T>(T) { return shape_of<T>(s); });
 }
 /// Forwards: Y_ij.
 inline double value(Op op, const Element& e) {

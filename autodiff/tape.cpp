@@ -93,22 +93,29 @@ Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     return leaf(op, shape, copy.data());
 }
 
+// One switch on the op, then everything below knows it at compile time (its number of
+// parents, its shape rule, its kernel).
 Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
-    if (static_cast<int>(parents.size()) != op_parents(op)) [[unlikely]]
-        throw TapeError(std::string(op_name(op)) + " takes " + std::to_string(op_parents(op)) + " parent(s), not " +
+    return visit(op, [&]<class T>(T) { return record<T>(parents, constant); });
+}
+
+template <class T>
+Var Tape::record(std::initializer_list<Var> parents, double constant) {
+    if (static_cast<int>(parents.size()) != T::parents) [[unlikely]]
+        throw TapeError(std::string(T::name) + " takes " + std::to_string(T::parents) + " parent(s), not " +
                         std::to_string(parents.size()));
     std::uint32_t index[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     Shape shapes[3];
     int p = 0;
     for (const Var& v : parents) {
         if (!live(v)) [[unlikely]]
-            refuse(v, op_name(op));
+            refuse(v, T::name);
         index[p] = index_of(v);
         shapes[p] = nodes_[index[p]].shape;
         ++p;
     }
-    const std::uint32_t node = append(op, ops::shape(op, shapes), index, constant);
-    if (op == Op::identity) {
+    const std::uint32_t node = append(op_of<T>(), ops::shape_of<T>(shapes), index, constant);
+    if constexpr (std::is_same_v<T, ops::Identity>) {
         // identity(x) is a view: it shares x's place in both arenas (its value is x's, and
         // with dy/dx = 1 adjoint flowing into it may land in x's), and the sweep skips it.
         // The one node without a place of its own, because it is worth it: a wide layer's
@@ -118,7 +125,7 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
         used_ = nodes_[node].offset;
         nodes_[node].offset = nodes_[index[0]].offset;
     } else {
-        evaluate(node);
+        evaluate<T>(node);
     }
     return Var(this, first_stamp_ + node);
 }
@@ -136,8 +143,17 @@ ops::Element Tape::element(const Node& n) const {
 // The value of node `index` from its parents' values: the forward half of every operation,
 // run by record() as a node is appended and by replay() for every node again.
 void Tape::evaluate(std::uint32_t index) {
+    visit(nodes_[index].op, [&]<class T>(T) { evaluate<T>(index); });
+}
+
+template <class T>
+void Tape::evaluate(std::uint32_t index) {
+    if (fast_path_ && fast_path::forward_node<T>(arenas(), nodes_[index])) return;
+    evaluate_generically(index);
+}
+
+void Tape::evaluate_generically(std::uint32_t index) {
     const Node& n = nodes_[index];
-    if (fast_path_ && fast_path::forward(arenas(), n, n.op)) return;
     ops::Element e = element(n);
     double* y = values_.data() + n.offset;
     for (e.j = 0; e.j < n.shape.cols; ++e.j)

@@ -164,7 +164,12 @@ private:
     [[noreturn]] void refuse(Var v, std::string_view where) const;
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
     void check_variable_elements(std::size_t given, std::string_view where) const;
+    template <class T>
+    Var record(std::initializer_list<Var> parents, double constant);  ///< record() for the op whose struct is T
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
+    template <class T>
+    void evaluate(std::uint32_t index);
+    void evaluate_generically(std::uint32_t index);
     ops::Element element(const Node& n) const;
     [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);  ///< node k's share of the sweep
     fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
