@@ -23,7 +23,7 @@ LINKS = [
 ]
 
 
-OUTPUT_MARKER = re.compile(r"^<!-- output: \S+ -->\s*$")  # not indented: not inside a list
+OUTPUT_MARKER = re.compile(r"^(\s*)<!-- output: \S+ -->\s*$")  # indented inside a list item
 
 
 def main():
@@ -35,14 +35,16 @@ def main():
                 line = "# About tapegrad (README)\n"  # its title among the tutorial's pages
             for pattern, replacement in LINKS:
                 line = pattern.sub(replacement, line)
-            if state == "text" and OUTPUT_MARKER.match(line):
-                line, state = '<div class="output">\n', "marker"
-            elif state == "marker" and line.startswith("```"):
+            marker = OUTPUT_MARKER.match(line) if state == "text" else None
+            if marker:
+                indent = marker.group(1)
+                line, state = indent + '<div class="output">\n', "marker"
+            elif state == "marker" and line.strip().startswith("```"):
                 state = "block"
-            elif state == "block" and line.rstrip() == "```":
+            elif state == "block" and line.strip() == "```":
                 state = "closed"
             elif state == "closed":
-                line, state = ("</div>\n" if not line.strip() else "</div>\n" + line), "text"
+                line, state = (indent + "</div>\n" if not line.strip() else indent + "</div>\n" + line), "text"
             sys.stdout.write(line)
         if state == "closed":
             sys.stdout.write("</div>\n")
