@@ -77,14 +77,15 @@ void chapter3_w8_by_hand() {
     // [ch3-w8]
     const nn::ForwardPass f = network.forward(p);
     const Eigen::VectorXd g = 2.0 / 6.0 * (f.prediction - network.targets());  // dL/dprediction, per person
-    const double by_hand = g.dot(f.h2);                                         // dZ/dw8 = h2 (identity output)
+    const double by_hand = g.dot(f.h2);                                        // dZ/dw8 = h2 (identity output)
     // [ch3-w8]
     Tape tape;
     nn::ParameterVars vars;
     tape.gradient(network.record_loss(tape, p, vars));
     const double on_tape = vars[nn::w8].scalar_adjoint();
     std::printf("  by hand %.9f, tape %.9f\n", by_hand, on_tape);
-    claim(std::abs(by_hand - on_tape) <= 1e-12 * std::abs(on_tape), "the sum (2/n) sum_i e_i h2_i is the tape's dL/dw8");
+    claim(std::abs(by_hand - on_tape) <= 1e-12 * std::abs(on_tape),
+          "the sum (2/n) sum_i e_i h2_i is the tape's dL/dw8");
 }
 
 void chapter4_reused_node() {
@@ -165,7 +166,7 @@ double article_b1_with_w7(const nn::HealthNetwork& network, const nn::Parameters
     const double three = g.w7;  // was 1: dZ/dh1 = w7
     const double four = 1;
     const Eigen::ArrayXd five = Eigen::ArrayXd::Ones(f.z.size());  // dh1/db1 = 1
-    return (one * two * three * four * five).mean();                 // np.mean: a second 1/n
+    return (one * two * three * four * five).mean();               // np.mean: a second 1/n
     // [ch5-w7]
 }
 

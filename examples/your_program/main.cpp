@@ -22,14 +22,15 @@ int main() {
     const tapegrad::Var b = tape.variable(0.0);
     // Constants: numbers the computation uses but you do not tune (the data).
     const tapegrad::Var age = tape.constant(60.0 / 101.0);  // age 60, scaled as in chapter 1
-    const double health = 7.0;  // a plain double becomes a constant node where it is used
+    // A plain double becomes a constant node where it is used.
+    const double health = 7.0;
 
     // Recording: each operation appends one node and computes its value at once.
     const tapegrad::Var prediction = w * age + b;
     const tapegrad::Var error = prediction - health;
     const tapegrad::Var loss = square(error);
-    std::printf("prediction = %g, loss = %g, nodes on the tape = %zu\n", prediction.scalar_value(),
-                loss.scalar_value(), tape.size());
+    std::printf("prediction = %g, loss = %g, nodes on the tape = %zu\n", prediction.scalar_value(), loss.scalar_value(),
+                tape.size());
 
     // One reverse sweep fills in every adjoint: d loss / d node, for every node.
     tape.gradient(loss);
