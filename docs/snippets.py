@@ -15,6 +15,11 @@ block that this script fills in and checks:
     ...examples/expected/ch2_forward_pass.txt, the output a test diffs against the program...
     ```
 
+A CMake file marks its pieces with "# [name]" lines instead, and its block is ```cmake.
+An output marker naming a file (a path with a "/") shows that file as it is, without a
+command line: the output of a program built outside tapegrad's build, which its own test
+compares with that file (examples/your_program/expected_output.txt).
+
 The command line comes from the run's arguments in examples/CMakeLists.txt, so the
 chapter always shows the exact command whose output it prints.
 
@@ -47,16 +52,20 @@ def runs_of_examples():
 
 def snippet(reference):
     path, _, name = reference.partition("#")
+    cmake = path.endswith((".cmake", "CMakeLists.txt"))
+    marker = f"# [{name}]" if cmake else f"// [{name}]"
     lines = (ROOT / path).read_text().splitlines()
-    marks = [i for i, line in enumerate(lines) if line.strip() == f"// [{name}]"]
+    marks = [i for i, line in enumerate(lines) if line.strip() == marker]
     if len(marks) != 2:
-        raise ValueError(f"{path} has {len(marks)} '// [{name}]' markers, expected 2")
+        raise ValueError(f"{path} has {len(marks)} '{marker}' markers, expected 2")
     body = lines[marks[0] + 1 : marks[1]]
     indent = min((len(l) - len(l.lstrip()) for l in body if l.strip()), default=0)
-    return "cpp", [l[indent:] for l in body]
+    return "cmake" if cmake else "cpp", [l[indent:] for l in body]
 
 
 def output(run, runs):
+    if "/" in run:  # a file, shown as it is
+        return "text", (ROOT / run).read_text().splitlines()
     if run not in runs:
         raise ValueError(f"no run '{run}' in examples/CMakeLists.txt")
     program = run.split(".")[0]

@@ -9,6 +9,9 @@
 #   BUILD_DIR     tapegrad's build folder;  SOURCE_DIR  tapegrad's sources
 #   WORKDIR       scratch folder, emptied first
 #   GENERATOR, CXX_COMPILER, FLAGS   passed on to the consumer's build (FLAGS: sanitizers)
+#   PROJECT       optional: another consumer project to build instead of this folder's (it
+#                 must make an executable `app`), e.g. examples/your_program of the tutorial
+#   EXPECTED      with PROJECT: the file `app`'s output must equal, line for line
 # For install and deb it also checks the files and that the exported targets carry nothing
 # of tapegrad's own build: no Boost, benchmark, sanitizer, warning flag or EIGEN_ setting;
 # in every mode, that the consumer's compile and link lines name none of them either.
@@ -87,6 +90,10 @@ else()
 endif()
 
 get_filename_component(consumer "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
+if(PROJECT)
+  set(consumer "${PROJECT}")
+  list(FILTER configure EXCLUDE REGEX "^-DTAPEGRAD_CONSUMER_USE=")  # only this folder's project has that option
+endif()
 run(${CMAKE_COMMAND} -S "${consumer}" -B "${WORKDIR}/build" -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
     "-DCMAKE_CXX_FLAGS=${FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${FLAGS}" ${configure})
 message(STATUS "${output}")
@@ -115,6 +122,15 @@ if(EXISTS "${WORKDIR}/build/build.ninja" AND NOT FLAGS)
 endif()
 run("${WORKDIR}/build/app")
 message(STATUS "${output}")
+if(PROJECT)
+  file(READ "${EXPECTED}" expected_output)
+  if(NOT output STREQUAL expected_output)
+    file(WRITE "${WORKDIR}/actual_output.txt" "${output}")
+    message(FATAL_ERROR "${consumer}: its output differs from ${EXPECTED} (what it printed is in "
+                        "${WORKDIR}/actual_output.txt):\n${output}")
+  endif()
+  return()
+endif()
 foreach(expected "d/dx x sin\\(x\\) at x = 1.5: tape [0-9.]+, by hand [0-9.]+ -> agree"
                  "nn: the article's start \\(seed 7\\): w1 = .* -> weights in")
   if(NOT output MATCHES "${expected}")
