@@ -83,8 +83,12 @@ void print_least_squares(const Eigen::MatrixXd& scaled, const Eigen::VectorXd& t
               << number(prediction) << "\n";
 }
 
-// Seed 1 with the tape, trained for longer: the prediction walks towards the line's.
+// Seed 1 with the tape, trained for longer: the prediction walks towards the line's. Then
+// the first 20 starts trained that long: they all end there.
 void print_longer_training(const Scaler& scaler, const GradientFunction& gradient) {
+    const auto prediction = [&](const TrainingResult& r) {
+        return predict(r.final, Activation::identity, scaler, age, exercise, diet);
+    };
     std::cout << "\nSeed 1 with the tape, trained for longer:\n";
     TrainingOptions options;
     options.keep_history = false;
@@ -92,9 +96,19 @@ void print_longer_training(const Scaler& scaler, const GradientFunction& gradien
         options.iterations = iterations;
         const TrainingResult result = train(gradient, initial_parameters(1), options);
         std::cout << "  " << std::setw(6) << iterations << " iterations: RMSE " << number(result.final_rmse, "%.4f")
-                  << ", prediction for (30, 2, 5) "
-                  << number(predict(result.final, Activation::identity, scaler, age, exercise, diet)) << "\n";
+                  << ", prediction for (30, 2, 5) " << number(prediction(result)) << "\n";
     }
+    std::vector<double> predictions, rmses;
+    for (int seed = 1; seed <= 20; ++seed) {
+        const TrainingResult result = train(gradient, initial_parameters(seed), options);
+        predictions.push_back(prediction(result));
+        rmses.push_back(result.final_rmse);
+    }
+    const auto [low, high] = std::minmax_element(predictions.begin(), predictions.end());
+    const auto [best, worst] = std::minmax_element(rmses.begin(), rmses.end());
+    std::cout << "Seeds 1 to 20, " << options.iterations << " iterations each: RMSE " << number(*best, "%.4f") << " to "
+              << number(*worst, "%.4f") << ", prediction for (30, 2, 5) " << number(*low) << " to " << number(*high)
+              << "\n";
 }
 }  // namespace
 
