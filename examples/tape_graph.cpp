@@ -7,6 +7,8 @@
 //   tape_graph --neuron --html sweep.html       chapter 4's one neuron, as a page that steps
 //                                               through the recording and the sweep node by node
 //   tape_graph --table                          the tape as print_tape's table instead of DOT
+//   tape_graph --network --output net.svg       not a tape: the 3-2-1 network itself, chapter 2's
+//                                               drawing, each weight on its arrow
 //
 // Read it top down for the forward pass (the values), bottom up for the sweep:
 // each node's adjoint is d loss / d node, and the adjoints of the parameters w1..b3
@@ -39,6 +41,42 @@ std::string with_title(const std::string& dot, const std::string& title) {
     const std::size_t line_end = dot.find('\n');
     return dot.substr(0, line_end + 1) + "  labelloc=t;\n  fontname=\"Helvetica\";\n  fontsize=15;\n  label=\"" +
            title + "\";\n" + dot.substr(line_end + 1);
+}
+
+// Chapter 2's drawing of the network itself (no tape): inputs, hidden neurons, output, each
+// weight on its arrow and each bias in its neuron. Invisible edges keep x1..x3 and h1, h2
+// in reading order, top to bottom.
+std::string network_dot() {
+    return R"dot(digraph network {
+  rankdir=LR;
+  labelloc=t;
+  fontname="Helvetica";
+  fontsize=15;
+  label="The health network: 3 inputs, 2 hidden neurons, 1 output; a weight on each arrow, a bias in each neuron";
+  nodesep=0.5;
+  ranksep=2.2;
+  node [fontname="Helvetica", fontsize=12];
+  edge [fontname="Helvetica", fontsize=12, color="#555555"];
+  x1 [shape=box, style="rounded,dashed", color=gray40, label="x1\nage / 101"];
+  x2 [shape=box, style="rounded,dashed", color=gray40, label="x2\nexercise / 11"];
+  x3 [shape=box, style="rounded,dashed", color=gray40, label="x3\ndiet / 11"];
+  h1 [shape=circle, style=filled, fillcolor="#fde9c9", label="h1\n+ b1"];
+  h2 [shape=circle, style=filled, fillcolor="#fde9c9", label="h2\n+ b2"];
+  Z [shape=circle, style=filled, fillcolor="#d6e6f5", label="Z\n+ b3"];
+  prediction [shape=box, style=rounded, label="prediction\n= activation(Z)"];
+  {rank=same; x1 -> x2 -> x3 [style=invis];}
+  {rank=same; h1 -> h2 [style=invis];}
+  x1 -> h1 [taillabel="w1", labeldistance=5, labelangle=0];
+  x2 -> h1 [taillabel="w2", labeldistance=5, labelangle=0];
+  x3 -> h1 [taillabel="w3", labeldistance=5, labelangle=0];
+  x1 -> h2 [taillabel="w4", labeldistance=5, labelangle=0];
+  x2 -> h2 [taillabel="w5", labeldistance=5, labelangle=0];
+  x3 -> h2 [taillabel="w6", labeldistance=5, labelangle=0];
+  h1 -> Z [label="w7"];
+  h2 -> Z [label="w8"];
+  Z -> prediction;
+}
+)dot";
 }
 
 }  // namespace
@@ -134,6 +172,7 @@ int main(int argc, char** argv) {
              "whose squared error to record: 1 to 6, in the article's order")
             ("batched", "record the batched MSE of all six people instead (each node a column of six)")
             ("neuron", "record chapter 4's one neuron instead: (w x + b - y)^2 at w = 0.5, b = 0 (8 nodes)")
+            ("network", "draw the 3-2-1 network itself instead of a tape: neurons, and the weights on the arrows")
             ("output,o", po::value<std::string>()->value_name("FILE.dot|FILE.svg"),
              "write the graph to FILE: DOT, or SVG drawn by Graphviz's dot (default: DOT on stdout)")
             ("html", po::value<std::string>()->value_name("FILE.html"),
@@ -158,6 +197,10 @@ int main(int argc, char** argv) {
         if (neuron && (!vm["activation"].defaulted() || vm.count("init") || !vm["seed"].defaulted()))
             throw cli::UsageError("--neuron", "the one neuron has its own start (w = 0.5, b = 0) and no activation; "
                                               "--init, --seed and --activation are for the health network");
+        if (vm.count("network") && (batched || neuron || !vm["person"].defaulted() || vm.count("html") ||
+                                    vm.count("table") || vm.count("init") || !vm["seed"].defaulted() ||
+                                    !vm["activation"].defaulted()))
+            throw cli::UsageError("--network", "draws the network, not a tape: it takes --output only");
         if (vm.count("table") && vm.count("output"))
             throw cli::UsageError("--table", "prints the table on stdout; --output writes the graph: give one");
         choice.which = neuron ? Choice::Which::neuron : batched ? Choice::Which::batched : Choice::Which::person;
@@ -170,6 +213,18 @@ int main(int argc, char** argv) {
         bool svg = false, unused = false;
         std::optional<cli::OutputFile> output = output_file(vm, "output", {".dot", ".svg"}, svg);
         std::optional<cli::OutputFile> html = output_file(vm, "html", {".html"}, unused);
+
+        if (vm.count("network")) {
+            if (!output) {
+                std::cout << network_dot();
+                return 0;
+            }
+            output->stream() << (svg ? pictures::run_filter("dot", {"-Tsvg"}, network_dot()) : network_dot());
+            const bool replaced = output->commit();
+            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << output->path().string()
+                      << " (the network)\n";
+            return 0;
+        }
 
         // ---- Record, sweep, draw ----
         Tape tape;
