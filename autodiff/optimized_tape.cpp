@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <ostream>
-#include <sstream>
 #include <type_traits>
 
 namespace tapegrad {
@@ -504,15 +503,14 @@ void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
        << " identity); plan: " << plan.steps().size() << " steps";
     if (plan.dead_nodes()) os << "; " << plan.dead_nodes() << " nodes the loss does not need dropped";
     os << "\n\n";
-    os << "step  computes                                     backward  tape nodes\n";
+    std::size_t width = 8;  // the "computes" column fits its longest entry
+    for (const OptimizedTape::Step& step : plan.steps()) width = std::max(width, step.what.size());
+    const auto pad = [](std::string text, std::size_t n) { return text.resize(std::max(n, text.size()), ' '), text; };
+    os << "step  " << pad("computes", width) << "  backward  tape nodes\n";
     for (std::size_t s = 0; s < plan.steps().size(); ++s) {
         const OptimizedTape::Step& step = plan.steps()[s];
-        std::ostringstream line;
-        line.width(4);
-        line << s << "  " << step.what;
-        std::string text = line.str();
-        text.resize(std::max<std::size_t>(text.size() + 1, 51), ' ');
-        os << text << (step.backward ? "yes       " : "no        ");
+        os << pad(std::string(4 - std::min<std::size_t>(4, std::to_string(s).size()), ' ') + std::to_string(s), 4)
+           << "  " << pad(step.what, width) << "  " << (step.backward ? "yes       " : "no        ");
         for (std::size_t i = 0; i < step.fused.size(); ++i) {
             const std::uint32_t k = step.fused[i];
             os << (i ? " " : "") << k;
