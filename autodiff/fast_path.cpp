@@ -117,57 +117,6 @@ void binary_backward(const double* a, Shape sa, double* da, const double* b, Sha
     }
 }
 
-// ---- Dense layers: register kernels for small ones ----------------------------------------
-// Linear's kernels for a layer of at most 4 inputs and 4 outputs (K, M known at compile
-// time): W stays in registers, one pass over the rows does all the work, and the sums
-// over the rows (dW, db) build up in registers, with no horizontal additions at the end.
-// Inputs are never written, so they are __restrict even when two of them are one node.
-template <int K, int M>
-struct SmallLinear {
-    // Y_i: = b + X_i: W, row by row
-    static void forward(const double* __restrict x, const double* __restrict w, const double* __restrict b,
-                        double* __restrict y, Eigen::Index n) {
-        double wr[K][M];
-        for (int l = 0; l < K; ++l)
-            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
-        for (Eigen::Index i = 0; i < n; ++i) {
-            double s[M];
-            for (int j = 0; j < M; ++j) s[j] = b[j];
-            for (int l = 0; l < K; ++l)
-                for (int j = 0; j < M; ++j) s[j] += x[i + l * n] * wr[l][j];
-            for (int j = 0; j < M; ++j) y[i + j * n] = s[j];
-        }
-    }
-    // dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
-    // The outputs may be one node (linear(A, A, b)): each only ever gets +=.
-    static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
-                         double* dx, double* dw, double* db, Eigen::Index n) {
-        double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
-        for (int l = 0; l < K; ++l)
-            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
-        for (Eigen::Index i = 0; i < n; ++i) {
-            double d[M];
-            for (int j = 0; j < M; ++j) {
-                d[j] = dy[i + j * n];
-                sum_b[j] += d[j];
-            }
-            for (int l = 0; l < K; ++l) {
-                double sx = 0;
-                for (int j = 0; j < M; ++j) {
-                    sum_w[l][j] += x[i + l * n] * d[j];
-                    sx += wr[l][j] * d[j];
-                }
-                if (dx) dx[i + l * n] += sx;
-            }
-        }
-        if (dw)
-            for (int l = 0; l < K; ++l)
-                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
-        if (db)
-            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
-    }
-};
-
 // SmallLinear<k, m>::forward or ::backward for 1 <= k, m <= 4, from a table of the 16
 // instantiations; false (and nothing run) for any other size.
 template <bool Forward, class... Args>

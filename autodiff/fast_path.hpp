@@ -19,6 +19,8 @@
 
 #include <cstddef>
 #include <new>
+
+#include <Eigen/Core>
 #include <vector>
 
 #include "tapegrad/autodiff/operations.hpp"
@@ -56,6 +58,57 @@ struct Arenas {
     double* values;
     double* adjoints;
     bool constant_adjoints;
+};
+
+/// Linear's register kernels for a layer of at most 4 inputs and 4 outputs (K, M known at
+/// compile time), used by the tape (fast_path.cpp) and by the plans of optimized_tape.cpp:
+/// W stays in registers, one pass over the rows does all the work, and the sums over the
+/// rows (dW, db) build up in registers, with no horizontal additions at the end. Inputs
+/// are never written, so they are __restrict even when two of them are one node.
+template <int K, int M>
+struct SmallLinear {
+    /// Y_i: = b + X_i: W, row by row
+    static void forward(const double* __restrict x, const double* __restrict w, const double* __restrict b,
+                        double* __restrict y, Eigen::Index n) {
+        double wr[K][M];
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double s[M];
+            for (int j = 0; j < M; ++j) s[j] = b[j];
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) s[j] += x[i + l * n] * wr[l][j];
+            for (int j = 0; j < M; ++j) y[i + j * n] = s[j];
+        }
+    }
+    /// dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
+    /// The outputs may be one node (linear(A, A, b)): each only ever gets +=.
+    static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
+                         double* dx, double* dw, double* db, Eigen::Index n) {
+        double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+        for (Eigen::Index i = 0; i < n; ++i) {
+            double d[M];
+            for (int j = 0; j < M; ++j) {
+                d[j] = dy[i + j * n];
+                sum_b[j] += d[j];
+            }
+            for (int l = 0; l < K; ++l) {
+                double sx = 0;
+                for (int j = 0; j < M; ++j) {
+                    sum_w[l][j] += x[i + l * n] * d[j];
+                    sx += wr[l][j] * d[j];
+                }
+                if (dx) dx[i + l * n] += sx;
+            }
+        }
+        if (dw)
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
+        if (db)
+            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
+    }
 };
 
 /// One op's kernels (fast_path.cpp, instantiated for every op of TAPEGRAD_OPS): compute

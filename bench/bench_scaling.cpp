@@ -13,7 +13,10 @@
 // of the loss where that is affordable (small H x N).
 //
 //     build/release/bench/bench_scaling --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//     build/release/bench/bench_scaling --crossover ...   H in 1..128, N in 6..6000: the crossover picture
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 #include "bench/bench_common.hpp"
 #include "bench/scaling_network.hpp"
@@ -34,9 +37,12 @@ void time_scaling(benchmark::State& state, const ScalingProblem& problem, Gradie
     state.counters["samples"] = problem.samples();
 }
 
-void register_group(Activation activation, int hidden, int samples) {
-    const std::string group = "scaling/" + std::string(nn::activation_name(activation)) + "/H" +
-                              std::to_string(hidden) + "/N" + std::to_string(samples) + "/";
+// `crossover`: only the loop and the two tapes the crossover picture compares, in a group
+// named crossover/... (bench_report_quick draws the picture from them).
+void register_group(Activation activation, int hidden, int samples, bool crossover = false) {
+    const std::string group = std::string(crossover ? "crossover/" : "scaling/") +
+                              std::string(nn::activation_name(activation)) + "/H" + std::to_string(hidden) + "/N" +
+                              std::to_string(samples) + "/";
     // The reference: the loop's gradient, itself checked against Eigen's and (when cheap)
     // against central differences of the loss.
     const auto reference = [=](benchmark::State& state, const ScalingProblem& problem, Eigen::VectorXd& want) {
@@ -67,7 +73,7 @@ void register_group(Activation activation, int hidden, int samples) {
         LoopGradient gradient(problem);
         time_scaling(state, problem, gradient, want);
     })->Unit(unit);
-    benchmark::RegisterBenchmark((group + "hand_written_eigen").c_str(), [=](benchmark::State& state) {
+    if (!crossover) benchmark::RegisterBenchmark((group + "hand_written_eigen").c_str(), [=](benchmark::State& state) {
         const ScalingProblem problem = make();
         Eigen::VectorXd want;
         LoopGradient{problem}(problem.start, want);
@@ -84,6 +90,10 @@ void register_group(Activation activation, int hidden, int samples) {
         })->Unit(unit);
     };
     tape_case("tape", ScalingForm::elementwise, Reuse::record_each_time);
+    if (crossover) {
+        tape_case("tape_layers_optimized", ScalingForm::layers, Reuse::optimized);
+        return;
+    }
     tape_case("tape_layers", ScalingForm::layers, Reuse::record_each_time);
     tape_case("tape_layers_replay", ScalingForm::layers, Reuse::replay);
     tape_case("tape_optimized", ScalingForm::elementwise, Reuse::optimized);
@@ -92,9 +102,19 @@ void register_group(Activation activation, int hidden, int samples) {
 
 }  // namespace
 
+// --crossover: instead of the table's groups, a finer grid of widths and sample counts
+// (identity hidden layer) for the crossover picture of chapter 9.
 int main(int argc, char** argv) {
-    for (Activation a : {Activation::identity, Activation::sigmoid})
-        for (int hidden : {2, 32, 256})
-            for (int samples : {6, 600, 60000}) register_group(a, hidden, samples);
+    const auto end = std::remove(argv + 1, argv + argc, std::string_view("--crossover"));
+    const bool crossover = end != argv + argc;
+    argc = static_cast<int>(end - argv);
+    if (crossover) {
+        for (int hidden : {1, 2, 4, 8, 16, 32, 64, 128})
+            for (int samples : {6, 60, 600, 6000}) register_group(Activation::identity, hidden, samples, true);
+    } else {
+        for (Activation a : {Activation::identity, Activation::sigmoid})
+            for (int hidden : {2, 32, 256})
+                for (int samples : {6, 600, 60000}) register_group(a, hidden, samples);
+    }
     return run_benchmarks(argc, argv);
 }

@@ -14,19 +14,28 @@ marked met or not. Only the standard library; runs with /usr/bin/python3.
 import argparse
 import pathlib
 import json
+import subprocess
 import sys
 
 # The targets of issue 4: (group, the tape's cases, largest ratio to the hand-written
 # baseline). Each case gets a row, the fastest first, so the table shows which ways of
 # recording meet a target and which do not.
 RATIO_TARGETS = [
+    # issue 12: the optimized tape, and the tutorial's lines recorded every step
+    ("health/identity", ["tape_batched_optimized"], 3.0),
+    ("health/sigmoid", ["tape_batched_optimized"], 1.5),
+    ("health/identity", ["tape_batched"], 8.0),
+    ("health/identity", ["tape_layers_optimized"], 2.0),
+    ("health/sigmoid", ["tape_layers_optimized"], 1.3),
+    ("training/identity", ["tape_optimized"], 3.0),
+    # issue 4
     ("health/identity", ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched"], 4.0),
     ("health/sigmoid", ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched"], 2.5),
     ("scaling/identity/H256/N600", ["tape_layers", "tape"], 1.5),
     ("scaling/sigmoid/H256/N600", ["tape_layers", "tape"], 1.5),
     ("mlp/moons/2-16-16-1/N1000/epoch", ["tape"], 2.0),  # issue 17: an MLP's training epoch
 ]
-TRAINING_CASES = ["training/identity/tape_layers_replay", "training/identity/tape"]
+TRAINING_CASES = ["training/identity/tape_optimized", "training/identity/tape_layers_replay", "training/identity/tape"]
 TRAINING_TARGET_SECONDS = 3e-3
 
 
@@ -156,7 +165,8 @@ def targets(cases, ratio, python_seconds):
     return "\n".join(lines)
 
 
-SUMMARY_CASES = ["tape_layers_replay", "tape_layers", "tape_batched_replay", "tape_batched", "tape_per_person"]
+SUMMARY_CASES = ["tape_layers_optimized", "tape_batched_optimized", "tape_layers_replay", "tape_layers",
+                 "tape_batched_replay", "tape_batched", "tape_per_person"]
 
 
 def summary(cases, ratio):
@@ -177,6 +187,44 @@ def summary(cases, ratio):
     return "\n".join(lines) + "\n"
 
 
+CROSSOVER_CASES = [("tape", "recorded every step (matmul and elementwise nodes)"),
+                   ("tape_layers_optimized", "layers recorded once, optimized")]
+
+
+def crossover_script(cases, ratio, path):
+    """A gnuplot script drawing, for each of CROSSOVER_CASES, the ratio to the hand-written
+    loop against the number of samples N, one line per hidden width H: where a line
+    crosses 1, the tape catches the loop. None when the run has no crossover groups."""
+    points = {}  # (case, H) -> [(N, ratio)]
+    for name, r in ratio.items():
+        if not name.startswith("crossover/"):
+            continue
+        _, _, h, n, case = name.split("/")
+        points.setdefault((case, int(h[1:])), []).append((int(n[1:]), r))
+    if not points:
+        return None
+    widths = sorted({h for _, h in points})
+    terminal = "pngcairo size 1100,460" if str(path).endswith(".png") else "svg size 1100,460 dynamic"
+    lines = [f"set terminal {terminal} font 'sans,11'", f"set output '{path}'",
+             "set multiplot layout 1,2 title 'The tape against the hand-written loop: gradient time ratio "
+             "(3 -> H -> 1 network, identity, N samples)'",
+             "set logscale xy", "set xlabel 'samples N'", "set ylabel 'time / hand-written loop'",
+             "set grid", "set key top right", "set xrange [4:10000]", "set yrange [0.2:30]",
+             "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb '#444444'"]
+    for case, title in CROSSOVER_CASES:
+        plots, data = [], []
+        for h in widths:
+            rows = sorted(points.get((case, h), []))
+            if rows:
+                plots.append(f"'-' using 1:2 with linespoints lw 2 title 'H = {h}'")
+                data.append("\n".join(f"{n} {r:.4g}" for n, r in rows) + "\ne")
+        lines.append(f"set title '{title}'")
+        lines.append("plot " + ", ".join(plots))
+        lines.extend(data)
+    lines.append("unset multiplot")
+    return "\n".join(lines) + "\n"
+
+
 def replace_block(doc, name, text, path):
     """doc with the lines between <!-- name --> and <!-- /name --> replaced by text."""
     begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
@@ -193,26 +241,49 @@ def main():
     parser.add_argument("--python-seconds", type=float, default=0,
                         help="the article's Python program's time for the same training run, to compare with")
     parser.add_argument("--no-targets", action="store_true", help="print the tables only")
+    parser.add_argument("--crossover-plot", metavar="FILE.svg",
+                        help="draw the crossover picture (bench_scaling --crossover's groups) with gnuplot")
+    parser.add_argument("--results-docs", metavar="FILE.md",
+                        help="with --update-docs: the file whose <!-- bench-results --> block gets the tables "
+                             "(default: the --update-docs file)")
     parser.add_argument("--update-docs", metavar="FILE.md",
                         help="also replace the part of FILE.md between <!-- bench-results --> and "
                              "<!-- /bench-results --> with the tables, and the part between "
                              "<!-- bench-summary --> and <!-- /bench-summary --> with the health summary")
     args = parser.parse_args()
-    text, health_summary = report(args)
+    text, health_summary, crossover = report(args)
     print(text, end="")
+    if args.crossover_plot:
+        if crossover is None:
+            print("report.py: --crossover-plot: the run has no crossover/ groups (bench_scaling --crossover)",
+                  file=sys.stderr)
+            return 2
+        path = pathlib.Path(args.crossover_plot)
+        tmp = path.with_name(path.name + ".tmp")
+        done = subprocess.run(["gnuplot"], input=crossover.replace(f"'{args.crossover_plot}'", f"'{tmp}'"),
+                              text=True, capture_output=True)
+        if done.returncode != 0 or not tmp.exists():
+            print(f"report.py: --crossover-plot: gnuplot failed: {done.stderr.strip()}", file=sys.stderr)
+            tmp.unlink(missing_ok=True)
+            return 2
+        tmp.replace(path)
+        print(f"report.py: drew {path}", file=sys.stderr)
     if args.update_docs:
-        path = pathlib.Path(args.update_docs)
-        doc = path.read_text()
+        updates = {}  # path -> its new text; all checked before any is written
         try:
-            doc = replace_block(doc, "bench-results", text, path)
-            doc = replace_block(doc, "bench-summary", health_summary, path)
+            results = pathlib.Path(args.results_docs or args.update_docs)
+            for path, block, body in ((results, "bench-results", text),
+                                      (pathlib.Path(args.update_docs), "bench-summary", health_summary)):
+                doc = updates.get(path) or path.read_text()
+                updates[path] = replace_block(doc, block, body, path)
         except ValueError as e:
             print(e, file=sys.stderr)
             return 2
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(doc)
-        tmp.replace(path)  # never a half-written chapter
-        print(f"report.py: updated {path}", file=sys.stderr)
+        for path, doc in updates.items():
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(doc)
+            tmp.replace(path)  # never a half-written chapter
+            print(f"report.py: updated {path}", file=sys.stderr)
     return 0
 
 
@@ -229,7 +300,7 @@ def report(args):
         print(f"Run {context.get('date', '?')} on {context.get('num_cpus', '?')} CPUs at "
               f"{context.get('mhz_per_cpu', '?')} MHz; medians of "
               f"{', '.join(str(r) for r in sorted(repetitions)) or '1 (no repetitions)'} repetitions.\n")
-        print(table(cases, ratio))
+        print(table({n: r for n, r in cases.items() if not n.startswith("crossover/")}, ratio))
         for name, run in cases.items():  # the first program that has a case is the one judged
             all_cases.setdefault(name, run)
             if name in ratio:
@@ -237,7 +308,8 @@ def report(args):
     if not args.no_targets:
         print("### Targets\n")
         print(targets(all_cases, all_ratios, args.python_seconds))
-    return "".join(out), summary(all_cases, all_ratios)
+    return "".join(out), summary(all_cases, all_ratios), crossover_script(all_cases, all_ratios,
+                                                                          args.crossover_plot or "crossover.svg")
 
 if __name__ == "__main__":
     sys.exit(main())
