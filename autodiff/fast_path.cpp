@@ -2,7 +2,7 @@
 //
 // Each computes what the generic path in tape.cpp computes, with the same formulas from
 // operations.hpp; tests/test_fast_path.cpp holds them to it. What each trick bought is
-// measured in chapter 9 (docs/09-performance.md): e.g. the register kernels cut the
+// measured in appendix B (docs/performance-engineering.md): e.g. the register kernels cut the
 // replayed layers' gradient from about 85 ns to 69 ns; skipping constants' adjoints halves
 // a product's backward pass when one side is data.
 #include "tapegrad/autodiff/fast_path.hpp"

@@ -563,4 +563,46 @@ void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
     }
 }
 
+namespace {
+std::string dot_label(const Tape& tape, std::uint32_t k) {
+    std::string name(tape.name(k)), label = "#" + std::to_string(k) + " ";
+    for (char& c : name)
+        if (c == '"' || c == '\\') c = '\'';
+    const Node& n = tape.node(k);
+    if (is_leaf(n.op)) return label + (name.empty() ? std::string(op_name(n.op)) : name);
+    return label + (name.empty() ? "" : name + " = ") + std::string(op_symbol(n.op));
+}
+}  // namespace
+
+void write_plan_dot(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
+    os << "digraph plan {\n  rankdir=TB;\n  nodesep=0.2;\n  ranksep=0.3;\n"
+          "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11, margin=\"0.08,0.04\"];\n"
+          "  edge [color=\"#555555\", arrowsize=0.7];\n";
+    std::vector<char> in_step(tape.size(), 0);
+    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
+        const OptimizedTape::Step& step = plan.steps()[s];
+        os << "  subgraph cluster_" << s << " {\n    label=\"step " << s << ": " << step.what
+           << "\";\n    style=\"rounded,filled\"; fillcolor=\"#eaf2fb\"; color=\"#5b8fc7\"; fontname=\"Helvetica\"; "
+              "fontsize=11;\n";
+        for (std::uint32_t k : step.fused) {
+            in_step[k] = 1;
+            os << "    n" << k << " [label=\"" << dot_label(tape, k) << "\", style=\"rounded,filled\", fillcolor=white];\n";
+        }
+        os << "  }\n";
+    }
+    for (std::uint32_t k = 0; k < tape.size(); ++k) {
+        if (in_step[k]) continue;
+        const Op op = tape.node(k).op;
+        std::string style = ", style=\"rounded,dotted\", color=\"#999999\", fontcolor=\"#777777\"";  // dropped
+        if (op == Op::variable) style = ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\"";
+        if (op == Op::constant) style = ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
+        os << "  n" << k << " [label=\"" << dot_label(tape, k) << (op == Op::identity ? " (its parent)" : "") << "\""
+           << style << "];\n";
+    }
+    for (std::uint32_t k = 0; k < tape.size(); ++k)
+        for (int p = 0; p < tape.node(k).parent_count(); ++p)
+            os << "  n" << tape.node(k).parents[p] << " -> n" << k << ";\n";
+    os << "}\n";
+}
+
 }  // namespace tapegrad

@@ -80,5 +80,9 @@ private:
 /// The plan as a table: one line per step, with the tape nodes each stands for, and a line
 /// of counts (nodes before, steps after, nodes dropped).
 void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan);
+/// The tape as a Graphviz DOT graph with each step of the plan drawn as a box around the
+/// nodes it stands for (render with `dot -Tsvg`); nodes the plan dropped are dotted.
+/// `tape` must be the tape the plan was compiled from, unchanged since.
+void write_plan_dot(std::ostream& os, const Tape& tape, const OptimizedTape& plan);
 
 }  // namespace tapegrad

@@ -115,7 +115,7 @@ Var Tape::record(std::initializer_list<Var> parents, double constant) {
         // with dy/dx = 1 adjoint flowing into it may land in x's), and the sweep skips it.
         // The one node without a place of its own, because it is worth it: a wide layer's
         // identity activation would copy N x H numbers forwards and add them backwards
-        // (bench_scaling H = 256, N = 600: 3.7x -> 1.7x the hand-written loop, chapter 9).
+        // (bench_scaling H = 256, N = 600: 3.7x -> 1.7x the hand-written loop, appendix B).
         // Shown in a table, its adjoint is x's whole adjoint.
         used_ = nodes_[node].offset;
         nodes_[node].offset = nodes_[index[0]].offset;

@@ -28,6 +28,7 @@
 #include "plot.hpp"
 #include "sweep_page.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
+#include "tapegrad/autodiff/optimized_tape.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 
@@ -178,7 +179,9 @@ int main(int argc, char** argv) {
             ("html", po::value<std::string>()->value_name("FILE.html"),
              "write a page that steps through the recording and the sweep, node by node (one self-contained "
              "file: open it in a browser; keys: right/left arrow, Home, End; FILE.html#step=N opens at step N)")
-            ("table", "print the tape as a table (index, op, parents, shape, value, adjoint) instead of DOT");
+            ("table", "print the tape as a table (index, op, parents, shape, value, adjoint) instead of DOT")
+            ("optimized", "show the plan OptimizedTape compiles the tape into: each step a box around the nodes "
+                          "it stands for (with --table: print_plan's table)");
         // clang-format on
         po::variables_map vm;
         if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
@@ -201,6 +204,8 @@ int main(int argc, char** argv) {
                                     vm.count("table") || vm.count("init") || !vm["seed"].defaulted() ||
                                     !vm["activation"].defaulted()))
             throw cli::UsageError("--network", "draws the network, not a tape: it takes --output only");
+        if (vm.count("optimized") && (vm.count("html") || vm.count("network")))
+            throw cli::UsageError("--optimized", "shows a tape's plan: it goes with --table or --output, not --html");
         if (vm.count("table") && vm.count("output"))
             throw cli::UsageError("--table", "prints the table on stdout; --output writes the graph: give one");
         choice.which = neuron ? Choice::Which::neuron : batched ? Choice::Which::batched : Choice::Which::person;
@@ -237,6 +242,23 @@ int main(int argc, char** argv) {
                       << tape.size() << " nodes, a page to step through)\n";
         }
         tape.gradient(loss);
+        if (vm.count("optimized")) {
+            const OptimizedTape plan(tape, loss);
+            std::ostringstream dot;
+            write_plan_dot(dot, tape, plan);
+            const std::string graph = with_title(dot.str(), title + "\\nthe plan OptimizedTape compiles it into: " +
+                                                                std::to_string(plan.steps().size()) + " steps");
+            if (vm.count("table"))
+                print_plan(std::cout, tape, plan);
+            else if (!output)
+                std::cout << graph;
+            if (!output) return 0;
+            output->stream() << (svg ? pictures::run_filter("dot", {"-Tsvg"}, graph) : graph);
+            const bool replaced = output->commit();
+            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << output->path().string() << " ("
+                      << plan.steps().size() << " steps from " << tape.size() << " nodes)\n";
+            return 0;
+        }
         if (vm.count("table")) {
             print_tape(std::cout, tape);
             return 0;

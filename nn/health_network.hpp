@@ -15,7 +15,7 @@
 ///   - record_loss_per_person(): the same loss from scalar nodes, one person at a time
 ///     (a longer tape, small enough per person to print and draw);
 ///   - record_loss_layers(): the same loss as two dense layers and a loss node, with the
-///     parameters as matrices (a 10-node tape: the fastest, see docs/09-performance.md)
+///     parameters as matrices (a 10-node tape; see docs/performance-engineering.md)
 ///         X (n x 3) -> H = X W1 + [b1 b2]   W1 = [w1 w4; w2 w5; w3 w6]   (n x 2)
 ///                   -> Z = H W2 + b3        W2 = [w7; w8]                (n x 1)
 ///                   -> loss = mse(activation(Z), y)
