@@ -75,6 +75,10 @@ public:
     /// Record `op` on `parents` (and a number, the exponent of power_scalar): append the
     /// node and compute its value. The operators in var.hpp call this.
     Var record(Op op, std::initializer_list<Var> parents, double constant = 0.0);
+    /// The same for the op whose struct is T (`record<ops::Multiply>({a, b})`): what the
+    /// operators of var.hpp call, with no switch on the op at run time.
+    template <class T>
+    Var record(std::initializer_list<Var> parents, double constant = 0.0);
 
     // ---- Replaying: the same graph at new leaf values (replay.cpp) ------------------------
     /// Give a leaf (variable or constant) a new value of the same shape. The nodes
@@ -164,8 +168,6 @@ private:
     [[noreturn]] void refuse(Var v, std::string_view where) const;
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
     void check_variable_elements(std::size_t given, std::string_view where) const;
-    template <class T>
-    Var record(std::initializer_list<Var> parents, double constant);  ///< record() for the op whose struct is T
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     template <class T>
     void evaluate(std::uint32_t index);
