@@ -296,4 +296,9 @@ void Tape::check_variable_elements(std::size_t given, std::string_view where) co
                         std::to_string(variable_elements_) + " numbers, but " + std::to_string(given) + " were given");
 }
 
+// record<T> for every op (var.cpp calls them).
+#define TAPEGRAD_INSTANTIATE(id, T) template Var Tape::record<ops::T>(std::initializer_list<Var>, double);
+TAPEGRAD_OPS(TAPEGRAD_INSTANTIATE)
+#undef TAPEGRAD_INSTANTIATE
+
 }  // namespace tapegrad
