@@ -24,16 +24,6 @@
 using namespace tapegrad;
 using namespace tapegrad::nn;
 
-namespace {
-// The largest relative difference between two gradients, over the eleven parameters.
-double worst_relative(const Parameters& a, const Parameters& b) {
-    double worst = 0;
-    for (std::size_t k = 0; k < parameter_count; ++k)
-        worst = std::max(worst, std::abs(a[k] - b[k]) / std::max(1e-300, std::abs(b[k])));
-    return worst;
-}
-}  // namespace
-
 int show_chapter() {
     const Dataset people = article_people();
     const HealthNetwork network(Scaler::article_min_max().transform(people.features), people.targets);
@@ -57,7 +47,7 @@ int show_chapter() {
     std::cout << "\nparameter  layers tape      chain rule\n";
     for (std::size_t k = 0; k < parameter_count; ++k)
         std::printf("%-9s  %15.10f  %15.10f\n", std::string(parameter_names[k]).c_str(), gradient[k], chain[k]);
-    std::printf("largest relative difference: %s\n", worst_relative(gradient, chain) < 1e-14 ? "below 1e-14" : "LARGER");
+    std::printf("largest relative difference: %s\n", largest_relative_difference(gradient, chain) < 1e-14 ? "below 1e-14" : "LARGER");
 
     // [replay]
     Parameters next = p;
@@ -70,8 +60,8 @@ int show_chapter() {
     std::printf("\nafter one step (learning rate 0.005), replayed: %zu nodes, loss %.12f (network.loss: %.12f)\n",
                 tape.size(), loss.scalar_value(), network.loss(next));
     std::printf("largest relative difference from the chain rule there: %s\n",
-                worst_relative(gradient, chain_next) < 1e-14 ? "below 1e-14" : "LARGER");
-    return worst_relative(gradient, chain_next) < 1e-14 ? 0 : 1;
+                largest_relative_difference(gradient, chain_next) < 1e-14 ? "below 1e-14" : "LARGER");
+    return largest_relative_difference(gradient, chain_next) < 1e-14 ? 0 : 1;
 }
 
 // The chapter takes no arguments; any is refused, and lost output is an error.

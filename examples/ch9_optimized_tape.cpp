@@ -27,12 +27,6 @@ HealthNetwork article_network(Activation a) {
     const Dataset people = article_people();
     return HealthNetwork(Scaler::article_min_max().transform(people.features), people.targets, a);
 }
-double worst_relative(const Parameters& a, const Parameters& b) {
-    double worst = 0;
-    for (std::size_t k = 0; k < parameter_count; ++k)
-        worst = std::max(worst, std::abs(a[k] - b[k]) / std::max(1e-300, std::abs(b[k])));
-    return worst;
-}
 }  // namespace
 
 int show_chapter() {
@@ -74,7 +68,7 @@ int show_chapter() {
     Parameters next = p;
     for (std::size_t k = 0; k < parameter_count; ++k) next[k] -= 0.005 * gradient[k];  // one training step
     plan.gradient(next.values, gradient.values);
-    const double worst = worst_relative(gradient, network.chain_rule_gradient(next));
+    const double worst = largest_relative_difference(gradient, network.chain_rule_gradient(next));
     std::printf("after one step, largest relative difference from the chain rule: %s\n",
                 worst < 1e-12 ? "below 1e-12" : "LARGER");
     return worst < 1e-12 ? 0 : 1;

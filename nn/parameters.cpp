@@ -1,6 +1,8 @@
-// tapegrad/nn/parameters.cpp — printing and the article's random start.
+// tapegrad/nn/parameters.cpp — printing, the article's random start, comparing two gradients.
 #include "tapegrad/nn/parameters.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -25,6 +27,13 @@ Parameters initial_parameters(std::uint64_t seed, double lower, double upper) {
     }
     p[b1] = p[b2] = p[b3] = 0.0;
     return p;
+}
+
+double largest_relative_difference(const Parameters& a, const Parameters& b) {
+    double worst = 0;
+    for (std::size_t k = 0; k < parameter_count; ++k)
+        worst = std::max(worst, std::abs(a[k] - b[k]) / std::max(1e-300, std::abs(b[k])));
+    return worst;
 }
 
 }  // namespace tapegrad::nn

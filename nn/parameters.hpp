@@ -42,4 +42,8 @@ struct Parameters {
 /// std::uniform_real_distribution, whose algorithm varies between standard libraries.
 Parameters initial_parameters(std::uint64_t seed, double lower = 0.1, double upper = 0.9);
 
+/// The largest relative difference |a_k - b_k| / |b_k| over the eleven parameters (b is
+/// the reference; a zero b_k counts as the smallest positive double).
+double largest_relative_difference(const Parameters& a, const Parameters& b);
+
 }  // namespace tapegrad::nn

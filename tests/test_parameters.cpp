@@ -46,3 +46,14 @@ BOOST_AUTO_TEST_CASE(printing_names_every_parameter) {
     BOOST_TEST(s.find("w7 = 0.25") != std::string::npos, s);
     BOOST_TEST(s.find("b3 = 0") != std::string::npos, s);
 }
+
+BOOST_AUTO_TEST_CASE(largest_relative_difference_is_taken_against_the_second) {
+    Parameters a, b;
+    for (std::size_t k = 0; k < parameter_count; ++k) a[k] = b[k] = 1.0 + static_cast<double>(k);
+    BOOST_TEST(largest_relative_difference(a, b) == 0.0);
+    a[w3] = 3.3;  // b[w3] = 3: 10 % off
+    a[b3] = 11.0 + 0.011;
+    BOOST_TEST(largest_relative_difference(a, b) == 0.1, boost::test_tools::tolerance(1e-12));
+    b[w1] = 0.0;  // a reference of 0: any difference is huge
+    BOOST_TEST(largest_relative_difference(a, b) > 1e299);
+}
