@@ -46,6 +46,8 @@ struct Call {
     double *da = nullptr, *db = nullptr;
     const double* bias = nullptr;  // linear: the bias row
     double* dbias = nullptr;
+    const double* target = nullptr;  // linear, then mse: the target
+    double* dtarget = nullptr;
     double *z = nullptr, *dz = nullptr;  // weighted sum: before the activation
     double *y = nullptr, *dy = nullptr;  // the step's output value and adjoint
     std::size_t n = 0;
@@ -160,13 +162,48 @@ template <int K, int M>
 void linear_backward(const Call& c) {
     fast_path::SmallLinear<K, M>::backward(c.a, c.b, c.dy, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
 }
-// The kernels for a k x m weight matrix (1 <= k, m <= 4); false for any other size.
+// A small dense layer and the mean squared error of its output against a target, in one
+// step (the output layer and the loss): dZ = 2 dy (Z - T) / n goes straight into the
+// layer's backward pass. z, dz: the layer's output and its adjoint (only this step uses it).
+template <int K, int M>
+void linear_mse_forward(const Call& c) {
+    fast_path::SmallLinear<K, M>::forward(c.a, c.b, c.bias, c.z, static_cast<Eigen::Index>(c.n));
+    double s0 = 0.0, s1 = 0.0;
+    const std::size_t count = c.n * M;
+    std::size_t i = 0;
+    for (; i + 1 < count; i += 2) {
+        const double e0 = c.z[i] - c.target[i], e1 = c.z[i + 1] - c.target[i + 1];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+    }
+    if (i < count) s0 += (c.z[i] - c.target[i]) * (c.z[i] - c.target[i]);
+    c.y[0] = (s0 + s1) * c.constant;
+}
+template <int K, int M>
+void linear_mse_backward(const Call& c) {
+    const double scale = 2.0 * c.dy[0] * c.constant;
+    if (scale == 0.0) return;
+    for (std::size_t i = 0, count = c.n * M; i < count; ++i) {
+        const double g = scale * (c.z[i] - c.target[i]);
+        c.dz[i] = g;  // the layer's output has no other use: its whole adjoint
+        if (c.dtarget) c.dtarget[i] -= g;
+    }
+    fast_path::SmallLinear<K, M>::backward(c.a, c.b, c.dz, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
+}
+
+// The kernels for a k x m weight matrix (1 <= k, m <= 4), the layer alone or with the mse
+// after it; false for any other size.
+template <bool WithMse>
 bool pick_linear(Call& call, std::size_t k, std::size_t m) {
     if (k < 1 || k > 4 || m < 1 || m > 4) return false;
     using Kernel = void (*)(const Call&);
     static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
-        return std::array<std::array<Kernel, 2>, 16>{
-            std::array<Kernel, 2>{&linear_forward<I / 4 + 1, I % 4 + 1>, &linear_backward<I / 4 + 1, I % 4 + 1>}...};
+        if constexpr (WithMse)
+            return std::array<std::array<Kernel, 2>, 16>{std::array<Kernel, 2>{
+                &linear_mse_forward<I / 4 + 1, I % 4 + 1>, &linear_mse_backward<I / 4 + 1, I % 4 + 1>}...};
+        else
+            return std::array<std::array<Kernel, 2>, 16>{
+                std::array<Kernel, 2>{&linear_forward<I / 4 + 1, I % 4 + 1>, &linear_backward<I / 4 + 1, I % 4 + 1>}...};
     }(std::make_integer_sequence<int, 16>{});
     call.forward = table[(k - 1) * 4 + (m - 1)][0];
     call.backward = table[(k - 1) * 4 + (m - 1)][1];
@@ -186,7 +223,7 @@ bool pick_linear(Call& call, std::size_t k, std::size_t m) {
         s1 += e1 * e1;
     }
     if (i < c.n) s0 += (c.a[i] - c.b[i]) * (c.a[i] - c.b[i]);
-    c.y[0] = (s0 + s1) / static_cast<double>(c.n);
+    c.y[0] = (s0 + s1) * c.constant;  // c.constant = 1/n
 }
 [[gnu::optimize("no-tree-vectorize")]] void mse_backward(const Call& c) {
     const double scale = 2.0 * c.dy[0] * c.constant;  // c.constant = 1/n: no division to wait for
@@ -213,7 +250,7 @@ struct TermSpec {
 };
 // A step before layout.
 struct Plan {
-    enum Kind { plain, weighted_sum, mse } kind = plain;
+    enum Kind { plain, weighted_sum, mse, linear_mse } kind = plain;
     std::uint32_t node = 0;          // the output
     std::uint32_t z = none;          // weighted sum: the root add (== node without activation)
     std::uint32_t a = none, b = none;  // mse
@@ -318,6 +355,15 @@ Plan fuse(Analysis& g, std::uint32_t k) {
             plan = std::move(sum);
         }
     }
+    if (plan.kind == Plan::mse) {  // the output layer too, when it is small and used only here
+        const Node& p = g.nodes[plan.a];
+        const Shape w = p.op == Op::linear ? g.nodes[p.parents[1]].shape : Shape{};
+        if (p.op == Op::linear && single_use(g, plan.a, p.shape) && w.rows <= 4 && w.cols <= 4) {
+            plan.kind = Plan::linear_mse;
+            plan.z = plan.a;
+            plan.fused.push_back(plan.a);
+        }
+    }
     if (plan.fused.empty()) plan.fused = {k};
     for (std::uint32_t f : plan.fused) g.absorbed[f] = 1;
     std::sort(plan.fused.begin(), plan.fused.end());
@@ -327,6 +373,7 @@ Plan fuse(Analysis& g, std::uint32_t k) {
 std::string describe(const Plan& plan, const Analysis& g) {
     if (plan.kind == Plan::plain) return std::string(op_name(g.nodes[plan.node].op));
     if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
+    if (plan.kind == Plan::linear_mse) return "linear, then mse";
     std::size_t products = 0, addends = 0;
     for (const TermSpec& t : plan.terms) (t.s != none && t.c != none ? products : addends) += 1;
     std::string what = "weighted sum: " + std::to_string(products) + " product" + (products == 1 ? "" : "s");
@@ -412,8 +459,25 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         call.db = adjoint(out.parents[1], g);
         call.dbias = adjoint(out.parents[2], g);
         call.n = out.shape.rows;
-        if (pick_linear(call, w.rows, w.cols)) return call;
+        if (pick_linear<false>(call, w.rows, w.cols)) return call;
         call.n = out.shape.size();
+    }
+    if (plan.kind == Plan::linear_mse) {
+        const Node& layer = nodes[plan.z];
+        call.a = value(layer.parents[0]);
+        call.b = value(layer.parents[1]);
+        call.bias = value(layer.parents[2]);
+        call.da = adjoint(layer.parents[0], g);
+        call.db = adjoint(layer.parents[1], g);
+        call.dbias = adjoint(layer.parents[2], g);
+        call.z = value(plan.z);
+        call.dz = adjoints.data() + layer.offset;
+        call.target = value(plan.b);
+        call.dtarget = adjoint(plan.b, g);
+        call.n = layer.shape.rows;
+        call.constant = 1.0 / static_cast<double>(layer.shape.size());
+        pick_linear<true>(call, nodes[layer.parents[1]].shape.rows, nodes[layer.parents[1]].shape.cols);
+        return call;
     }
     if (plan.kind == Plan::plain) {
         call.arenas = &arenas;

@@ -132,9 +132,30 @@ BOOST_AUTO_TEST_CASE(the_health_network_in_every_activation_and_recording) {
             BOOST_TEST(steps == 4u, "three weighted sums (the last with the activation) and an mse");
             check_against_tape(per_person, network.record_loss_per_person(per_person, p, vars));
             check_against_tape(layers, network.record_loss_layers(layers, p, layer_vars), &steps);
-            BOOST_TEST(steps == (a == Activation::identity ? 3u : 4u), "linear, linear, (activation,) mse");
+            BOOST_TEST(steps == (a == Activation::identity ? 2u : 4u), "linear, linear + mse (or linear, linear, activation, mse)");
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(an_output_layer_and_its_mse_fuse_in_every_small_size) {
+    // mse(linear(X, W, b), T) for W of every size up to 4 x 4 (one step) and a larger one
+    // (two steps); the target a constant, then a variable (its adjoint is wanted too).
+    int cases = 0;
+    for (std::uint32_t k = 1; k <= 5; ++k)
+        for (std::uint32_t m = 1; m <= 4; ++m)
+            for (bool variable_target : {false, true}) {
+                BOOST_TEST_CONTEXT("W " << k << "x" << m << (variable_target ? ", variable target" : "")) {
+                    Tape tape;
+                    const Var x = tape.constant(filled({7, k}, 0.2)), w = tape.variable(filled({k, m}, 0.5));
+                    const Var b = tape.variable(filled({1, m}, 0.9));
+                    const Var t = variable_target ? tape.variable(filled({7, m}, 1.3)) : tape.constant(filled({7, m}, 1.3));
+                    std::size_t steps = 0;
+                    check_against_tape(tape, mean_squared_error(linear(x, w, b), t), &steps);
+                    BOOST_TEST(steps == (k <= 4 ? 1u : 2u));
+                    ++cases;
+                }
+            }
+    BOOST_TEST(cases == 40);
 }
 
 BOOST_AUTO_TEST_CASE(the_pass_drops_what_the_loss_does_not_need) {
