@@ -407,6 +407,16 @@ struct OptimizedTape::Program {
     }
     void lay_out(const Analysis& g, const std::vector<Plan>& plans, const Tape& tape);
     Call emit(const Plan& plan, const Analysis& g);
+    // A dense layer's X, W and bias with their adjoints (a, b, bias), and its rows (n).
+    void layer_inputs(Call& call, const Node& layer, const Analysis& g) {
+        call.a = value(layer.parents[0]);
+        call.b = value(layer.parents[1]);
+        call.bias = value(layer.parents[2]);
+        call.da = adjoint(layer.parents[0], g);
+        call.db = adjoint(layer.parents[1], g);
+        call.dbias = adjoint(layer.parents[2], g);
+        call.n = layer.shape.rows;
+    }
 };
 
 // Every node that keeps a value gets its place: the leaves the plan reads, every variable,
@@ -452,29 +462,17 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
     call.n = out.shape.size();
     if (plan.kind == Plan::plain && out.op == Op::linear) {  // rows of the output: call.n
         const Shape w = nodes[out.parents[1]].shape;
-        call.a = value(out.parents[0]);
-        call.b = value(out.parents[1]);
-        call.bias = value(out.parents[2]);
-        call.da = adjoint(out.parents[0], g);
-        call.db = adjoint(out.parents[1], g);
-        call.dbias = adjoint(out.parents[2], g);
-        call.n = out.shape.rows;
+        layer_inputs(call, out, g);
         if (pick_linear<false>(call, w.rows, w.cols)) return call;
         call.n = out.shape.size();
     }
     if (plan.kind == Plan::linear_mse) {
         const Node& layer = nodes[plan.z];
-        call.a = value(layer.parents[0]);
-        call.b = value(layer.parents[1]);
-        call.bias = value(layer.parents[2]);
-        call.da = adjoint(layer.parents[0], g);
-        call.db = adjoint(layer.parents[1], g);
-        call.dbias = adjoint(layer.parents[2], g);
+        layer_inputs(call, layer, g);
         call.z = value(plan.z);
         call.dz = adjoints.data() + layer.offset;
         call.target = value(plan.b);
         call.dtarget = adjoint(plan.b, g);
-        call.n = layer.shape.rows;
         call.constant = 1.0 / static_cast<double>(layer.shape.size());
         pick_linear<true>(call, nodes[layer.parents[1]].shape.rows, nodes[layer.parents[1]].shape.cols);
         return call;
