@@ -191,7 +191,7 @@ CROSSOVER_CASES = [("tape", "recorded every step (matmul and elementwise nodes)"
                    ("tape_layers_optimized", "layers recorded once, optimized")]
 
 
-def crossover_script(cases, ratio, path):
+def crossover_script(ratio, path):
     """A gnuplot script drawing, for each of CROSSOVER_CASES, the ratio to the hand-written
     loop against the number of samples N, one line per hidden width H: where a line
     crosses 1, the tape catches the loop. None when the run has no crossover groups."""
@@ -201,17 +201,18 @@ def crossover_script(cases, ratio, path):
             continue
         _, _, h, n, case = name.split("/")
         points.setdefault((case, int(h[1:])), []).append((int(n[1:]), r))
-    if not points:
+    panels = [(case, title) for case, title in CROSSOVER_CASES if any(c == case for c, _ in points)]
+    if not panels:
         return None
     widths = sorted({h for _, h in points})
     terminal = "pngcairo size 1100,460" if str(path).endswith(".png") else "svg size 1100,460 dynamic"
     lines = [f"set terminal {terminal} font 'sans,11'", f"set output '{path}'",
-             "set multiplot layout 1,2 title 'The tape against the hand-written loop: gradient time ratio "
+             f"set multiplot layout 1,{len(panels)} title 'The tape against the hand-written loop: gradient time ratio "
              "(3 -> H -> 1 network, identity, N samples)'",
              "set logscale xy", "set xlabel 'samples N'", "set ylabel 'time / hand-written loop'",
              "set grid", "set key top right", "set xrange [4:10000]", "set yrange [0.2:30]",
              "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb '#444444'"]
-    for case, title in CROSSOVER_CASES:
+    for case, title in panels:
         plots, data = [], []
         for h in widths:
             rows = sorted(points.get((case, h), []))
@@ -251,17 +252,17 @@ def main():
                              "<!-- /bench-results --> with the tables, and the part between "
                              "<!-- bench-summary --> and <!-- /bench-summary --> with the health summary")
     args = parser.parse_args()
-    text, health_summary, crossover = report(args)
+    text, health_summary, ratio = report(args)
     print(text, end="")
     if args.crossover_plot:
+        path = pathlib.Path(args.crossover_plot)
+        tmp = path.with_name(".tmp-" + path.name)  # the same suffix: it picks SVG or PNG
+        crossover = crossover_script(ratio, tmp)
         if crossover is None:
             print("report.py: --crossover-plot: the run has no crossover/ groups (bench_scaling --crossover)",
                   file=sys.stderr)
             return 2
-        path = pathlib.Path(args.crossover_plot)
-        tmp = path.with_name(path.name + ".tmp")
-        done = subprocess.run(["gnuplot"], input=crossover.replace(f"'{args.crossover_plot}'", f"'{tmp}'"),
-                              text=True, capture_output=True)
+        done = subprocess.run(["gnuplot"], input=crossover, text=True, capture_output=True)
         if done.returncode != 0 or not tmp.exists():
             print(f"report.py: --crossover-plot: gnuplot failed: {done.stderr.strip()}", file=sys.stderr)
             tmp.unlink(missing_ok=True)
@@ -308,8 +309,7 @@ def report(args):
     if not args.no_targets:
         print("### Targets\n")
         print(targets(all_cases, all_ratios, args.python_seconds))
-    return "".join(out), summary(all_cases, all_ratios), crossover_script(all_cases, all_ratios,
-                                                                          args.crossover_plot or "crossover.svg")
+    return "".join(out), summary(all_cases, all_ratios), all_ratios
 
 if __name__ == "__main__":
     sys.exit(main())

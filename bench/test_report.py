@@ -5,8 +5,8 @@ The JSON below has the shape Google Benchmark writes with --benchmark_repetition
 --benchmark_report_aggregates_only: medians per case, counters included. The test runs
 report.py as the bench_report target does and checks what the docs rely on: the ratio
 to the group's fastest hand-written case, a target judged met or not, the summary
-table, and --update-docs rewriting both marked blocks (and refusing, without touching
-the file, when a marker is missing).
+table, --update-docs rewriting both marked blocks (and refusing, without touching the
+file, when a marker is missing), --results-docs, and --crossover-plot (gnuplot).
 
     python3 bench/test_report.py        exit 0 when every check passes
 """
@@ -71,6 +71,31 @@ def main():
         check(text.startswith("intro\n") and text.endswith("end\n") and "middle" in text,
               "the text around the blocks kept")
 
+        # --results-docs: the tables go to another file than the summary.
+        chapter, appendix = tmp / "chapter9.md", tmp / "appendix.md"
+        chapter.write_text("<!-- bench-summary -->\nold\n<!-- /bench-summary -->\n")
+        appendix.write_text("<!-- bench-results -->\nold\n<!-- /bench-results -->\n")
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(chapter),
+                                 "--results-docs", str(appendix)], capture_output=True, text=True)
+        check(result.returncode == 0 and "| tape_layers_replay | 70 ns | 3.50 |" in appendix.read_text()
+              and "3.50× (70 ns)" in chapter.read_text(), "--results-docs: the tables in one file, the summary in the other")
+
+        # --crossover-plot: ratios by width and samples, drawn by gnuplot; refused without such groups.
+        grid = tmp / "crossover.json"
+        grid.write_text(json.dumps({"context": RUN["context"], "benchmarks": [
+            median(f"crossover/identity/H{h}/N{n}/{case}", ns * (1 if case == "hand_written_loop" else 2.0 / h))
+            for h in (1, 4) for n in (6, 600) for case, ns in (("hand_written_loop", 100.0), ("tape", 100.0))]}))
+        picture = tmp / "crossover.svg"
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(grid), "--crossover-plot", str(picture)],
+                                capture_output=True, text=True)
+        check(result.returncode == 0 and picture.exists() and "<svg" in picture.read_text()
+              and "H = 4" in picture.read_text(), f"--crossover-plot draws the picture: {result.stderr}")
+        check("crossover/" not in result.stdout, "the crossover groups stay out of the tables")
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--crossover-plot",
+                                 str(tmp / "none.svg")], capture_output=True, text=True)
+        check(result.returncode == 2 and not (tmp / "none.svg").exists() and "no crossover/ groups" in result.stderr,
+              "--crossover-plot without crossover groups is refused, nothing written")
+
         broken = tmp / "broken.md"
         broken.write_text("no markers here\n")
         result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(broken)],
@@ -81,7 +106,7 @@ def main():
 
     for f in failures:
         print(f"test_report: FAILED: {f}", file=sys.stderr)
-    print(f"test_report: {len(failures)} of 11 checks failed" if failures else "test_report: all checks passed")
+    print(f"test_report: {len(failures)} of 15 checks failed" if failures else "test_report: all checks passed")
     return 1 if failures else 0
 
 
