@@ -440,10 +440,6 @@ template <class T>
         return T::shape(s);
     }
 }
-/// The same for `op`.
-inline Shape shape(Op op, const Shape* s) {
-    return visit(op, [s]<class T>(T) { return shape_of<T>(s); });
-}
 /// Forwards: Y_ij.
 inline double value(Op op, const Element& e) {
     return visit(op, [&e]<class T>(T) -> double {

@@ -73,7 +73,7 @@ public:
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
 
     /// Record `op` on `parents` (and a number, the exponent of power_scalar): append the
-    /// node and compute its value. The operators in var.hpp call this.
+    /// node and compute its value.
     Var record(Op op, std::initializer_list<Var> parents, double constant = 0.0);
     /// The same for the op whose struct is T (`record<ops::Multiply>({a, b})`): what the
     /// operators of var.hpp call, with no switch on the op at run time.
