@@ -205,7 +205,8 @@ int main(int argc, char** argv) {
                                     !vm["activation"].defaulted()))
             throw cli::UsageError("--network", "draws the network, not a tape: it takes --output only");
         if (vm.count("optimized") && (vm.count("html") || vm.count("network")))
-            throw cli::UsageError("--optimized", "shows a tape's plan: it goes with --table or --output, not --html");
+            throw cli::UsageError("--optimized",
+                                  "shows a tape's plan: it goes with --table or --output, not --html or --network");
         if (vm.count("table") && vm.count("output"))
             throw cli::UsageError("--table", "prints the table on stdout; --output writes the graph: give one");
         choice.which = neuron ? Choice::Which::neuron : batched ? Choice::Which::batched : Choice::Which::person;
