@@ -226,8 +226,11 @@ void mse_backward(const Arenas& t, const Node& n) {
     double *dp = adjoint_of(t, n, 0), *dt = adjoint_of(t, n, 1);
     const std::size_t count = t.nodes[n.parents[0]].shape.size();
     const double scale = 2.0 * dy / static_cast<double>(count);
-    if (dp && !dt) {  // the usual case: the target is data
-        for (std::size_t i = 0; i < count; ++i) dp[i] += scale * (pv[i] - tv[i]);
+    if (dp && !dt) {  // the usual case: the target is data (and dp, in the other arena, aliases neither)
+        const double* __restrict p = pv;
+        const double* __restrict q = tv;
+        double* __restrict d = dp;
+        for (std::size_t i = 0; i < count; ++i) d[i] += scale * (p[i] - q[i]);
         return;
     }
     for (std::size_t i = 0; i < count; ++i) {

@@ -63,7 +63,9 @@ struct Unary {  ///< y = f(x), elementwise
 struct Binary {  ///< y = f(a, b), elementwise with broadcasting
     static constexpr int parents = 2;
 };
-[[noreturn]] inline void refuse_shapes(std::string_view name, Shape a, Shape b, std::string_view why) {
+// Out of line and cold: the message is built only on a refusal, and none of it sits in record()'s path.
+[[noreturn, gnu::cold, gnu::noinline]] inline void refuse_shapes(std::string_view name, Shape a, Shape b,
+                                                                 std::string_view why) {
     throw TapeError(std::string(name) + ": shapes " + a.to_string() + " and " + b.to_string() + std::string(why));
 }
 inline bool is_nan(double x) { return x != x; }
@@ -364,16 +366,40 @@ struct MeanSquaredError {
 // [mean_squared_error]
 
 /// Every operation: X(enum name, struct). The order is the enum's and nothing else.
-#define TAPEGRAD_OPS(X)                                                                                                \
-    X(variable, Variable)                                                                                              \
-    X(constant, Constant)                                                                                              \
-    X(add, Add)                                                                                                        \
-    X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power) X(negate, Negate) X(exp, Exp)        \
-        X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square) X(cube, Cube) X(abs, Abs) X(sin, Sin) \
-            X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(identity, Identity) X(matmul, MatMul)        \
-                X(transpose, Transpose) X(linear, Linear) X(sum, Sum) X(mean, Mean) X(col_sums, ColSums)               \
-                    X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans)                                 \
-                        X(mean_squared_error, MeanSquaredError)
+// clang-format off
+#define TAPEGRAD_OPS(X)          \
+    X(variable, Variable)        \
+    X(constant, Constant)        \
+    X(add, Add)                  \
+    X(subtract, Subtract)        \
+    X(multiply, Multiply)        \
+    X(divide, Divide)            \
+    X(power, Power)              \
+    X(negate, Negate)            \
+    X(exp, Exp)                  \
+    X(log, Log)                  \
+    X(sqrt, Sqrt)                \
+    X(power_scalar, PowerScalar) \
+    X(square, Square)            \
+    X(cube, Cube)                \
+    X(abs, Abs)                  \
+    X(sin, Sin)                  \
+    X(cos, Cos)                  \
+    X(tanh, Tanh)                \
+    X(sigmoid, Sigmoid)          \
+    X(relu, Relu)                \
+    X(identity, Identity)        \
+    X(matmul, MatMul)            \
+    X(transpose, Transpose)      \
+    X(linear, Linear)            \
+    X(sum, Sum)                  \
+    X(mean, Mean)                \
+    X(col_sums, ColSums)         \
+    X(row_sums, RowSums)         \
+    X(col_means, ColMeans)       \
+    X(row_means, RowMeans)       \
+    X(mean_squared_error, MeanSquaredError)
+// clang-format on
 
 }  // namespace tapegrad::ops
 
@@ -386,9 +412,11 @@ enum class Op : std::uint8_t { TAPEGRAD_OPS(TAPEGRAD_ENUM) };
 /// The Op of an operation's struct: op_of<ops::Multiply>() is Op::multiply.
 template <class T>
 constexpr Op op_of();
-#define TAPEGRAD_OP_OF(id, T) \
-    template <>               \
-    constexpr Op op_of<ops::T>() { return Op::id; }
+#define TAPEGRAD_OP_OF(id, T)      \
+    template <>                    \
+    constexpr Op op_of<ops::T>() { \
+        return Op::id;             \
+    }
 TAPEGRAD_OPS(TAPEGRAD_OP_OF)
 #undef TAPEGRAD_OP_OF
 #define TAPEGRAD_COUNT(id, T) +1

@@ -30,9 +30,14 @@ void Tape::refuse_set_value(Var leaf, Shape given) const {
                     " but the new value is " + given.to_string() + " (a replay keeps every shape)");
 }
 
+// Node by node as record() computed them: the fast path's kernel, else the generic path.
 void Tape::replay() {
-    for (std::uint32_t k = 0; k < nodes_.size(); ++k)
-        if (!is_leaf(nodes_[k].op) && nodes_[k].op != Op::identity) evaluate(k);  // (identity: a view, see record)
+    const fast_path::Arenas fast = arenas();
+    for (std::uint32_t k = 0; k < nodes_.size(); ++k) {
+        const Node& n = nodes_[k];
+        if (is_leaf(n.op) || n.op == Op::identity) continue;  // given, or a view (see record)
+        if (!fast_path_ || !fast_path::forward(fast, n, n.op)) evaluate_generically(k);
+    }
     swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
     leaves_changed_ = false;
 }

@@ -39,9 +39,14 @@ struct Shape {
     static Shape of(std::size_t rows, std::size_t cols, std::string_view where) {
         constexpr std::size_t most = std::numeric_limits<std::uint32_t>::max();
         if (rows > most || cols > most) [[unlikely]]
-            throw TapeError(std::string(where) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
-                            " matrix is too large (at most " + std::to_string(most) + " rows and columns)");
+            refuse_size(rows, cols, where);
         return {static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols)};
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void refuse_size(std::size_t rows, std::size_t cols,
+                                                                   std::string_view where) {
+        throw TapeError(std::string(where) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
+                        " matrix is too large (at most " + std::to_string(std::numeric_limits<std::uint32_t>::max()) +
+                        " rows and columns)");
     }
 
     /// "6x1": how shapes appear in tables and error messages.

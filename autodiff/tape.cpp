@@ -68,10 +68,19 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
         variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
         variable_elements_ += shape.size();
     }
-    if (shape.is_scalar())  // most leaves: the parameters
-        values_[nodes_[index].offset] = *data;
-    else
-        std::copy_n(data, shape.size(), values_.data() + nodes_[index].offset);
+    std::copy_n(data, shape.size(), values_.data() + nodes_[index].offset);
+    return Var(this, first_stamp_ + index);
+}
+
+// Most leaves are scalars (a small network's parameters): one store, no copy loop.
+Var Tape::scalar_leaf(Op op, double value) {
+    constexpr std::uint32_t none[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
+    const std::uint32_t index = append(op, {1, 1}, none, 0.0);
+    if (op == Op::variable) {
+        variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
+        ++variable_elements_;
+    }
+    values_[used_ - 1] = value;
     return Var(this, first_stamp_ + index);
 }
 
@@ -97,8 +106,7 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
 template <class T>
 Var Tape::record(std::initializer_list<Var> parents, double constant) {
     if (static_cast<int>(parents.size()) != T::parents) [[unlikely]]
-        throw TapeError(std::string(T::name) + " takes " + std::to_string(T::parents) + " parent(s), not " +
-                        std::to_string(parents.size()));
+        refuse_parents(T::name, T::parents, parents.size());
     std::uint32_t index[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     Shape shapes[3];
     int p = 0;
@@ -136,11 +144,7 @@ ops::Element Tape::element(const Node& n) const {
 }
 
 // The value of node `index` from its parents' values: the forward half of every operation,
-// run by record() as a node is appended and by replay() for every node again.
-void Tape::evaluate(std::uint32_t index) {
-    visit(nodes_[index].op, [&]<class T>(T) { evaluate<T>(index); });
-}
-
+// run by record() as a node is appended (replay() does the same for every node again).
 template <class T>
 void Tape::evaluate(std::uint32_t index) {
     if (fast_path_ && fast_path::forward_node<T>(arenas(), nodes_[index])) return;
@@ -204,8 +208,9 @@ void Tape::gradient(Var loss) {
 
 void Tape::sweep_node(std::size_t k) {
     if (k >= swept_size_) [[unlikely]]
-        throw TapeError("sweep_node: node " + std::to_string(k) + " is not on the sweep (call begin_sweep(loss) first; " +
-                        "the tape swept has " + std::to_string(swept_size_) + " nodes)");
+        throw TapeError("sweep_node: node " + std::to_string(k) +
+                        " is not on the sweep (call begin_sweep(loss) first; " + "the tape swept has " +
+                        std::to_string(swept_size_) + " nodes)");
     sweep(k, arenas());
 }
 
@@ -280,6 +285,10 @@ std::string_view Tape::name(std::size_t index) const {
     for (auto it = names_.rbegin(); it != names_.rend(); ++it)
         if (it->first == index) return it->second;
     return {};
+}
+
+void Tape::refuse_parents(std::string_view op, int wanted, std::size_t given) {
+    throw TapeError(std::string(op) + " takes " + std::to_string(wanted) + " parent(s), not " + std::to_string(given));
 }
 
 void Tape::refuse(Var v, std::string_view where) const {

@@ -67,9 +67,9 @@ public:
     // ---- Leaves -----------------------------------------------------------------------
     /// A variable is something to differentiate with respect to (a parameter); a constant
     /// is data. Both are recorded the same way; the difference is how they are shown.
-    Var variable(double value) { return leaf(Op::variable, {1, 1}, &value); }
+    Var variable(double value) { return scalar_leaf(Op::variable, value); }
     Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
-    Var constant(double value) { return leaf(Op::constant, {1, 1}, &value); }
+    Var constant(double value) { return scalar_leaf(Op::constant, value); }
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
 
     /// Record `op` on `parents` (and a number, the exponent of power_scalar): append the
@@ -128,6 +128,12 @@ public:
     const Node& node(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> value(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> adjoint(std::size_t index) const;
+    /// A live node's value when it is 1 x 1, else null: what Var::scalar_value reads, with
+    /// no view to build (`index` is from index_of, so it is not checked again).
+    const double* scalar_value_at(std::size_t index) const {
+        const Node& n = nodes_[index];
+        return n.shape.is_scalar() ? values_.data() + n.offset : nullptr;
+    }
     /// True when node `index` existed at the last gradient() (its adjoint is meaningful).
     bool has_adjoint(std::size_t index) const {
         return index < swept_size_ && (constant_adjoints_ || nodes_[index].op != Op::constant);
@@ -165,17 +171,19 @@ public:
     std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
 
 private:
-    [[noreturn]] void refuse(Var v, std::string_view where) const;
+    [[noreturn, gnu::cold]] void refuse(Var v, std::string_view where) const;
+    [[noreturn, gnu::cold]] static void refuse_parents(std::string_view op, int wanted, std::size_t given);
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
     void check_variable_elements(std::size_t given, std::string_view where) const;
-    void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     template <class T>
-    void evaluate(std::uint32_t index);
+    void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     void evaluate_generically(std::uint32_t index);
     ops::Element element(const Node& n) const;
-    [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);  ///< node k's share of the sweep
+    /// Node k's share of the sweep.
+    [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);
     fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
     Var leaf(Op op, Shape shape, const double* data);
+    Var scalar_leaf(Op op, double value);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
     [[gnu::always_inline]] std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
     [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);

@@ -26,16 +26,17 @@ Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
     return tape_->adjoint(tape_->index_of(*this));
 }
 double Var::scalar_value() const {
-    const auto v = value();
-    if (v.size() != 1) [[unlikely]]
+    tape().check(*this, "scalar_value");
+    const double* v = tape_->scalar_value_at(tape_->index_of(*this));
+    if (v == nullptr) [[unlikely]]
         throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
-    return v(0, 0);
+    return *v;
 }
 double Var::scalar_adjoint() const {
-    const auto a = adjoint();
-    if (a.size() != 1) [[unlikely]]
+    tape().check(*this, "scalar_adjoint");
+    if (!shape().is_scalar()) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
-    return a(0, 0);
+    return adjoint()(0, 0);
 }
 
 namespace {
