@@ -459,6 +459,8 @@ namespace ops {
 template <class T>
 [[gnu::always_inline]] inline Shape shape_of(const Shape* s) {
     if constexpr (std::is_base_of_v<Binary, T>) {
+        if (s[0] == s[1] || s[1].is_scalar()) return s[0];  // the common cases, without the general rule
+        if (s[0].is_scalar()) return s[1];
         const auto y = broadcast(s[0], s[1]);
         if (!y) refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
         return *y;

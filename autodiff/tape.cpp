@@ -109,14 +109,18 @@ Var Tape::record(std::initializer_list<Var> parents, double constant) {
         refuse_parents(T::name, T::parents, parents.size());
     std::uint32_t index[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     Shape shapes[3];
-    int p = 0;
-    for (const Var& v : parents) {
+    // Parent by parent at fixed positions (not a loop over the list), so the indices and
+    // shapes stay in registers rather than going through the stack and straight back.
+    const auto take = [&](int p) {
+        const Var& v = parents.begin()[p];
         if (!live(v)) [[unlikely]]
             refuse(v, T::name);
         index[p] = index_of(v);
         shapes[p] = nodes_[index[p]].shape;
-        ++p;
-    }
+    };
+    if constexpr (T::parents > 0) take(0);
+    if constexpr (T::parents > 1) take(1);
+    if constexpr (T::parents > 2) take(2);
     const std::uint32_t node = append(op_of<T>(), ops::shape_of<T>(shapes), index, constant);
     if constexpr (std::is_same_v<T, ops::Identity>) {
         // identity(x) is a view: it shares x's place in both arenas (its value is x's, and
