@@ -213,7 +213,7 @@ void Tape::gradient(Var loss) {
 void Tape::sweep_node(std::size_t k) {
     if (k >= swept_size_) [[unlikely]]
         throw TapeError("sweep_node: node " + std::to_string(k) +
-                        " is not on the sweep (call begin_sweep(loss) first; " + "the tape swept has " +
+                        " is not on the sweep (call begin_sweep(loss) first; the tape swept has " +
                         std::to_string(swept_size_) + " nodes)");
     sweep(k, arenas());
 }
