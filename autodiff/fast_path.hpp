@@ -119,7 +119,7 @@ bool forward_node(const Arenas& tape, const Node& n);
 template <class T>
 bool backward_node(const Arenas& tape, const Node& n);
 
-/// The same, for an op known only at run time (the sweep, and Tape::replay).
+/// The same, for an op known only at run time: forward for Tape::replay, backward for the sweep.
 [[gnu::always_inline]] inline bool forward(const Arenas& tape, const Node& n, Op op) {
     return visit(op, [&]<class T>(T) { return forward_node<T>(tape, n); });
 }

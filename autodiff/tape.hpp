@@ -128,9 +128,11 @@ public:
     const Node& node(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> value(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> adjoint(std::size_t index) const;
-    /// A live node's value when it is 1 x 1, else null: what Var::scalar_value reads, with
-    /// no view to build (`index` is from index_of, so it is not checked again).
+    /// Node `index`'s value when the node exists and is 1 x 1, else null: what
+    /// Var::scalar_value reads, with no view to build.
     const double* scalar_value_at(std::size_t index) const {
+        if (index >= nodes_.size()) [[unlikely]]
+            return nullptr;
         const Node& n = nodes_[index];
         return n.shape.is_scalar() ? values_.data() + n.offset : nullptr;
     }

@@ -33,10 +33,10 @@ double Var::scalar_value() const {
     return *v;
 }
 double Var::scalar_adjoint() const {
-    tape().check(*this, "scalar_adjoint");
-    if (!shape().is_scalar()) [[unlikely]]
+    const auto a = adjoint();
+    if (a.size() != 1) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
-    return adjoint()(0, 0);
+    return a(0, 0);
 }
 
 namespace {

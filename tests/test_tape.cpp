@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <pthread.h>
 
@@ -265,6 +266,25 @@ BOOST_AUTO_TEST_CASE(misuse_empty_matrix_leaf) {
     BOOST_TEST(contains(error_of([&] { (void)tape.constant(MatrixXd(0, 3)); }), "empty matrix"));
 }
 
+BOOST_AUTO_TEST_CASE(misuse_record_with_the_wrong_number_of_parents) {
+    Tape tape;
+    const Var x = tape.variable(1.0);
+    for (const auto& [op, given] : {std::pair{Op::add, 1}, std::pair{Op::exp, 2}, std::pair{Op::linear, 2}}) {
+        try {
+            if (given == 1)
+                tape.record(op, {x});
+            else
+                tape.record(op, {x, x});
+            BOOST_ERROR("record accepted " << given << " parent(s) for " << tapegrad::op_name(op));
+        } catch (const TapeError& e) {
+            const std::string want = std::string(tapegrad::op_name(op)) + " takes ";
+            BOOST_TEST(std::string(e.what()).find(want) == 0, e.what());
+            BOOST_TEST(std::string(e.what()).find("not " + std::to_string(given)) != std::string::npos, e.what());
+        }
+    }
+    BOOST_TEST(tape.size() == 1u);  // nothing appended by a refusal
+}
+
 BOOST_AUTO_TEST_CASE(leaf_copied_from_the_tapes_own_arena) {
     // value() is a view into the arena; making a constant from it while the arena grows
     // must copy first (AddressSanitizer would catch the dangling read otherwise).
@@ -390,26 +410,35 @@ BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
     // Record at one point, replay at another: every value and every variable's adjoint
     // must equal those of a tape recorded afresh at the second point, bit for bit (the
     // same kernels run in the same order). The second point moves units across relu's
-    // kink, so a replay that kept the old values would be caught.
-    const Point a = first_point(), b = second_point();
-    std::vector<Var> replayed, fresh;
-    Tape tape, again;
-    const Var loss = kinked_loss(tape, a.w, a.b, a.s, replayed);
-    tape.gradient(loss);
-    const double first_loss = loss.scalar_value();
+    // kink, so a replay that kept the old values would be caught. Both with the fast path
+    // and without it (replay then recomputes every node by the generic path).
+    for (const bool fast : {true, false}) {
+        BOOST_TEST_CONTEXT("fast path " << (fast ? "on" : "off")) {
+            const Point a = first_point(), b = second_point();
+            std::vector<Var> replayed, fresh;
+            Tape tape, again;
+            tape.set_fast_path(fast);
+            again.set_fast_path(fast);
+            const Var loss = kinked_loss(tape, a.w, a.b, a.s, replayed);
+            tape.gradient(loss);
+            const double first_loss = loss.scalar_value();
 
-    tape.set_value(replayed[0], b.w);
-    tape.set_value(replayed[1], b.b);
-    tape.set_value(replayed[2], b.s);
-    tape.replay();
-    tape.gradient(loss);
-    const Var loss_again = kinked_loss(again, b.w, b.b, b.s, fresh);
-    again.gradient(loss_again);
+            tape.set_value(replayed[0], b.w);
+            tape.set_value(replayed[1], b.b);
+            tape.set_value(replayed[2], b.s);
+            tape.replay();
+            tape.gradient(loss);
+            const Var loss_again = kinked_loss(again, b.w, b.b, b.s, fresh);
+            again.gradient(loss_again);
 
-    BOOST_TEST(loss.scalar_value() != first_loss);
-    BOOST_TEST(loss.scalar_value() == loss_again.scalar_value());
-    for (std::size_t i = 0; i < tape.size(); ++i) BOOST_TEST((MatrixXd(tape.value(i)) == MatrixXd(again.value(i))));
-    for (std::size_t k = 0; k < 3; ++k) BOOST_TEST((MatrixXd(replayed[k].adjoint()) == MatrixXd(fresh[k].adjoint())));
+            BOOST_TEST(loss.scalar_value() != first_loss);
+            BOOST_TEST(loss.scalar_value() == loss_again.scalar_value());
+            for (std::size_t i = 0; i < tape.size(); ++i)
+                BOOST_TEST((MatrixXd(tape.value(i)) == MatrixXd(again.value(i))));
+            for (std::size_t k = 0; k < 3; ++k)
+                BOOST_TEST((MatrixXd(replayed[k].adjoint()) == MatrixXd(fresh[k].adjoint())));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(replay_with_all_variables_at_once) {

@@ -307,10 +307,23 @@ BOOST_AUTO_TEST_CASE(article_line_scalar_parameters_times_data_columns) {
 BOOST_AUTO_TEST_CASE(var_accessors_refuse_wrong_shapes) {
     Tape tape;
     const Var x = tape.variable(MatrixXd::Ones(2, 2));
-    BOOST_CHECK_THROW(x.scalar_value(), tapegrad::TapeError);
+    const auto message = [](auto&& read) {
+        try {
+            read();
+        } catch (const tapegrad::TapeError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    BOOST_TEST(message([&] { x.scalar_value(); }) == "scalar_value: the Var is 2x2, not 1x1 (use value())");
+    // Before any sweep, the missing adjoint is what is wrong, whatever the shape.
+    BOOST_TEST(message([&] { x.scalar_adjoint(); }).find("has no adjoint yet") != std::string::npos);
     tape.gradient(sum(x));
-    BOOST_CHECK_THROW(x.scalar_adjoint(), tapegrad::TapeError);
+    BOOST_TEST(message([&] { x.scalar_adjoint(); }) == "scalar_adjoint: the Var is 2x2, not 1x1 (use adjoint())");
     BOOST_TEST(x.adjoint().sum() == 4.0);
+    tape.clear();  // and a stale Var is named as such by the accessor the caller used
+    const std::string stale = message([&] { x.scalar_value(); });
+    BOOST_TEST(stale.find("scalar_value: the Var was recorded before the tape was cleared") == 0, stale);
 }
 
 // ---- A dense layer: linear(X, W, b) = X W + b ----------------------------------------------
