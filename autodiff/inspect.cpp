@@ -46,28 +46,60 @@ std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const Prin
     return s + "]";
 }
 
+namespace {
+// Rows as aligned columns two spaces apart: the first right-aligned (an index), the rest
+// left-aligned, no trailing spaces. The first row is the header.
+template <std::size_t N>
+void write_rows(std::ostream& out, const std::vector<std::array<std::string, N>>& rows) {
+    std::array<std::size_t, N> width{};
+    for (const auto& r : rows)
+        for (std::size_t c = 0; c < N; ++c) width[c] = std::max(width[c], r[c].size());
+    for (const auto& r : rows) {
+        std::string line(width[0] - r[0].size(), ' ');
+        line += r[0];
+        for (std::size_t c = 1; c < N; ++c) {
+            line += "  " + r[c];
+            if (c + 1 < N) line += std::string(width[c] - r[c].size(), ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out << line << '\n';
+    }
+}
+}  // namespace
+
 void print_tape(std::ostream& out, const Tape& tape, const PrintOptions& options) {
-    using Row = std::array<std::string, 7>;
-    std::vector<Row> rows{{"index", "op", "name", "parents", "shape", "value", "adjoint"}};
+    std::vector<std::array<std::string, 7>> rows{{"index", "op", "name", "parents", "shape", "value", "adjoint"}};
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
         rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(n), n.shape.to_string(),
                         format_matrix(tape.value(i), options),
                         tape.has_adjoint(i) ? format_matrix(tape.adjoint(i), options) : ""});
     }
-    std::array<std::size_t, 7> width{};
-    for (const Row& r : rows)
-        for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-    for (const Row& r : rows) {
-        std::string line(width[0] - r[0].size(), ' ');  // index right-aligned
-        line += r[0];
-        for (std::size_t c = 1; c < r.size(); ++c) {
-            line += "  " + r[c];
-            if (c + 1 < r.size()) line += std::string(width[c] - r[c].size(), ' ');
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        out << line << '\n';
+    write_rows(out, rows);
+}
+
+void print_plan(std::ostream& out, const Tape& tape, const OptimizedTape& plan) {
+    std::size_t leaves = 0, identities = 0;
+    for (std::size_t k = 0; k < plan.tape_nodes() && k < tape.size(); ++k) {
+        leaves += is_leaf(tape.node(k).op);
+        identities += tape.node(k).op == Op::identity;
     }
+    out << "tape: " << plan.tape_nodes() << " nodes (" << leaves << " leaves, " << identities
+        << " identity); plan: " << plan.steps().size() << " steps";
+    if (plan.dead_nodes()) out << "; " << plan.dead_nodes() << " nodes the loss does not need dropped";
+    out << "\n\n";
+    std::vector<std::array<std::string, 4>> rows{{"step", "computes", "backward", "tape nodes"}};
+    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
+        const OptimizedTape::Step& step = plan.steps()[s];
+        std::string nodes;
+        for (std::uint32_t k : step.fused) {
+            nodes += (nodes.empty() ? "" : " ") + std::to_string(k);
+            const std::string_view name = k < tape.size() ? tape.name(k) : std::string_view{};
+            if (!name.empty() && k == step.node) nodes += " (" + std::string(name) + ")";
+        }
+        rows.push_back({std::to_string(s), step.what, step.backward ? "yes" : "no", nodes});
+    }
+    write_rows(out, rows);
 }
 
 namespace {
@@ -78,6 +110,34 @@ std::string dot_escape(const std::string& s) {
         e += c;
     }
     return e;
+}
+
+// The opening of a drawing, shared by the tape's and the plan's: top to bottom (inputs at
+// the top, the loss at the bottom: fits a page), rounded boxes.
+void begin_dot(std::ostream& out, const char* graph) {
+    out << "digraph " << graph
+        << " {\n"
+           "  rankdir=TB;\n"
+           "  nodesep=0.2;\n"
+           "  ranksep=0.3;\n"
+           "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11, margin=\"0.08,0.04\"];\n"
+           "  edge [color=\"#555555\", arrowsize=0.7];\n";
+}
+// The look of a leaf: a variable (a parameter: what the gradient is for) filled and bold,
+// a constant (data) dashed and grey; nothing for other nodes.
+std::string leaf_style(Op op) {
+    if (op == Op::variable)
+        return ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\", fontname=\"Helvetica-Bold\"";
+    if (op == Op::constant) return ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
+    return "";
+}
+// An arrow from each parent to its child, and the closing brace.
+void end_dot(std::ostream& out, const Tape& tape) {
+    for (std::size_t i = 0; i < tape.size(); ++i) {
+        const Node& n = tape.node(i);
+        for (int p = 0; p < n.parent_count(); ++p) out << "  n" << n.parents[p] << " -> n" << i << ";\n";
+    }
+    out << "}\n";
 }
 
 // A long list breaks after every third element, so that a node of six values is a
@@ -99,12 +159,7 @@ void wrap_into(std::vector<std::string>& lines, const std::string& first, const 
 }  // namespace
 
 void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options) {
-    out << "digraph tape {\n"
-           "  rankdir=TB;\n"  // inputs at the top, the loss at the bottom: fits a page
-           "  nodesep=0.2;\n"
-           "  ranksep=0.3;\n"
-           "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11, margin=\"0.08,0.04\"];\n"
-           "  edge [color=\"#555555\", arrowsize=0.7];\n";
+    begin_dot(out, "tape");
     // The node the sweep started from (the loss): the last one, its adjoint seeded to 1.
     const bool has_output = tape.size() > 0 && tape.has_adjoint(tape.size() - 1) &&
                             tape.node(tape.size() - 1).shape.is_scalar() && tape.adjoint(tape.size() - 1)(0, 0) == 1.0;
@@ -136,20 +191,44 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options)
             else if (k + 1 < lines.size())
                 label += "\\n";
         }
-        std::string style;
-        if (n.op == Op::variable)  // the parameters: what the gradient is for
-            style = ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\", fontname=\"Helvetica-Bold\"";
-        else if (n.op == Op::constant)
-            style = ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
-        else if (has_output && i + 1 == tape.size())
+        std::string style = leaf_style(n.op);
+        if (has_output && i + 1 == tape.size())
             style = ", style=\"rounded,filled,bold\", fillcolor=\"#b9d7f0\", penwidth=1.5";
         out << "  n" << i << " [label=\"" << label << "\"" << style << "];\n";
     }
-    for (std::size_t i = 0; i < tape.size(); ++i) {
-        const Node& n = tape.node(i);
-        for (int p = 0; p < n.parent_count(); ++p) out << "  n" << n.parents[p] << " -> n" << i << ";\n";
+    end_dot(out, tape);
+}
+
+void write_plan_dot(std::ostream& out, const Tape& tape, const OptimizedTape& plan) {
+    begin_dot(out, "plan");
+    // A node's first line as write_dot has it, without values: the plan has none to show.
+    const auto label = [&tape](std::uint32_t k) {
+        const Node& n = tape.node(k);
+        const std::string name = dot_escape(std::string(tape.name(k)));
+        std::string text = "#" + std::to_string(k) + " ";
+        if (is_leaf(n.op)) return text + (name.empty() ? std::string(op_name(n.op)) : name);
+        return text + (name.empty() ? "" : name + " = ") + std::string(op_symbol(n.op));
+    };
+    std::vector<char> in_step(tape.size(), 0);
+    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
+        const OptimizedTape::Step& step = plan.steps()[s];
+        out << "  subgraph cluster_" << s << " {\n    label=\"step " << s << ": " << dot_escape(step.what)
+            << "\";\n    style=\"rounded,filled\"; fillcolor=\"#eaf2fb\"; color=\"#5b8fc7\"; fontname=\"Helvetica\"; "
+               "fontsize=11;\n";
+        for (std::uint32_t k : step.fused) {
+            in_step[k] = 1;
+            out << "    n" << k << " [label=\"" << label(k) << "\", style=\"rounded,filled\", fillcolor=white];\n";
+        }
+        out << "  }\n";
     }
-    out << "}\n";
+    for (std::uint32_t k = 0; k < tape.size(); ++k) {
+        if (in_step[k]) continue;
+        const Op op = tape.node(k).op;
+        const std::string dropped = ", style=\"rounded,dotted\", color=\"#999999\", fontcolor=\"#777777\"";
+        out << "  n" << k << " [label=\"" << label(k) << (op == Op::identity ? " (its parent)" : "") << "\""
+            << (is_leaf(op) ? leaf_style(op) : dropped) << "];\n";
+    }
+    end_dot(out, tape);
 }
 
 }  // namespace tapegrad

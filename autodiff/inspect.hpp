@@ -12,12 +12,14 @@
 ///
 /// `write_dot` writes the same nodes as a Graphviz DOT graph (render with `dot -Tsvg`):
 /// an arrow from each parent to its child, variables filled, constants in grey.
+/// `print_plan` and `write_plan_dot` do the same for an OptimizedTape's plan, step by step.
 #pragma once
 
 #include <cstddef>
 #include <iosfwd>
 #include <string>
 
+#include "tapegrad/autodiff/optimized_tape.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad {
@@ -32,6 +34,14 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options 
 
 /// A node's value or adjoint as text: "2.5" for 1 x 1, "[1, 2, 3]" for a column,
 /// "[1, 2; 3, 4]" for a matrix (rows separated by ';'), cut after max_elements.
+/// The plan as a table: one line per step, with the tape nodes each stands for, and a line
+/// of counts (nodes before, steps after, nodes dropped).
+void print_plan(std::ostream& out, const Tape& tape, const OptimizedTape& plan);
+/// The tape as a Graphviz DOT graph with each step of the plan drawn as a box around the
+/// nodes it stands for (render with `dot -Tsvg`); nodes the plan dropped are dotted.
+/// `tape` must be the tape the plan was compiled from, unchanged since.
+void write_plan_dot(std::ostream& out, const Tape& tape, const OptimizedTape& plan);
+
 std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const PrintOptions& options = {});
 
 }  // namespace tapegrad

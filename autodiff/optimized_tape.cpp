@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <utility>
-#include <ostream>
 #include <type_traits>
 
 namespace tapegrad {
@@ -593,75 +592,5 @@ std::size_t OptimizedTape::variable_elements() const { return program_->variable
 const std::vector<OptimizedTape::Step>& OptimizedTape::steps() const { return program_->steps; }
 std::size_t OptimizedTape::tape_nodes() const { return program_->tape_nodes; }
 std::size_t OptimizedTape::dead_nodes() const { return program_->dead; }
-
-void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
-    std::size_t leaves = 0, identities = 0;
-    for (std::size_t k = 0; k < plan.tape_nodes() && k < tape.size(); ++k) {
-        leaves += is_leaf(tape.node(k).op);
-        identities += tape.node(k).op == Op::identity;
-    }
-    os << "tape: " << plan.tape_nodes() << " nodes (" << leaves << " leaves, " << identities
-       << " identity); plan: " << plan.steps().size() << " steps";
-    if (plan.dead_nodes()) os << "; " << plan.dead_nodes() << " nodes the loss does not need dropped";
-    os << "\n\n";
-    std::size_t width = 8;  // the "computes" column fits its longest entry
-    for (const OptimizedTape::Step& step : plan.steps()) width = std::max(width, step.what.size());
-    const auto pad = [](std::string text, std::size_t n) { return text.resize(std::max(n, text.size()), ' '), text; };
-    os << "step  " << pad("computes", width) << "  backward  tape nodes\n";
-    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
-        const OptimizedTape::Step& step = plan.steps()[s];
-        os << pad(std::string(4 - std::min<std::size_t>(4, std::to_string(s).size()), ' ') + std::to_string(s), 4)
-           << "  " << pad(step.what, width) << "  " << (step.backward ? "yes       " : "no        ");
-        for (std::size_t i = 0; i < step.fused.size(); ++i) {
-            const std::uint32_t k = step.fused[i];
-            os << (i ? " " : "") << k;
-            const std::string_view name = k < tape.size() ? tape.name(k) : std::string_view{};
-            if (!name.empty() && k == step.node) os << " (" << name << ")";
-        }
-        os << "\n";
-    }
-}
-
-namespace {
-std::string dot_label(const Tape& tape, std::uint32_t k) {
-    std::string name(tape.name(k)), label = "#" + std::to_string(k) + " ";
-    for (char& c : name)
-        if (c == '"' || c == '\\') c = '\'';
-    const Node& n = tape.node(k);
-    if (is_leaf(n.op)) return label + (name.empty() ? std::string(op_name(n.op)) : name);
-    return label + (name.empty() ? "" : name + " = ") + std::string(op_symbol(n.op));
-}
-}  // namespace
-
-void write_plan_dot(std::ostream& os, const Tape& tape, const OptimizedTape& plan) {
-    os << "digraph plan {\n  rankdir=TB;\n  nodesep=0.2;\n  ranksep=0.3;\n"
-          "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11, margin=\"0.08,0.04\"];\n"
-          "  edge [color=\"#555555\", arrowsize=0.7];\n";
-    std::vector<char> in_step(tape.size(), 0);
-    for (std::size_t s = 0; s < plan.steps().size(); ++s) {
-        const OptimizedTape::Step& step = plan.steps()[s];
-        os << "  subgraph cluster_" << s << " {\n    label=\"step " << s << ": " << step.what
-           << "\";\n    style=\"rounded,filled\"; fillcolor=\"#eaf2fb\"; color=\"#5b8fc7\"; fontname=\"Helvetica\"; "
-              "fontsize=11;\n";
-        for (std::uint32_t k : step.fused) {
-            in_step[k] = 1;
-            os << "    n" << k << " [label=\"" << dot_label(tape, k) << "\", style=\"rounded,filled\", fillcolor=white];\n";
-        }
-        os << "  }\n";
-    }
-    for (std::uint32_t k = 0; k < tape.size(); ++k) {
-        if (in_step[k]) continue;
-        const Op op = tape.node(k).op;
-        std::string style = ", style=\"rounded,dotted\", color=\"#999999\", fontcolor=\"#777777\"";  // dropped
-        if (op == Op::variable) style = ", style=\"rounded,filled,bold\", fillcolor=\"#ffd27f\"";
-        if (op == Op::constant) style = ", style=\"rounded,dashed\", color=\"#888888\", fontcolor=\"#555555\"";
-        os << "  n" << k << " [label=\"" << dot_label(tape, k) << (op == Op::identity ? " (its parent)" : "") << "\""
-           << style << "];\n";
-    }
-    for (std::uint32_t k = 0; k < tape.size(); ++k)
-        for (int p = 0; p < tape.node(k).parent_count(); ++p)
-            os << "  n" << tape.node(k).parents[p] << " -> n" << k << ";\n";
-    os << "}\n";
-}
 
 }  // namespace tapegrad

@@ -24,12 +24,12 @@
 ///
 /// The plan keeps copies of the constants (the data) as recorded; set_value gives one new
 /// numbers. Only the loss and the gradient are read out: the values of intermediate nodes
-/// are the tape's business (fused nodes have no value in the plan at all).
+/// are the tape's business (fused nodes have no value in the plan at all). print_plan and
+/// write_plan_dot (inspect.hpp) show the plan against its tape.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
@@ -76,13 +76,5 @@ private:
     struct Program;
     std::unique_ptr<Program> program_;
 };
-
-/// The plan as a table: one line per step, with the tape nodes each stands for, and a line
-/// of counts (nodes before, steps after, nodes dropped).
-void print_plan(std::ostream& os, const Tape& tape, const OptimizedTape& plan);
-/// The tape as a Graphviz DOT graph with each step of the plan drawn as a box around the
-/// nodes it stands for (render with `dot -Tsvg`); nodes the plan dropped are dotted.
-/// `tape` must be the tape the plan was compiled from, unchanged since.
-void write_plan_dot(std::ostream& os, const Tape& tape, const OptimizedTape& plan);
 
 }  // namespace tapegrad

@@ -14,6 +14,7 @@
 
 #include "counting_allocator.hpp"
 #include "op_cases.hpp"
+#include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/optimized_tape.hpp"
 #include "health_fixtures.hpp"
 
