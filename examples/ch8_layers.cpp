@@ -47,7 +47,8 @@ int show_chapter() {
     std::cout << "\nparameter  layers tape      chain rule\n";
     for (std::size_t k = 0; k < parameter_count; ++k)
         std::printf("%-9s  %15.10f  %15.10f\n", std::string(parameter_names[k]).c_str(), gradient[k], chain[k]);
-    std::printf("largest relative difference: %s\n", largest_relative_difference(gradient, chain) < 1e-14 ? "below 1e-14" : "LARGER");
+    std::printf("largest relative difference: %s\n",
+                largest_relative_difference(gradient, chain) < 1e-14 ? "below 1e-14" : "LARGER");
 
     // [replay]
     Parameters next = p;
@@ -59,9 +60,9 @@ int show_chapter() {
     const Parameters chain_next = network.chain_rule_gradient(next);
     std::printf("\nafter one step (learning rate 0.005), replayed: %zu nodes, loss %.12f (network.loss: %.12f)\n",
                 tape.size(), loss.scalar_value(), network.loss(next));
-    std::printf("largest relative difference from the chain rule there: %s\n",
-                largest_relative_difference(gradient, chain_next) < 1e-14 ? "below 1e-14" : "LARGER");
-    return largest_relative_difference(gradient, chain_next) < 1e-14 ? 0 : 1;
+    const bool agrees = largest_relative_difference(gradient, chain_next) < 1e-14;
+    std::printf("largest relative difference from the chain rule there: %s\n", agrees ? "below 1e-14" : "LARGER");
+    return agrees ? 0 : 1;
 }
 
 // The chapter takes no arguments; any is refused, and lost output is an error.
