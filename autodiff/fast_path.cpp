@@ -251,6 +251,98 @@ bool small_linear_backward(const Arenas& t, const Node& n) {
                                Eigen::Index{n.shape.rows});
 }
 
+// A weighted sum straight from the arenas, element by element with every term at once, so
+// the terms' sums build up side by side rather than one after another. Each element adds
+// its terms in the order the unfused nodes would (so the values are the same to the last
+// bit). The tape keeps each product's number first.
+struct Terms {
+    int k = 0;                  // products
+    double s[4];                // their numbers
+    const double* c[4];         // their nodes' values
+    double *ds[4], *dc[4];      // where their adjoints go; null when not wanted (backward only)
+    const double* b = nullptr;  // the bias, if any
+    double* db = nullptr;
+    bool scalar_bias = false;
+};
+template <bool Backward>
+Terms terms_of(const Arenas& t, const Node& n) {
+    const auto adjoint = [&](const Node& q) {
+        return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;
+    };
+    const std::uint32_t* p = t.operands + n.parents[0];
+    const std::uint32_t count = n.parents[1];
+    Terms w;
+    for (std::uint32_t j = 0; j + 1 < count; j += 2, ++w.k) {
+        const Node &number = t.nodes[p[j]], &node = t.nodes[p[j + 1]];
+        w.s[w.k] = t.values[number.offset];
+        w.c[w.k] = t.values + node.offset;
+        if constexpr (Backward) w.ds[w.k] = adjoint(number), w.dc[w.k] = adjoint(node);
+    }
+    if (count % 2 == 1) {
+        const Node& bias = t.nodes[p[count - 1]];
+        w.b = t.values + bias.offset;
+        w.scalar_bias = bias.shape.is_scalar();
+        if constexpr (Backward) w.db = adjoint(bias);
+    }
+    return w;
+}
+
+template <int K>
+void weighted_sum_forward(const Terms& w, double* __restrict y, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+        double v = w.s[0] * w.c[0][i];
+        for (int k = 1; k < K; ++k) v += w.s[k] * w.c[k][i];
+        if (w.b) v += w.b[w.scalar_bias ? 0 : i];
+        y[i] = v;
+    }
+}
+
+// ds += sum dy c, dc += dy s, db += dy (summed when the bias is 1 x 1). An element with
+// dy = 0 adds nothing (so 0 * inf stays out), without a branch in the sums; the sums over
+// the elements come first and side by side, then the nodes' shares, for those wanted.
+// A node in two places (w * w) gets both shares.
+template <int K>
+void weighted_sum_backward(const Terms& w, const double* dy, std::size_t size) {
+    double sum[K] = {}, sum_b = 0.0;
+    for (std::size_t i = 0; i < size; ++i) {
+        const double g = dy[i];
+        for (int k = 0; k < K; ++k) sum[k] += g != 0.0 ? g * w.c[k][i] : 0.0;
+        sum_b += g;
+    }
+    for (int k = 0; k < K; ++k) {
+        if (w.ds[k]) *w.ds[k] += sum[k];
+        if (double* dc = w.dc[k])
+            for (std::size_t i = 0; i < size; ++i)
+                if (dy[i] != 0.0) dc[i] += dy[i] * w.s[k];
+    }
+    if (!w.db) return;
+    if (w.scalar_bias)
+        *w.db += sum_b;
+    else
+        for (std::size_t i = 0; i < size; ++i) w.db[i] += dy[i];
+}
+
+void weighted_sum_forward(const Arenas& t, const Node& n) {
+    const Terms w = terms_of<false>(t, n);
+    double* y = t.values + n.offset;
+    switch (w.k) {
+        case 1: return weighted_sum_forward<1>(w, y, n.shape.size());
+        case 2: return weighted_sum_forward<2>(w, y, n.shape.size());
+        case 3: return weighted_sum_forward<3>(w, y, n.shape.size());
+        default: return weighted_sum_forward<4>(w, y, n.shape.size());
+    }
+}
+void weighted_sum_backward(const Arenas& t, const Node& n) {
+    const Terms w = terms_of<true>(t, n);
+    const double* dy = t.adjoints + n.offset;
+    switch (w.k) {
+        case 1: return weighted_sum_backward<1>(w, dy, n.shape.size());
+        case 2: return weighted_sum_backward<2>(w, dy, n.shape.size());
+        case 3: return weighted_sum_backward<3>(w, dy, n.shape.size());
+        default: return weighted_sum_backward<4>(w, dy, n.shape.size());
+    }
+}
+
 }  // namespace
 
 // ---- One node: the kernel for its op ---------------------------------------------------------
@@ -272,6 +364,9 @@ bool forward_node(const Arenas& t, const Node& n) {
     } else {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_forward(t, n);
+            return true;
+        } else if constexpr (std::is_same_v<T, ops::WeightedSum>) {
+            weighted_sum_forward(t, n);
             return true;
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)
@@ -308,6 +403,9 @@ bool backward_node(const Arenas& t, const Node& n) {
     } else {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_backward(t, n);
+            return true;
+        } else if constexpr (std::is_same_v<T, ops::WeightedSum>) {
+            weighted_sum_backward(t, n);
             return true;
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include <Eigen/Core>
@@ -57,6 +58,7 @@ struct Arenas {
     const Node* nodes;
     double* values;
     double* adjoints;
+    const std::uint32_t* operands;  ///< weighted sums' parent lists (Tape::parents_of)
     bool constant_adjoints;
 };
 

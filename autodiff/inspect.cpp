@@ -15,11 +15,10 @@ namespace {
 
 std::string number(double x, int precision) { return format_number(x, "%.*g", precision); }
 
-std::string parents_of(const Node& n) {
-    if (n.parent_count() == 0) return "-";
-    std::string s = std::to_string(n.parents[0]);
-    for (int p = 1; p < n.parent_count(); ++p) s += ", " + std::to_string(n.parents[p]);
-    return s;
+std::string parents_of(const Tape& tape, std::size_t index) {
+    std::string s;
+    for (std::uint32_t p : tape.parents(index)) s += (s.empty() ? "" : ", ") + std::to_string(p);
+    return s.empty() ? "-" : s;
 }
 
 std::string op_text(const Node& n) {
@@ -71,7 +70,7 @@ void print_tape(std::ostream& out, const Tape& tape, const PrintOptions& options
     std::vector<std::array<std::string, 7>> rows{{"index", "op", "name", "parents", "shape", "value", "adjoint"}};
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
-        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(n), n.shape.to_string(),
+        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(tape, i), n.shape.to_string(),
                         format_matrix(tape.value(i), options),
                         tape.has_adjoint(i) ? format_matrix(tape.adjoint(i), options) : ""});
     }
@@ -133,10 +132,8 @@ std::string leaf_style(Op op) {
 }
 // An arrow from each parent to its child, and the closing brace.
 void end_dot(std::ostream& out, const Tape& tape) {
-    for (std::size_t i = 0; i < tape.size(); ++i) {
-        const Node& n = tape.node(i);
-        for (int p = 0; p < n.parent_count(); ++p) out << "  n" << n.parents[p] << " -> n" << i << ";\n";
-    }
+    for (std::size_t i = 0; i < tape.size(); ++i)
+        for (std::uint32_t p : tape.parents(i)) out << "  n" << p << " -> n" << i << ";\n";
     out << "}\n";
 }
 

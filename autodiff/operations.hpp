@@ -41,9 +41,12 @@ struct Operand {
     }
     double operator()(std::size_t i, std::size_t j) const { return data[at(i, j)]; }
 };
+/// The most parents a node can have: a weighted sum of four products and a bias.
+inline constexpr int most_parents = 9;
 /// Output element (i, j) of a node: its parents, its constant, and (backwards) its value y.
 struct Element {
-    Operand p[3];
+    Operand p[most_parents];
+    int parents = 0;  ///< how many of p are used
     double constant = 0.0;
     std::size_t i = 0, j = 0;
     double y = 0.0;
@@ -338,6 +341,32 @@ struct RowMeans : Reduction<false, true, true> {
     static constexpr std::string_view name = "row_means";
 };
 
+// [weighted_sum]
+/// y = s1 c1 + s2 c2 + ... + sk ck + b: numbers s (1 x 1) times nodes c of y's shape, and
+/// a bias b, 1 x 1 or y's shape, which may be left out. The parents are s1, c1, ..., sk,
+/// ck and then b: 2k or 2k + 1 of them, 1 <= k <= 4 (Tape::parents lists them). Added in
+/// that order. The tutorial's `w1 * x1 + w2 * x2 + w3 * x3 + b1` as one node instead of
+/// six, on a tape that fuses sums (Tape::set_fuse_expressions, expression.hpp).
+///   dy_ij/ds_k = (c_k)_ij,   dy_ij/d(c_k)_ij = s_k,   dy_ij/db_ij = 1
+/// (a 1 x 1 parent's derivative sums these over every element, as broadcasting does).
+struct WeightedSum {
+    static constexpr std::string_view name = "weighted_sum";
+    static constexpr int parents = -1;  // 2 to most_parents: see above
+    static constexpr int most_products = (most_parents - 1) / 2;
+    static bool has_bias(int count) { return count % 2 == 1; }
+    static double value(const Element& e) {
+        double y = e.p[0](e.i, e.j) * e.p[1](e.i, e.j);
+        for (int p = 2; p + 1 < e.parents; p += 2) y += e.p[p](e.i, e.j) * e.p[p + 1](e.i, e.j);
+        return has_bias(e.parents) ? y + e.p[e.parents - 1](e.i, e.j) : y;
+    }
+    static std::size_t terms(const Element&, int) { return 1; }
+    static Term term(const Element& e, int p, std::size_t) {
+        if (has_bias(e.parents) && p == e.parents - 1) return {e.i, e.j, 1.0};
+        return {e.i, e.j, e.p[p ^ 1](e.i, e.j)};  // s_k's derivative is c_k, and c_k's is s_k
+    }
+};
+// [weighted_sum]
+
 // [mean_squared_error]
 /// y = (1/N) sum_l (P_l - T_l)^2, the mean squared error of a prediction P against a
 /// target T of the same shape (N elements): one node instead of subtract, square, mean.
@@ -398,7 +427,8 @@ struct MeanSquaredError {
     X(row_sums, RowSums)         \
     X(col_means, ColMeans)       \
     X(row_means, RowMeans)       \
-    X(mean_squared_error, MeanSquaredError)
+    X(mean_squared_error, MeanSquaredError) \
+    X(weighted_sum, WeightedSum)
 // clang-format on
 
 }  // namespace tapegrad::ops
@@ -447,7 +477,8 @@ inline std::string_view op_symbol(Op op) {
             return T::name;
     });
 }
-/// How many parents a node of `op` has (0 for the leaves).
+/// How many parents a node of `op` has (0 for the leaves; -1 for weighted_sum, whose
+/// nodes each say: Tape::parents).
 inline int op_parents(Op op) {
     return visit(op, []<class T>(T) { return T::parents; });
 }

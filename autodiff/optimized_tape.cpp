@@ -14,6 +14,7 @@
 #include "tapegrad/autodiff/optimized_tape.hpp"
 
 #include <algorithm>
+#include <span>
 #include <array>
 #include <utility>
 #include <type_traits>
@@ -235,6 +236,7 @@ void mse_forward(const Call& c) { c.y[0] = mean_of_squares(c.a, c.b, c.n, c.cons
 
 constexpr std::uint32_t none = Node::no_parent;
 
+bool is_sum(Op op) { return op == Op::add || op == Op::weighted_sum; }
 bool is_elementwise_unary(Op op) {
     return op != Op::identity && visit(op, []<class T>(T) { return std::is_base_of_v<ops::Unary, T>; });
 }
@@ -255,9 +257,16 @@ struct Plan {
 };
 
 struct Analysis {
-    std::vector<Node> nodes;  // the tape's, with parents through identity resolved
+    std::vector<Node> nodes;              // the tape's, with parents through identity resolved
+    std::vector<std::uint32_t> operands;  // the weighted sums' parent lists, the same way
     std::vector<char> live, active, absorbed;
     std::vector<std::uint32_t> uses;
+
+    std::span<std::uint32_t> parents(std::uint32_t k) {
+        Node& n = nodes[k];
+        if (n.op == Op::weighted_sum) return {operands.data() + n.parents[0], n.parents[1]};
+        return {n.parents, static_cast<std::size_t>(op_parents(n.op))};
+    }
 };
 
 Analysis analyse(const Tape& tape, std::uint32_t loss) {
@@ -268,7 +277,12 @@ Analysis analyse(const Tape& tape, std::uint32_t loss) {
     for (std::uint32_t k = 0; k < count; ++k) {
         g.nodes[k] = tape.node(k);
         Node& n = g.nodes[k];
-        for (int p = 0; p < n.parent_count(); ++p) n.parents[p] = same[n.parents[p]];
+        if (n.op == Op::weighted_sum) {
+            const auto list = tape.parents(k);
+            n.parents[0] = static_cast<std::uint32_t>(g.operands.size());
+            g.operands.insert(g.operands.end(), list.begin(), list.end());
+        }
+        for (std::uint32_t& p : g.parents(k)) p = same[p];
         same[k] = n.op == Op::identity ? n.parents[0] : k;
     }
     g.live.assign(count, 0);
@@ -277,17 +291,15 @@ Analysis analyse(const Tape& tape, std::uint32_t loss) {
     g.uses.assign(count, 0);
     g.live[same[loss]] = 1;
     for (std::uint32_t k = count; k-- > 0;) {
-        const Node& n = g.nodes[k];
-        if (!g.live[k] || n.op == Op::identity) continue;
-        for (int p = 0; p < n.parent_count(); ++p) {
-            g.live[n.parents[p]] = 1;
-            ++g.uses[n.parents[p]];
+        if (!g.live[k] || g.nodes[k].op == Op::identity) continue;
+        for (std::uint32_t p : g.parents(k)) {
+            g.live[p] = 1;
+            ++g.uses[p];
         }
     }
     for (std::uint32_t k = 0; k < count; ++k) {
-        const Node& n = g.nodes[k];
-        g.active[k] = n.op == Op::variable;
-        for (int p = 0; p < n.parent_count(); ++p) g.active[k] |= g.active[n.parents[p]];
+        g.active[k] = g.nodes[k].op == Op::variable;
+        for (std::uint32_t p : g.parents(k)) g.active[k] |= g.active[p];
     }
     return g;
 }
@@ -299,9 +311,18 @@ bool single_use(const Analysis& g, std::uint32_t c, Shape shape) {
 
 // The terms of the add tree under `k`, left to right as the tape adds them; false when a
 // leaf of the tree is neither the output's shape nor one number.
-bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
+bool expand(Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
     const Node& n = g.nodes[k];
     plan.fused.push_back(k);
+    if (n.op == Op::weighted_sum) {  // recorded fused already: its terms, then its bias
+        const auto list = g.parents(k);
+        for (std::size_t p = 0; p + 1 < list.size(); p += 2) plan.terms.push_back({list[p], list[p + 1], true});
+        if (list.size() % 2 == 1) {
+            const std::uint32_t b = list.back();
+            plan.terms.push_back(g.nodes[b].shape.is_scalar() ? TermSpec{b, none, false} : TermSpec{none, b, true});
+        }
+        return true;
+    }
     if (n.op == Op::multiply) {  // s * c or c * s (checked by the caller)
         const bool left_scalar = g.nodes[n.parents[0]].shape.is_scalar();
         plan.terms.push_back({n.parents[left_scalar ? 0 : 1], n.parents[left_scalar ? 1 : 0], true});
@@ -313,7 +334,7 @@ bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
         const bool product = child.op == Op::multiply &&
                              ((g.nodes[child.parents[0]].shape.is_scalar() && g.nodes[child.parents[1]].shape == out) ||
                               (g.nodes[child.parents[1]].shape.is_scalar() && g.nodes[child.parents[0]].shape == out));
-        if (single_use(g, c, out) && (child.op == Op::add || product)) {
+        if (single_use(g, c, out) && (is_sum(child.op) || product)) {
             if (!expand(g, c, out, plan)) return false;
         } else if (child.shape == out) {
             plan.terms.push_back({none, c, true});
@@ -340,12 +361,12 @@ Plan fuse(Analysis& g, std::uint32_t k) {
         if (diff.op == Op::subtract && single_use(g, d, g.nodes[sq].shape) &&
             g.nodes[diff.parents[0]].shape == diff.shape && g.nodes[diff.parents[1]].shape == diff.shape)
             plan = {Plan::mse, k, none, diff.parents[0], diff.parents[1], {}, {d, sq, k}};
-    } else if (n.op == Op::add || (is_elementwise_unary(n.op) && g.nodes[n.parents[0]].op == Op::add &&
-                                   single_use(g, n.parents[0], n.shape))) {
+    } else if (is_sum(n.op) || (is_elementwise_unary(n.op) && is_sum(g.nodes[n.parents[0]].op) &&
+                                single_use(g, n.parents[0], n.shape))) {
         Plan sum;
         sum.kind = Plan::weighted_sum;
         sum.node = k;
-        sum.z = n.op == Op::add ? k : n.parents[0];
+        sum.z = is_sum(n.op) ? k : n.parents[0];
         if (expand(g, sum.z, g.nodes[sum.z].shape, sum)) {
             if (sum.z != k) sum.fused.push_back(k);
             plan = std::move(sum);
@@ -386,7 +407,8 @@ struct OptimizedTape::Program {
     const Tape* tape = nullptr;  // only compared, never read after compiling: which Vars are ours
     std::uint64_t first_stamp = 0;
     std::size_t tape_nodes = 0, dead = 0;
-    std::vector<Node> nodes;  // the tape's nodes; offsets into the arenas below
+    std::vector<Node> nodes;              // the tape's nodes; offsets into the arenas below
+    std::vector<std::uint32_t> operands;  // the weighted sums' parent lists (Analysis)
     std::vector<char> has_place;
     fast_path::Arena values, adjoints;
     fast_path::Arenas arenas{};
@@ -447,7 +469,7 @@ void OptimizedTape::Program::lay_out(const Analysis& g, const std::vector<Plan>&
             const auto v = tape.value(k);
             std::copy_n(v.data(), v.size(), values.data() + nodes[k].offset);
         }
-    arenas = {nodes.data(), values.data(), adjoints.data(), false};
+    arenas = {nodes.data(), values.data(), adjoints.data(), operands.data(), false};
 }
 
 Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
@@ -538,6 +560,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
     }
 
     P.nodes = g.nodes;
+    P.operands = g.operands;
     P.lay_out(g, plans, tape);
     P.terms.reserve(term_count);
     for (const Plan& plan : plans) {

@@ -16,6 +16,8 @@
 /// Reuse::optimized records once and compiles the tape into an OptimizedTape
 /// (optimized_tape.hpp): fused steps, no per-node dispatch, the fastest of the three.
 /// The tape does not compute the adjoints of constants (only the variables' are read).
+/// Recorded each time, it fuses sums of products (Tape::set_fuse_expressions): recording is then
+/// most of a gradient's cost, and a weighted sum is one node to record instead of six.
 #pragma once
 
 #include <optional>
@@ -34,7 +36,10 @@ enum class Reuse { record_each_time, replay, optimized };
 /// or replayed (Reuse) for every gradient. See the file's description.
 class RecordedLoss {
 public:
-    explicit RecordedLoss(Reuse reuse = Reuse::record_each_time) : reuse_(reuse) { tape_.set_constant_adjoints(false); }
+    explicit RecordedLoss(Reuse reuse = Reuse::record_each_time) : reuse_(reuse) {
+        tape_.set_constant_adjoints(false);
+        tape_.set_fuse_expressions(reuse == Reuse::record_each_time);
+    }
 
     /// The loss at `variables`, and d loss / d variables into `out` (the same layout).
     /// `record(Tape&)` records the loss at `variables` and returns it (a 1 x 1 Var).

@@ -137,10 +137,74 @@ Var Tape::record(std::initializer_list<Var> parents, double constant) {
     return Var(this, first_stamp_ + node);
 }
 
+// A weighted sum takes any number of parents (2 to 9): they go in a list of their own.
+template <>
+Var Tape::record<ops::WeightedSum>(std::initializer_list<Var> parents, double) {
+    return record_weighted_sum(std::span<const Var>(parents.begin(), parents.size()));
+}
+
+// A weighted sum's parents go in a list of their own, each product's number first. The
+// list's room is made before the node is appended (so a bad_alloc leaves the tape as it
+// was) and it is filled right after, when nothing can fail any more.
+Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
+    const std::size_t count = parents.size();
+    if (count < 2 || count > ops::most_parents) [[unlikely]]
+        return {};
+    std::uint32_t index[ops::most_parents];
+    Shape y;
+    for (std::size_t p = 0; p < count; ++p) {
+        if (!live(parents[p])) [[unlikely]]
+            return {};
+        index[p] = index_of(parents[p]);
+    }
+    for (std::size_t p = 0; p + 1 < count; p += 2) {  // a number times a node of the sum's shape
+        const Shape a = nodes_[index[p]].shape, b = nodes_[index[p + 1]].shape;
+        if (p == 0) y = a.is_scalar() ? b : a;
+        if (!a.is_scalar()) {
+            if (!b.is_scalar() || a != y) return {};
+            std::swap(index[p], index[p + 1]);
+        } else if (b != y) {
+            return {};
+        }
+    }
+    if (count % 2 == 1 && !nodes_[index[count - 1]].shape.is_scalar() && nodes_[index[count - 1]].shape != y)
+        return {};
+    if (operands_.size() + count > operands_.capacity()) [[unlikely]]
+        operands_.reserve(std::max({std::size_t{64}, operands_.size() + count, 2 * operands_.capacity()}));
+    const std::uint32_t list[3] = {static_cast<std::uint32_t>(operands_.size()), static_cast<std::uint32_t>(count),
+                                   Node::no_parent};
+    const std::uint32_t node = append(Op::weighted_sum, y, list, 0.0);
+    for (std::size_t p = 0; p < count; ++p) operands_.push_back(index[p]);  // room made above
+    evaluate<ops::WeightedSum>(node);
+    return Var(this, first_stamp_ + node);
+}
+
+Var Tape::record_weighted_sum(std::span<const Var> parents) {
+    const Var y = try_record_weighted_sum(parents);
+    if (y.empty()) [[unlikely]]
+        refuse_weighted_sum(parents);
+    return y;
+}
+
+void Tape::refuse_weighted_sum(std::span<const Var> parents) const {
+    if (parents.size() < 2 || parents.size() > ops::most_parents)
+        throw TapeError("weighted_sum takes 2 to " + std::to_string(ops::most_parents) + " parents, not " +
+                        std::to_string(parents.size()));
+    for (const Var& v : parents)
+        if (!live(v)) refuse(v, "weighted_sum");
+    std::string shapes;
+    for (const Var& v : parents) shapes += (shapes.empty() ? "" : ", ") + nodes_[index_of(v)].shape.to_string();
+    throw TapeError("weighted_sum: shapes " + shapes +
+                    " do not make a weighted sum (in each product one side is 1x1 and the other the sum's shape; "
+                    "the bias is 1x1 or the sum's shape)");
+}
+
 ops::Element Tape::element(const Node& n) const {
     ops::Element e;
-    for (int p = 0; p < n.parent_count(); ++p) {
-        const Node& parent = nodes_[n.parents[p]];
+    const std::span<const std::uint32_t> parents = parents_of(n);
+    e.parents = static_cast<int>(parents.size());
+    for (int p = 0; p < e.parents; ++p) {
+        const Node& parent = nodes_[parents[p]];
         e.p[p] = {values_.data() + parent.offset, parent.shape};
     }
     e.constant = n.constant;
@@ -192,8 +256,8 @@ inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
             const double adjoint = adjoints_[n.offset + e.i + e.j * n.shape.rows];
             if (adjoint == 0.0) continue;  // nothing flows (and no 0 * inf = NaN off the loss's path)
             e.y = values_[n.offset + e.i + e.j * n.shape.rows];
-            for (int p = 0; p < n.parent_count(); ++p) {
-                const Node& parent = nodes_[n.parents[p]];
+            for (int p = 0; p < e.parents; ++p) {
+                const Node& parent = nodes_[parents_of(n)[p]];
                 for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
                     const ops::Term t = ops::term(n.op, e, p, l);
                     double& parent_adjoint = adjoints_[parent.offset + e.p[p].at(t.row, t.col)];
@@ -240,6 +304,7 @@ void Tape::gradient(Var loss, std::span<double> out) {
 void Tape::clear() {
     first_stamp_ += nodes_.size();  // the next recording's stamps start past this one's
     nodes_.clear();                 // keeps capacity
+    operands_.clear();
     variables_.clear();
     variable_elements_ = 0;
     leaves_changed_ = false;
@@ -277,7 +342,7 @@ Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
 
 std::size_t Tape::memory_bytes() const {
     return nodes_.capacity() * sizeof(Node) + (values_.capacity() + adjoints_.capacity()) * sizeof(double) +
-           variables_.capacity() * sizeof(std::uint32_t);
+           (variables_.capacity() + operands_.capacity()) * sizeof(std::uint32_t);
 }
 
 void Tape::set_name(Var v, std::string name) {

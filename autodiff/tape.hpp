@@ -39,6 +39,8 @@
 namespace tapegrad {
 
 /// One recorded operation: 40 bytes, no pointers, so the array can grow and move freely.
+/// A weighted sum has more parents than fit: its list is kept by the tape, and `parents`
+/// holds where it starts and how long it is (Tape::parents reads every node's list).
 struct Node {
     static constexpr std::uint32_t no_parent = 0xffffffffu;
 
@@ -47,8 +49,6 @@ struct Node {
     Shape shape;
     std::uint32_t parents[3] = {no_parent, no_parent, no_parent};  ///< op_parents(op) of them are used
     Op op = Op::constant;
-
-    int parent_count() const { return op_parents(op); }
 };
 static_assert(sizeof(Node) == 40);
 
@@ -79,6 +79,18 @@ public:
     /// operators of var.hpp call, with no switch on the op at run time.
     template <class T>
     Var record(std::initializer_list<Var> parents, double constant = 0.0);
+    /// Record a1 * b1 + ... + ak * bk + c as one weighted_sum node (operations.hpp): the
+    /// parents in that order, the bias c optional. try_: an empty Var, and nothing recorded,
+    /// where record_weighted_sum throws (the shapes do not make a weighted sum, a Var is not live).
+    Var record_weighted_sum(std::span<const Var> parents);
+    Var try_record_weighted_sum(std::span<const Var> parents);
+
+    /// Whether a sum of products written out, `w1 * x1 + w2 * x2 + w3 * x3 + b1`, is
+    /// recorded as one weighted_sum node rather than a node per `*` and `+` (off by
+    /// default: a tape shows every operation). The numbers are the same either way, to
+    /// the last bit; see expression.hpp. Kept by clear().
+    void set_fuse_expressions(bool on) { fuse_expressions_ = on; }
+    bool fuse_expressions() const { return fuse_expressions_; }
 
     // ---- Replaying: the same graph at new leaf values (replay.cpp) ------------------------
     /// Give a leaf (variable or constant) a new value of the same shape. The nodes
@@ -126,6 +138,12 @@ public:
     std::size_t size() const { return nodes_.size(); }
     /// Node `index`; TapeError when there is no such node.
     const Node& node(std::size_t index) const;
+    /// The indices of node `index`'s parents, in order (none for a leaf).
+    std::span<const std::uint32_t> parents(std::size_t index) const { return parents_of(node(index)); }
+    std::span<const std::uint32_t> parents_of(const Node& n) const {
+        if (n.op == Op::weighted_sum) return {operands_.data() + n.parents[0], n.parents[1]};
+        return {n.parents, static_cast<std::size_t>(op_parents(n.op))};
+    }
     Eigen::Map<const Eigen::MatrixXd> value(std::size_t index) const;
     Eigen::Map<const Eigen::MatrixXd> adjoint(std::size_t index) const;
     /// Node `index`'s value when the node exists and is 1 x 1, else null: what
@@ -175,6 +193,7 @@ public:
 private:
     [[noreturn, gnu::cold]] void refuse(Var v, std::string_view where) const;
     [[noreturn, gnu::cold]] static void refuse_parents(std::string_view op, int wanted, std::size_t given);
+    [[noreturn, gnu::cold]] void refuse_weighted_sum(std::span<const Var> parents) const;
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
     void check_variable_elements(std::size_t given, std::string_view where) const;
     template <class T>
@@ -183,7 +202,9 @@ private:
     ops::Element element(const Node& n) const;
     /// Node k's share of the sweep.
     [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);
-    fast_path::Arenas arenas() { return {nodes_.data(), values_.data(), adjoints_.data(), constant_adjoints_}; }
+    fast_path::Arenas arenas() {
+        return {nodes_.data(), values_.data(), adjoints_.data(), operands_.data(), constant_adjoints_};
+    }
     Var leaf(Op op, Shape shape, const double* data);
     Var scalar_leaf(Op op, double value);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
@@ -191,6 +212,7 @@ private:
     [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
 
     std::vector<Node> nodes_;
+    std::vector<std::uint32_t> operands_;   ///< the parent lists of weighted sums (Node says where)
     std::vector<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
     std::size_t variable_elements_ = 0;     ///< the numbers they hold together
     bool leaves_changed_ = false;           ///< set_value since the last replay()
@@ -199,10 +221,15 @@ private:
     std::size_t used_ = 0;                  ///< doubles in use in each arena
     bool constant_adjoints_ = true;         ///< see set_constant_adjoints()
     bool fast_path_ = true;                 ///< see set_fast_path()
+    bool fuse_expressions_ = false;                ///< see set_fuse_expressions()
     std::size_t swept_size_ = 0;            ///< nodes covered by the last gradient()
     std::uint64_t generation_ = 0;          ///< bumped by clear()
     std::uint64_t first_stamp_;             ///< see first_stamp()
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
+
+/// A weighted sum takes any number of parents: record_weighted_sum.
+template <>
+Var Tape::record<ops::WeightedSum>(std::initializer_list<Var> parents, double constant);
 
 }  // namespace tapegrad

@@ -46,10 +46,8 @@ Var lit(const Var& like, double x) { return like.tape().constant(x); }
 Var operator+(Var a, Var b) { return a.tape().record<ops::Add>({a, b}); }
 Var operator+(Var a, double b) { return a + lit(a, b); }
 Var operator+(double a, Var b) { return lit(b, a) + b; }
-Var operator-(Var a, Var b) { return a.tape().record<ops::Subtract>({a, b}); }
 Var operator-(Var a, double b) { return a - lit(a, b); }
 Var operator-(double a, Var b) { return lit(b, a) - b; }
-Var operator*(Var a, Var b) { return a.tape().record<ops::Multiply>({a, b}); }
 Var operator*(Var a, double b) { return a * lit(a, b); }
 Var operator*(double a, Var b) { return lit(b, a) * b; }
 Var operator/(Var a, Var b) { return a.tape().record<ops::Divide>({a, b}); }

@@ -8,9 +8,10 @@
 ///     tapegrad::Tape tape;
 ///     auto w1 = tape.variable(0.5);                 // a parameter, 1 x 1
 ///     auto x1 = tape.constant(ages / 101.0);        // data, 6 x 1
-///     auto h1 = w1 * x1 + b1;                       // recorded: multiply, add
+///     Var h1 = w1 * x1 + b1;                        // recorded: multiply, add
 ///
-/// Plain doubles on either side of an operator become constant nodes. Scalars broadcast
+/// (`w1 * x1 + b1` is recorded when it becomes the Var h1, as one node or a node per
+/// operator: expression.hpp.) Plain doubles on either side of an operator become constant nodes. Scalars broadcast
 /// against columns and matrices (see shape.hpp). Every misuse — a Var of another tape, a
 /// stale Var, shapes that do not fit — throws tapegrad::TapeError naming the operation.
 #pragma once
@@ -24,6 +25,8 @@
 namespace tapegrad {
 
 class Tape;
+class Product;
+class Difference;
 
 /// A handle to one node of a Tape: the tape and the node's stamp. A tape stamps its nodes
 /// with 64-bit numbers that only grow: clear() starts the next recording past the last
@@ -72,10 +75,10 @@ static_assert(sizeof(Var) == 16, "a Var is a small handle, passed by value in re
 Var operator+(Var a, Var b);
 Var operator+(Var a, double b);
 Var operator+(double a, Var b);
-Var operator-(Var a, Var b);
+Difference operator-(Var a, Var b);  // a Var once used as one (expression.hpp, inline)
 Var operator-(Var a, double b);
 Var operator-(double a, Var b);
-Var operator*(Var a, Var b);
+Product operator*(Var a, Var b);  // a Var once used as one (expression.hpp, inline)
 Var operator*(Var a, double b);
 Var operator*(double a, Var b);
 Var operator/(Var a, Var b);
@@ -119,3 +122,5 @@ Var col_means(Var x);  // 1 x cols
 Var row_means(Var x);  // rows x 1
 
 }  // namespace tapegrad
+
+#include "tapegrad/autodiff/expression.hpp"  // Product, and sums of products

@@ -71,9 +71,11 @@ int show_chapter() {
     int passes = 0;
     const Parameters forward = forward_mode_gradient(network, p, passes);
     // [reverse_mode]
+    Tape tape;  // the tape of this chapter: record the loss once, sweep back once
+    ParameterVars vars;
+    tape.gradient(network.record_loss(tape, p, vars));
     Parameters reverse;
-    TapeGradient tape(network);  // records the loss once, sweeps back once
-    tape(p, reverse);
+    for (std::size_t k = 0; k < parameter_count; ++k) reverse[k] = vars[k].scalar_adjoint();
     // [reverse_mode]
 
     std::printf("param   forward mode (duals)   reverse mode (tape)\n");
@@ -81,7 +83,7 @@ int show_chapter() {
         std::printf("%-5s   %20.12g   %19.12g\n", std::string(parameter_names[k]).c_str(), forward[k], reverse[k]);
     std::printf("\nforward mode: %d passes through the network, one per parameter\n", passes);
     std::printf("reverse mode: 1 pass recording %zu nodes, then 1 sweep back for all %zu parameters\n",
-                tape.tape().size(), parameter_count);
+                tape.size(), parameter_count);
     return 0;
 }
 

@@ -19,10 +19,9 @@ std::string op_label(const Node& n) {
     return std::string(op_name(n.op));
 }
 
-std::vector<std::size_t> parents_of(const Node& n) {
-    std::vector<std::size_t> parents;
-    for (int p = 0; p < n.parent_count(); ++p) parents.push_back(n.parents[p]);
-    return parents;
+std::vector<std::size_t> parents_of(const Tape& tape, std::size_t k) {
+    const auto parents = tape.parents(k);
+    return {parents.begin(), parents.end()};
 }
 
 bool is_leaf(const Node& n) { return n.op == Op::variable || n.op == Op::constant; }
@@ -38,7 +37,7 @@ SweepStep sweep_one(Tape& tape, std::size_t k, const PrintOptions& options) {
         step.shares.push_back({parent, step.adjoint, format_matrix(tape.adjoint(parent), options), false});
         return step;
     }
-    const std::vector<std::size_t> all = parents_of(tape.node(k));
+    const std::vector<std::size_t> all = parents_of(tape, k);
     const std::set<std::size_t> distinct(all.begin(), all.end());
     std::vector<Eigen::MatrixXd> before;
     for (std::size_t p : distinct) before.emplace_back(tape.has_adjoint(p) ? Eigen::MatrixXd(tape.adjoint(p)) : Eigen::MatrixXd());
@@ -86,7 +85,7 @@ void sweep_page_dot(std::ostream& out, const Tape& tape) {
             << "];\n";
     }
     for (std::size_t i = 0; i < tape.size(); ++i)
-        for (std::size_t p : parents_of(tape.node(i)))
+        for (std::size_t p : parents_of(tape, i))
             out << "  n" << p << " -> n" << i << " [id=\"e" << p << "_" << i << "\"];\n";
     out << "}\n";
 }
@@ -102,7 +101,7 @@ nlohmann::json page_data(const Tape& tape, const SweepTrace& trace, const std::s
         nodes.push_back({{"op", op_label(n)},
                          {"kind", kind},
                          {"name", std::string(tape.name(i))},
-                         {"parents", parents_of(n)},
+                         {"parents", parents_of(tape, i)},
                          {"shape", n.shape.to_string()},
                          {"value", format_matrix(tape.value(i), options)},
                          {"zero", format_matrix(Eigen::MatrixXd::Zero(n.shape.rows, n.shape.cols), options)},
@@ -270,7 +269,7 @@ void write_rows(std::ostream& out, const Tape& tape) {
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
         std::string parents;
-        for (std::size_t p : parents_of(n)) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
+        for (std::size_t p : parents_of(tape, i)) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
         const char* kind = n.op == Op::variable ? "variable" : n.op == Op::constant ? "constant" : "operation";
         out << "<tr id=\"row-" << i << "\" class=\"" << kind << "\"><td>" << i << "</td><td>" << html_escape(op_label(n))
             << "</td><td class=\"name\">" << html_escape(std::string(tape.name(i))) << "</td><td>"

@@ -1,7 +1,8 @@
 // tests/op_cases.hpp — the cases every test of "one op, every shape class" walks: the
 // parents' shapes each kind of op accepts (scalar, column, matrix, broadcast both ways),
-// and deterministic numbers in [0.5, 1.5] to fill them (no sum cancels, so sums taken in
-// another order agree to a few ulps). Used by test_fast_path and test_optimize.
+// deterministic numbers in [0.5, 1.5] to fill them (no sum cancels, so sums taken in
+// another order agree to a few ulps), and record_with(), which records an op on any
+// number of parents. Used by test_operations, test_fast_path and test_optimized_tape.
 #pragma once
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "tapegrad/autodiff/operations.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad::testing {
 
@@ -38,7 +40,24 @@ inline std::vector<std::vector<Shape>> shape_classes(Op op) {
                     {{7, 5}, {5, 6}, {1, 6}},
                     {{50, 4}, {4, 4}, {1, 4}}};
         case Op::mean_squared_error: return {{scalar, scalar}, {column, column}, {matrix, matrix}};
+        case Op::weighted_sum:  // one to four products, with and without a bias (1 x 1 or the sum's shape)
+            return {{scalar, column},
+                    {scalar, scalar, scalar},
+                    {scalar, column, scalar},
+                    {scalar, matrix, scalar, matrix, matrix},
+                    {scalar, column, scalar, column, scalar, column, scalar},
+                    {scalar, matrix, scalar, matrix, scalar, matrix, scalar, matrix, scalar}};
         default: return {{scalar}, {column}, {matrix}, {row}};
+    }
+}
+
+/// `op` recorded on `parents`, however many (a weighted sum takes up to nine).
+[[gnu::noinline]] inline Var record_with(Tape& tape, Op op, const std::vector<Var>& parents, double constant = 0.0) {
+    switch (parents.size()) {
+        case 1: return tape.record(op, {parents.at(0)}, constant);
+        case 2: return tape.record(op, {parents.at(0), parents.at(1)}, constant);
+        case 3: return tape.record(op, {parents.at(0), parents.at(1), parents.at(2)}, constant);
+        default: return tape.record_weighted_sum(parents);
     }
 }
 

@@ -34,12 +34,7 @@ Run run(Op op, const std::vector<Shape>& shapes, bool fast) {
     std::vector<Var> parents;
     for (std::size_t p = 0; p < shapes.size(); ++p) parents.push_back(tape.variable(filled(shapes[p], 0.3 + p)));
     const double constant = op == Op::power_scalar ? 2.5 : 0.0;
-    Var y;
-    switch (parents.size()) {
-        case 1: y = tape.record(op, {parents[0]}, constant); break;
-        case 2: y = tape.record(op, {parents[0], parents[1]}, constant); break;
-        default: y = tape.record(op, {parents[0], parents[1], parents[2]}, constant);
-    }
+    const Var y = tapegrad::testing::record_with(tape, op, parents, constant);
     const Var loss = sum(tape.constant(filled(y.shape(), 2.1)) * y);
     tape.gradient(loss);
     Run r;

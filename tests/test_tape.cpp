@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(nodes_are_recorded_in_order_with_their_parents) {
     BOOST_TEST(tape.node(2).parents[0] == 0u);
     BOOST_TEST(tape.node(2).parents[1] == 1u);
     BOOST_TEST((tape.node(3).op == Op::exp));
-    BOOST_TEST(tape.node(3).parent_count() == 1);
+    BOOST_TEST(tape.parents(3).size() == 1u);
     BOOST_TEST(d.scalar_value() == std::exp(6.0));
 }
 
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(misuse_var_recorded_before_clear) {
     const Var old = tape.variable(1.0);
     tape.clear();
     const Var fresh = tape.variable(2.0);  // same index 0, new generation
-    const std::string msg = error_of([&] { (void)(old * fresh); });
+    const std::string msg = error_of([&] { (void)Var(old * fresh); });
     BOOST_TEST(contains(msg, "multiply"), msg);
     BOOST_TEST(contains(msg, "before the tape was cleared"), msg);
     BOOST_TEST(contains(error_of([&] { (void)old.scalar_value(); }), "cleared"));
@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(misuse_var_recorded_before_clear) {
 BOOST_AUTO_TEST_CASE(misuse_shapes_that_do_not_broadcast) {
     Tape tape;
     const Var a = tape.variable(MatrixXd::Ones(6, 1)), b = tape.variable(MatrixXd::Ones(3, 1));
-    const std::string msg = error_of([&] { (void)(a - b); });
+    const std::string msg = error_of([&] { (void)Var(a - b); });
     BOOST_TEST(contains(msg, "subtract"), msg);
     BOOST_TEST(contains(msg, "6x1"), msg);
     BOOST_TEST(contains(msg, "3x1"), msg);
@@ -586,7 +586,7 @@ BOOST_AUTO_TEST_CASE(a_linear_node_lists_three_parents) {
     const Var y = linear(x, w, b);
     const tapegrad::Node& n = tape.node(y.index());
     BOOST_TEST((n.op == Op::linear));
-    BOOST_TEST(n.parent_count() == 3);
+    BOOST_TEST(tape.parents(y.index()).size() == 3u);
     BOOST_TEST(n.parents[0] == x.index());
     BOOST_TEST(n.parents[1] == w.index());
     BOOST_TEST(n.parents[2] == b.index());
