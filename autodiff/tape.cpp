@@ -34,8 +34,9 @@ Tape::~Tape() {
 // Growing is rare (the first recordings of a computation) and kept out of line. It is
 // all-or-nothing: everything is allocated before anything changes, so a bad_alloc
 // leaves the tape as it was.
-void Tape::grow(std::size_t doubles) {
-    if (nodes_.size() >= Node::no_parent) throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
+void Tape::grow(std::size_t nodes, std::size_t doubles) {
+    if (nodes_.size() + nodes > Node::no_parent)
+        throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
     if (used_ + doubles > values_.size()) {  // geometrically; clear() never shrinks
         const std::size_t grown = std::max(used_ + doubles, 2 * values_.size());
         fast_path::Arena values(grown), adjoints(grown);
@@ -44,16 +45,17 @@ void Tape::grow(std::size_t doubles) {
         values_.swap(values);
         adjoints_.swap(adjoints);
     }
-    if (nodes_.size() == nodes_.capacity()) {  // each reserve is all-or-nothing on its own
-        variables_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
-        nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
+    if (nodes_.size() + nodes > nodes_.capacity()) {  // each reserve is all-or-nothing on its own
+        const std::size_t grown = std::max({std::size_t{64}, 2 * nodes_.capacity(), nodes_.size() + nodes});
+        variables_.reserve(grown);
+        nodes_.reserve(grown);
     }
 }
 
 inline std::uint32_t Tape::append(Op op, Shape shape, const std::uint32_t* parents, double constant) {
     const std::size_t n = shape.size();
     if (nodes_.size() == nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
-        grow(n);
+        grow(1, n);
     // Built whole, in place. The parents one by one, as record() wrote them: a wider load of
     // numbers just stored one at a time waits for the stores (a failed store-to-load forward).
     nodes_.push_back(Node{used_, constant, shape, {parents[0], parents[1], parents[2]}, op});
@@ -68,8 +70,15 @@ Var Tape::leaf(Op op, Shape shape, const double* data) {
         variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
         variable_elements_ += shape.size();
     }
-    std::copy_n(data, shape.size(), values_.data() + nodes_[index].offset);
+    fast_path::copy(data, shape.size(), values_.data() + nodes_[index].offset);
     return Var(this, first_stamp_ + index);
+}
+
+// A matrix that owns its numbers is dense and cannot be inside the arenas.
+Var Tape::owned_leaf(Op op, const double* data, Eigen::Index rows, Eigen::Index cols) {
+    if (rows * cols == 0) [[unlikely]]
+        throw TapeError(std::string(op_name(op)) + ": empty matrix (0 elements)");
+    return leaf(op, Shape::of(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols), op_name(op)), data);
 }
 
 // Most leaves are scalars (a small network's parameters): one store, no copy loop.
@@ -82,6 +91,32 @@ Var Tape::scalar_leaf(Op op, double value) {
     }
     values_[used_ - 1] = value;
     return Var(this, first_stamp_ + index);
+}
+
+// One bookkeeping for them all: the room for every node at once, then a plain loop (not
+// vectorized: for a dozen parameters the checks of a vector loop cost more than the loop).
+[[gnu::optimize("no-tree-vectorize")]] void Tape::variables(std::span<const double> values, std::span<Var> out) {
+    if (out.size() != values.size()) [[unlikely]]
+        throw TapeError("variables: " + std::to_string(values.size()) + " numbers but room for " +
+                        std::to_string(out.size()) + " Vars");
+    const std::size_t n = values.size();
+    if (nodes_.size() + n > nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
+        grow(n, n);
+    const std::size_t first = nodes_.size(), used = used_;
+    // Through local pointers: a store to a Var or a Node could be a store to a member, as far
+    // as the compiler knows, so members would be read again after each.
+    Node* node = nodes_.extend(n);  // grow() made the room, for variables_ too
+    std::uint32_t* listed_at = variables_.extend(n);
+    double* value = values_.data() + used;
+    const std::uint64_t stamp = first_stamp_ + first;
+    for (std::size_t i = 0; i < n; ++i) {
+        node[i] = Node{used + i, 0.0, {1, 1}, {Node::no_parent, Node::no_parent, Node::no_parent}, Op::variable};
+        listed_at[i] = static_cast<std::uint32_t>(first + i);
+        value[i] = values[i];
+        out[i] = Var(this, stamp + i);
+    }
+    used_ = used + n;
+    variable_elements_ += n;
 }
 
 Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
@@ -174,7 +209,7 @@ Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
     const std::uint32_t list[3] = {static_cast<std::uint32_t>(operands_.size()), static_cast<std::uint32_t>(count),
                                    Node::no_parent};
     const std::uint32_t node = append(Op::weighted_sum, y, list, 0.0);
-    for (std::size_t p = 0; p < count; ++p) operands_.push_back(index[p]);  // room made above
+    std::copy_n(index, count, operands_.extend(count));  // room made above
     evaluate<ops::WeightedSum>(node);
     return Var(this, first_stamp_ + node);
 }

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -71,6 +72,21 @@ public:
     Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
     Var constant(double value) { return scalar_leaf(Op::constant, value); }
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
+    /// The same for a matrix or vector that holds its own numbers (the usual data): no view
+    /// to build, and nothing to check about where the numbers live.
+    template <class M>
+        requires std::is_same_v<M, Eigen::MatrixXd> || std::is_same_v<M, Eigen::VectorXd>
+    Var variable(const M& value) {
+        return owned_leaf(Op::variable, value.data(), value.rows(), value.cols());
+    }
+    template <class M>
+        requires std::is_same_v<M, Eigen::MatrixXd> || std::is_same_v<M, Eigen::VectorXd>
+    Var constant(const M& value) {
+        return owned_leaf(Op::constant, value.data(), value.rows(), value.cols());
+    }
+    /// Each number of `values` as a 1 x 1 variable, in order, into `out` (as many): what
+    /// calling variable() for each does, with the bookkeeping done once for them all.
+    void variables(std::span<const double> values, std::span<Var> out);
 
     /// Record `op` on `parents` (and a number, the exponent of power_scalar): append the
     /// node and compute its value.
@@ -208,12 +224,13 @@ private:
     Var leaf(Op op, Shape shape, const double* data);
     Var scalar_leaf(Op op, double value);
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
+    Var owned_leaf(Op op, const double* data, Eigen::Index rows, Eigen::Index cols);
     [[gnu::always_inline]] std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
-    [[gnu::noinline, gnu::cold]] void grow(std::size_t doubles);
+    [[gnu::noinline, gnu::cold]] void grow(std::size_t nodes, std::size_t doubles);
 
-    std::vector<Node> nodes_;
-    std::vector<std::uint32_t> operands_;   ///< the parent lists of weighted sums (Node says where)
-    std::vector<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
+    fast_path::List<Node> nodes_;
+    fast_path::List<std::uint32_t> operands_;   ///< the parent lists of weighted sums (Node says where)
+    fast_path::List<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
     std::size_t variable_elements_ = 0;     ///< the numbers they hold together
     bool leaves_changed_ = false;           ///< set_value since the last replay()
     fast_path::Arena values_;               ///< the value arena: node i at values_[nodes_[i].offset]

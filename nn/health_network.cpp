@@ -107,10 +107,9 @@ double HealthNetwork::loss(const Parameters& p) const {
 
 namespace {
 void record_parameters(Tape& tape, const Parameters& p, ParameterVars& v, bool named) {
-    for (std::size_t i = 0; i < parameter_count; ++i) {
-        v[i] = tape.variable(p[i]);
-        if (named) tape.set_name(v[i], std::string(parameter_names[i]));
-    }
+    tape.variables(p.values, v);  // a variable per parameter, as tape.variable(p[i]) each
+    if (named)
+        for (std::size_t i = 0; i < parameter_count; ++i) tape.set_name(v[i], std::string(parameter_names[i]));
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -98,4 +99,25 @@ BOOST_AUTO_TEST_CASE(fast_path_skips_constants_adjoints_only_when_asked) {
         }
         BOOST_TEST(agree(adjoint[1], adjoint[0], false));
     }
+}
+
+BOOST_AUTO_TEST_CASE(list_grows_keeps_its_elements_and_extends_in_place) {
+    tapegrad::fast_path::List<std::uint32_t> list;
+    BOOST_TEST(list.capacity() == 0u);
+    for (std::uint32_t i = 0; i < 200; ++i) list.push_back(i);  // grows from nothing, three times
+    BOOST_TEST(list.size() == 200u);
+    BOOST_TEST(list.capacity() >= 200u);
+    for (std::uint32_t i = 0; i < 200; ++i) BOOST_TEST(list[i] == i);
+    list.reserve(list.size() + 5);
+    std::uint32_t* more = list.extend(5);
+    for (std::uint32_t i = 0; i < 5; ++i) more[i] = 1000 + i;
+    BOOST_TEST(list.size() == 205u);
+    BOOST_TEST(list[204] == 1004u);
+    std::uint32_t sum = 0;
+    for (std::uint32_t x : list) sum += x;
+    BOOST_TEST(sum == 199u * 200u / 2u + 5u * 1000u + 10u);
+    const std::size_t capacity = list.capacity();
+    list.clear();  // keeps the memory
+    BOOST_TEST(list.size() == 0u);
+    BOOST_TEST(list.capacity() == capacity);
 }

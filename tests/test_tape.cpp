@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <pthread.h>
 
@@ -264,6 +265,32 @@ BOOST_AUTO_TEST_CASE(misuse_adjoint_before_any_sweep) {
 BOOST_AUTO_TEST_CASE(misuse_empty_matrix_leaf) {
     Tape tape;
     BOOST_TEST(contains(error_of([&] { (void)tape.constant(MatrixXd(0, 3)); }), "empty matrix"));
+}
+
+BOOST_AUTO_TEST_CASE(variables_records_what_variable_records_for_each_number) {
+    std::vector<double> numbers(100);  // more than the first reserve (64 nodes): it grows on the way
+    for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = 0.5 + 0.01 * static_cast<double>(i);
+    Tape bulk, one_by_one;
+    const Var first = bulk.constant(2.0);  // not at the start of the tape
+    std::vector<Var> vars(numbers.size());
+    bulk.variables(numbers, vars);
+    (void)one_by_one.constant(2.0);
+    for (double x : numbers) (void)one_by_one.variable(x);
+    BOOST_TEST(bulk.size() == one_by_one.size());
+    BOOST_TEST(bulk.variable_elements() == numbers.size());
+    for (std::size_t k = 0; k < bulk.size(); ++k) {
+        BOOST_TEST((bulk.node(k).op == one_by_one.node(k).op));
+        BOOST_TEST(bulk.node(k).offset == one_by_one.node(k).offset);
+        BOOST_TEST(bulk.value(k)(0, 0) == one_by_one.value(k)(0, 0));
+    }
+    BOOST_TEST(vars[7].index() == 8u);
+    Var loss = first * vars[0];
+    for (std::size_t i = 1; i < vars.size(); ++i) loss = loss + first * vars[i];
+    std::vector<double> g(numbers.size());
+    bulk.gradient(loss, g);
+    BOOST_TEST((g == std::vector<double>(numbers.size(), 2.0)));
+    std::vector<Var> too_few(3);
+    BOOST_TEST(contains(error_of([&] { bulk.variables(numbers, too_few); }), "100 numbers but room for 3"));
 }
 
 BOOST_AUTO_TEST_CASE(misuse_record_with_the_wrong_number_of_parents) {
