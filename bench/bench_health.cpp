@@ -7,7 +7,9 @@
 //       chain_rule_nn      HealthNetwork::chain_rule_gradient + loss (the readable version)
 //       article            the article's functions as ported (checked against the known
 //                          relation: 1/n of the true gradient, b1 and b2 given b3's)
-//       tape_batched       TapeGradient: clear, record ~35 column nodes, sweep, on one tape
+//       tape_batched       TapeGradient: clear, record the tutorial's lines, sweep, on one tape;
+//                          recorded fused (expression.hpp): 20 nodes, 15 of them leaves
+//       tape_batched_unfused  the same with a node per operator (35 nodes), as chapter 4 draws it
 //       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
 //       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
 //       tape_layers_replay the layers recorded once, then replayed
@@ -127,6 +129,20 @@ void register_gradient_cases(Activation a) {
             TapeGradient gradient(network, c.recording, c.reuse);
             time_gradient(state, gradient, truth, &gradient.tape());
         });
+    benchmark::RegisterBenchmark((group + "tape_batched_unfused").c_str(), [&network, truth](benchmark::State& state) {
+        Tape tape;  // as TapeGradient's, but without set_fuse_expressions(true)
+        tape.set_constant_adjoints(false);
+        ParameterVars vars;
+        time_gradient(
+            state,
+            [&](const Parameters& p, Parameters& g) {
+                tape.clear();
+                const Var loss = network.record_loss(tape, p, vars);
+                tape.gradient(loss, g.values);
+                return loss.scalar_value();
+            },
+            truth, &tape);
+    });
     benchmark::RegisterBenchmark((group + "tape_no_reuse").c_str(), [&network, truth](benchmark::State& state) {
         std::size_t nodes = 0, bytes = 0;
         time_gradient(

@@ -166,7 +166,7 @@ def targets(cases, ratio, python_seconds):
 
 
 SUMMARY_CASES = ["tape_layers_optimized", "tape_batched_optimized", "tape_layers_replay", "tape_layers",
-                 "tape_batched_replay", "tape_batched", "tape_per_person"]
+                 "tape_batched_replay", "tape_batched", "tape_batched_unfused", "tape_per_person"]
 
 
 def summary(cases, ratio):
