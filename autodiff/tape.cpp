@@ -93,9 +93,8 @@ Var Tape::scalar_leaf(Op op, double value) {
     return Var(this, first_stamp_ + index);
 }
 
-// One bookkeeping for them all: the room for every node at once, then a plain loop (not
-// vectorized: for a dozen parameters the checks of a vector loop cost more than the loop).
-[[gnu::optimize("no-tree-vectorize")]] void Tape::variables(std::span<const double> values, std::span<Var> out) {
+// One bookkeeping for them all: the room for every node at once, then a plain loop.
+void Tape::variables(std::span<const double> values, std::span<Var> out) {
     if (out.size() != values.size()) [[unlikely]]
         throw TapeError("variables: " + std::to_string(values.size()) + " numbers but room for " +
                         std::to_string(out.size()) + " Vars");
