@@ -73,8 +73,8 @@ Var mean(SquaredDifference s);
 
 /// a1 * b1 + ... + ak * bk (+ bias), recorded when it becomes a Var: see the file's
 /// description. Built term by term in place: `p1 + p2 + p3 + b` makes one SumOfProducts
-/// and adds to it, with no copies (a Var copied whole soon after it was written field by
-/// field makes the processor wait; appendix B).
+/// and adds to it. (A new sum for each `+`, copying the Vars over, cost more than the
+/// recording it saved: each copy read Vars just written, and waited for them; appendix B.)
 class [[nodiscard]] SumOfProducts {
 public:
     static constexpr int most_products = ops::WeightedSum::most_products;
@@ -82,7 +82,9 @@ public:
     SumOfProducts(Product a, Product b) : count_(4) {
         parents_[0] = a.left(), parents_[1] = a.right(), parents_[2] = b.left(), parents_[3] = b.right();
     }
-    SumOfProducts(Product a, Var bias) : count_(3) { parents_[0] = a.left(), parents_[1] = a.right(), parents_[2] = bias; }
+    SumOfProducts(Product a, Var bias) : count_(3) {
+        parents_[0] = a.left(), parents_[1] = a.right(), parents_[2] = bias;
+    }
     operator Var() const;  // NOLINT: a sum is used wherever a Var is
 
     /// One more product, or the bias (which comes last). A sum with no room for it (four

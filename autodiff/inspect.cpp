@@ -70,8 +70,8 @@ void print_tape(std::ostream& out, const Tape& tape, const PrintOptions& options
     std::vector<std::array<std::string, 7>> rows{{"index", "op", "name", "parents", "shape", "value", "adjoint"}};
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
-        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(tape, i), n.shape.to_string(),
-                        format_matrix(tape.value(i), options),
+        rows.push_back({std::to_string(i), op_text(n), std::string(tape.name(i)), parents_of(tape, i),
+                        n.shape.to_string(), format_matrix(tape.value(i), options),
                         tape.has_adjoint(i) ? format_matrix(tape.adjoint(i), options) : ""});
     }
     write_rows(out, rows);

@@ -14,10 +14,10 @@
 #include "tapegrad/autodiff/optimized_tape.hpp"
 
 #include <algorithm>
-#include <span>
 #include <array>
-#include <utility>
+#include <span>
 #include <type_traits>
+#include <utility>
 
 namespace tapegrad {
 

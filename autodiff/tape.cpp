@@ -201,8 +201,7 @@ Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
             return {};
         }
     }
-    if (count % 2 == 1 && !nodes_[index[count - 1]].shape.is_scalar() && nodes_[index[count - 1]].shape != y)
-        return {};
+    if (count % 2 == 1 && !nodes_[index[count - 1]].shape.is_scalar() && nodes_[index[count - 1]].shape != y) return {};
     if (operands_.size() + count > operands_.capacity()) [[unlikely]]
         operands_.reserve(std::max({std::size_t{64}, operands_.size() + count, 2 * operands_.capacity()}));
     const std::uint32_t list[3] = {static_cast<std::uint32_t>(operands_.size()), static_cast<std::uint32_t>(count),

@@ -3,8 +3,9 @@
 ///
 /// Reverse-mode automatic differentiation in two moves:
 ///   record  every operation appends one node, in the order it runs. A node is its
-///           operation, its shape, up to three parents and an offset; its value is
-///           computed right away into a flat arena of doubles.
+///           operation, its shape, up to three parents (a weighted sum: a list of up to
+///           nine) and an offset; its value is computed right away into a flat arena of
+///           doubles.
 ///   sweep   `gradient(loss)` zeroes every adjoint, sets d loss/d loss = 1, then walks
 ///           the nodes once from the loss back to the first, adding each node's adjoint
 ///           times the local derivative into its parents' adjoints (operations.hpp).
@@ -38,6 +39,10 @@
 #include "tapegrad/autodiff/var.hpp"
 
 namespace tapegrad {
+
+/// A matrix or vector that holds its own numbers: recorded without a view (Tape::constant).
+template <class M>
+concept OwnedMatrix = std::is_same_v<M, Eigen::MatrixXd> || std::is_same_v<M, Eigen::VectorXd>;
 
 /// One recorded operation: 40 bytes, no pointers, so the array can grow and move freely.
 /// A weighted sum has more parents than fit: its list is kept by the tape, and `parents`
@@ -74,13 +79,11 @@ public:
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
     /// The same for a matrix or vector that holds its own numbers (the usual data): no view
     /// to build, and nothing to check about where the numbers live.
-    template <class M>
-        requires std::is_same_v<M, Eigen::MatrixXd> || std::is_same_v<M, Eigen::VectorXd>
+    template <OwnedMatrix M>
     Var variable(const M& value) {
         return owned_leaf(Op::variable, value.data(), value.rows(), value.cols());
     }
-    template <class M>
-        requires std::is_same_v<M, Eigen::MatrixXd> || std::is_same_v<M, Eigen::VectorXd>
+    template <OwnedMatrix M>
     Var constant(const M& value) {
         return owned_leaf(Op::constant, value.data(), value.rows(), value.cols());
     }
@@ -96,15 +99,16 @@ public:
     template <class T>
     Var record(std::initializer_list<Var> parents, double constant = 0.0);
     /// Record a1 * b1 + ... + ak * bk + c as one weighted_sum node (operations.hpp): the
-    /// parents in that order, the bias c optional. try_: an empty Var, and nothing recorded,
-    /// where record_weighted_sum throws (the shapes do not make a weighted sum, a Var is not live).
+    /// parents in that order, the bias c optional, one side of each product 1 x 1 (the node
+    /// lists it first). try_: an empty Var, and nothing recorded, where
+    /// record_weighted_sum throws (the shapes do not make a weighted sum, a Var is not live).
     Var record_weighted_sum(std::span<const Var> parents);
     Var try_record_weighted_sum(std::span<const Var> parents);
 
-    /// Whether a sum of products written out, `w1 * x1 + w2 * x2 + w3 * x3 + b1`, is
-    /// recorded as one weighted_sum node rather than a node per `*` and `+` (off by
-    /// default: a tape shows every operation). The numbers are the same either way, to
-    /// the last bit; see expression.hpp. Kept by clear().
+    /// Whether `w1 * x1 + w2 * x2 + w3 * x3 + b1` is recorded as one weighted_sum node, and
+    /// `mean(square(p - y))` as one mse node, rather than a node per operator (off by
+    /// default: a tape shows every operation). The numbers are the same either way, up to
+    /// the order of the mse's additions; see expression.hpp. Kept by clear().
     void set_fuse_expressions(bool on) { fuse_expressions_ = on; }
     bool fuse_expressions() const { return fuse_expressions_; }
 
@@ -238,7 +242,7 @@ private:
     std::size_t used_ = 0;                  ///< doubles in use in each arena
     bool constant_adjoints_ = true;         ///< see set_constant_adjoints()
     bool fast_path_ = true;                 ///< see set_fast_path()
-    bool fuse_expressions_ = false;                ///< see set_fuse_expressions()
+    bool fuse_expressions_ = false;         ///< see set_fuse_expressions()
     std::size_t swept_size_ = 0;            ///< nodes covered by the last gradient()
     std::uint64_t generation_ = 0;          ///< bumped by clear()
     std::uint64_t first_stamp_;             ///< see first_stamp()

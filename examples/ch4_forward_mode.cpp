@@ -82,8 +82,8 @@ int show_chapter() {
     for (std::size_t k = 0; k < parameter_count; ++k)
         std::printf("%-5s   %20.12g   %19.12g\n", std::string(parameter_names[k]).c_str(), forward[k], reverse[k]);
     std::printf("\nforward mode: %d passes through the network, one per parameter\n", passes);
-    std::printf("reverse mode: 1 pass recording %zu nodes, then 1 sweep back for all %zu parameters\n",
-                tape.size(), parameter_count);
+    std::printf("reverse mode: 1 pass recording %zu nodes, then 1 sweep back for all %zu parameters\n", tape.size(),
+                parameter_count);
     return 0;
 }
 

@@ -203,5 +203,5 @@ BOOST_AUTO_TEST_CASE(weighted_sum_refuses_what_is_not_one) {
     BOOST_TEST(msg.find("weighted_sum") != std::string::npos, msg);
     BOOST_TEST(msg.find("2x2") != std::string::npos, msg);
     BOOST_TEST(tape.try_record_weighted_sum(std::vector<Var>{c, c}).empty());  // no number in the product
-    BOOST_TEST(tape.size() == 3u);                                            // and nothing recorded
+    BOOST_TEST(tape.size() == 3u);                                             // and nothing recorded
 }

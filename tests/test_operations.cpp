@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "op_cases.hpp"
 #include "tapegrad/autodiff/operations.hpp"
 #include "tapegrad/autodiff/tape.hpp"
-#include "op_cases.hpp"
 
 namespace bdata = boost::unit_test::data;
 namespace ops = tapegrad::ops;
@@ -327,18 +327,18 @@ std::map<Op, OpCase> by_hand() {
             return p == 0 ? d : MatrixXd(-d);
         }};
     // y = s1 c1 + s2 c2 + s3 c3 + b: d/ds_k = sum(G .* c_k), d/dc_k = s_k G, d/db = sum(G)
-    c[Op::weighted_sum] = {{m(1, 1, 0.3), m(4, 2, -0.5), m(1, 1, -0.7), m(4, 2, 0.2), m(1, 1, 1.1), m(4, 2, 0.6),
-                            m(1, 1, 0.4)},
-                           0,
-                           [](const Inputs& in) {
-                               return MatrixXd(in[0](0, 0) * in[1] + in[2](0, 0) * in[3] + in[4](0, 0) * in[5] +
-                                               MatrixXd::Constant(4, 2, in[6](0, 0)));
-                           },
-                           [](const Inputs& in, const MatrixXd& g, int p) {
-                               if (p == 6) return MatrixXd::Constant(1, 1, g.sum()).eval();
-                               if (p % 2 == 0) return MatrixXd::Constant(1, 1, g.cwiseProduct(in[p + 1]).sum()).eval();
-                               return MatrixXd(in[p - 1](0, 0) * g);
-                           }};
+    c[Op::weighted_sum] = {
+        {m(1, 1, 0.3), m(4, 2, -0.5), m(1, 1, -0.7), m(4, 2, 0.2), m(1, 1, 1.1), m(4, 2, 0.6), m(1, 1, 0.4)},
+        0,
+        [](const Inputs& in) {
+            return MatrixXd(in[0](0, 0) * in[1] + in[2](0, 0) * in[3] + in[4](0, 0) * in[5] +
+                            MatrixXd::Constant(4, 2, in[6](0, 0)));
+        },
+        [](const Inputs& in, const MatrixXd& g, int p) {
+            if (p == 6) return MatrixXd::Constant(1, 1, g.sum()).eval();
+            if (p % 2 == 0) return MatrixXd::Constant(1, 1, g.cwiseProduct(in[p + 1]).sum()).eval();
+            return MatrixXd(in[p - 1](0, 0) * g);
+        }};
     return c;
 }
 

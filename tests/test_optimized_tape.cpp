@@ -98,18 +98,19 @@ BOOST_AUTO_TEST_CASE(every_elementwise_op_as_the_activation_of_a_fused_weighted_
         const auto op = static_cast<Op>(i);
         if (!is_unary(op)) continue;
         for (const Shape shape : {Shape{1, 1}, Shape{6, 1}, Shape{4, 3}})
-            for (const bool fused : {false, true}) BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shape << (fused ? ", recorded fused" : "")) {
-                Tape tape;
-                tape.set_fuse_expressions(fused);
-                const Var w1 = tape.variable(0.4), w2 = tape.variable(-0.3), b = tape.variable(0.9);
-                const Var x1 = tape.constant(filled(shape, 0.7)), x2 = tape.variable(filled(shape, 1.1));
-                const Var y = record_op(tape, op, {w1 * x1 + x2 * w2 + b});
-                const Var loss = mean(square(y - tape.constant(filled(shape, 1.9))));
-                std::size_t steps = 0;
-                check_against_tape(tape, loss, &steps);
-                BOOST_TEST(steps == 2u, "a weighted sum (and its activation), then an mse");
-                ++cases;
-            }
+            for (const bool fused : {false, true})
+                BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shape << (fused ? ", recorded fused" : "")) {
+                    Tape tape;
+                    tape.set_fuse_expressions(fused);
+                    const Var w1 = tape.variable(0.4), w2 = tape.variable(-0.3), b = tape.variable(0.9);
+                    const Var x1 = tape.constant(filled(shape, 0.7)), x2 = tape.variable(filled(shape, 1.1));
+                    const Var y = record_op(tape, op, {w1 * x1 + x2 * w2 + b});
+                    const Var loss = mean(square(y - tape.constant(filled(shape, 1.9))));
+                    std::size_t steps = 0;
+                    check_against_tape(tape, loss, &steps);
+                    BOOST_TEST(steps == 2u, "a weighted sum (and its activation), then an mse");
+                    ++cases;
+                }
     }
     BOOST_TEST(cases >= 2 * 3 * 14);
 }
