@@ -16,8 +16,9 @@
 /// Reuse::optimized records once and compiles the tape into an OptimizedTape
 /// (optimized_tape.hpp): fused steps, no per-node dispatch, the fastest of the three.
 /// The tape does not compute the adjoints of constants (only the variables' are read).
-/// Recorded each time, it fuses sums of products (Tape::set_fuse_expressions): recording is then
-/// most of a gradient's cost, and a weighted sum is one node to record instead of six.
+/// Recorded each time, it fuses expressions (Tape::set_fuse_expressions): recording is then
+/// most of a gradient's cost, and a weighted sum is one node to record instead of six, the
+/// mean squared error one instead of three.
 #pragma once
 
 #include <optional>

@@ -99,6 +99,13 @@ void Tape::variables(std::span<const double> values, std::span<Var> out) {
         throw TapeError("variables: " + std::to_string(values.size()) + " numbers but room for " +
                         std::to_string(out.size()) + " Vars");
     const std::size_t n = values.size();
+    const auto inside = [&](const auto& arena) {  // a view of this tape's own numbers: growing could move them
+        return values.data() < arena.data() + arena.size() && arena.data() < values.data() + n;
+    };
+    if (n > 0 && (inside(values_) || inside(adjoints_))) [[unlikely]] {
+        const std::vector<double> copy(values.begin(), values.end());
+        return variables(copy, out);
+    }
     if (nodes_.size() + n > nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
         grow(n, n);
     const std::size_t first = nodes_.size(), used = used_;
@@ -202,8 +209,11 @@ Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
         }
     }
     if (count % 2 == 1 && !nodes_[index[count - 1]].shape.is_scalar() && nodes_[index[count - 1]].shape != y) return {};
-    if (operands_.size() + count > operands_.capacity()) [[unlikely]]
+    if (operands_.size() + count > operands_.capacity()) [[unlikely]] {
+        if (operands_.size() + count > Node::no_parent)  // where a list starts must fit a parent's place
+            throw TapeError("tape is full: " + std::to_string(operands_.size()) + " parents of weighted sums");
         operands_.reserve(std::max({std::size_t{64}, operands_.size() + count, 2 * operands_.capacity()}));
+    }
     const std::uint32_t list[3] = {static_cast<std::uint32_t>(operands_.size()), static_cast<std::uint32_t>(count),
                                    Node::no_parent};
     const std::uint32_t node = append(Op::weighted_sum, y, list, 0.0);

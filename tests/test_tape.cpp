@@ -293,6 +293,18 @@ BOOST_AUTO_TEST_CASE(variables_records_what_variable_records_for_each_number) {
     BOOST_TEST(contains(error_of([&] { bulk.variables(numbers, too_few); }), "100 numbers but room for 3"));
 }
 
+BOOST_AUTO_TEST_CASE(variables_copied_from_the_tapes_own_arena) {
+    // The numbers are read before the arenas grow, which would move them (ASan would say).
+    Tape tape;
+    const Var x = tape.variable(MatrixXd::Constant(3, 1, 1.5));
+    std::vector<Var> vars(3);
+    tape.variables(std::span<const double>(x.value().data(), 3), vars);  // the first growth moves x's numbers
+    std::vector<Var> more(200);
+    tape.variables(std::vector<double>(200, 2.0), more);
+    for (const Var& v : vars) BOOST_TEST(v.scalar_value() == 1.5);
+    BOOST_TEST(more[199].scalar_value() == 2.0);
+}
+
 BOOST_AUTO_TEST_CASE(misuse_record_with_the_wrong_number_of_parents) {
     Tape tape;
     const Var x = tape.variable(1.0);
