@@ -7,8 +7,13 @@
 
 namespace tapegrad {
 
-Product::operator Var() const { return a_.tape().record<ops::Multiply>({a_, b_}); }
-Difference::operator Var() const { return a_.tape().record<ops::Subtract>({a_, b_}); }
+template <class T>
+BinaryExpression<T>::operator Var() const {
+    return a_.tape().template record<T>({a_, b_});
+}
+template class BinaryExpression<ops::Multiply>;
+template class BinaryExpression<ops::Subtract>;
+
 SquaredDifference::operator Var() const { return square(Var(d_)); }
 
 Var mean(SquaredDifference s) {

@@ -28,31 +28,22 @@
 
 namespace tapegrad {
 
-/// a * b, recorded (as a multiply node) when it becomes a Var.
-class [[nodiscard]] Product {
+/// a * b or a - b (T is ops::Multiply or ops::Subtract), recorded as a node of T when it
+/// becomes a Var: Product and Difference.
+template <class T>
+class [[nodiscard]] BinaryExpression {
 public:
-    Product(Var a, Var b) : a_(a), b_(b) {}
-    operator Var() const;  // NOLINT: a product is used wherever a Var is
+    BinaryExpression(Var a, Var b) : a_(a), b_(b) {}
+    operator Var() const;  // NOLINT: used wherever a Var is (expression.cpp)
     Var left() const { return a_; }
     Var right() const { return b_; }
 
 private:
     Var a_, b_;
 };
-
+extern template class BinaryExpression<ops::Multiply>;  // the two there are (expression.cpp)
+extern template class BinaryExpression<ops::Subtract>;
 inline Product operator*(Var a, Var b) { return {a, b}; }
-
-/// a - b, recorded (as a subtract node) when it becomes a Var.
-class [[nodiscard]] Difference {
-public:
-    Difference(Var a, Var b) : a_(a), b_(b) {}
-    operator Var() const;  // NOLINT: a difference is used wherever a Var is
-    Var left() const { return a_; }
-    Var right() const { return b_; }
-
-private:
-    Var a_, b_;
-};
 inline Difference operator-(Var a, Var b) { return {a, b}; }
 
 /// square(a - b): a subtract and a square when it becomes a Var, or with mean() around it

@@ -20,13 +20,16 @@
 
 #include <Eigen/Core>
 
+#include "tapegrad/autodiff/operations.hpp"
 #include "tapegrad/autodiff/shape.hpp"
 
 namespace tapegrad {
 
 class Tape;
-class Product;
-class Difference;
+template <class T>
+class BinaryExpression;
+using Product = BinaryExpression<ops::Multiply>;     // a * b, not yet recorded (expression.hpp)
+using Difference = BinaryExpression<ops::Subtract>;  // a - b, the same
 
 /// A handle to one node of a Tape: the tape and the node's stamp. A tape stamps its nodes
 /// with 64-bit numbers that only grow: clear() starts the next recording past the last

@@ -10,14 +10,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "tape_errors.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using tapegrad::Op;
 using tapegrad::Tape;
-using tapegrad::TapeError;
 using tapegrad::Var;
+using tapegrad::testing::error_of;
 
 namespace {
 VectorXd column(double base) {  // six distinct numbers, none of them round
@@ -29,15 +30,6 @@ std::vector<std::string> ops_of(const Tape& tape, std::size_t from) {
     std::vector<std::string> ops;
     for (std::size_t k = from; k < tape.size(); ++k) ops.emplace_back(op_name(tape.node(k).op));
     return ops;
-}
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const TapeError& e) {
-        return e.what();
-    }
-    return "";
 }
 
 // The tutorial's hidden neuron and output, h = w1 x1 + w2 x2 + w3 x3 + b1 and the mse of

@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include "counting_allocator.hpp"
+#include "tape_errors.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 
 using Eigen::MatrixXd;
@@ -25,19 +26,8 @@ using tapegrad::Tape;
 using tapegrad::TapeError;
 using tapegrad::Var;
 
-namespace {
-// The message of the TapeError that `f` throws, or "" when it throws none.
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const TapeError& e) {
-        return e.what();
-    }
-    return "";
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-}  // namespace
+using tapegrad::testing::contains;
+using tapegrad::testing::error_of;
 
 BOOST_AUTO_TEST_CASE(nodes_are_recorded_in_order_with_their_parents) {
     Tape tape;
