@@ -200,10 +200,10 @@ void backward(ops::Reduction<Down, Across, Mean>, Parent& a, Parent&, Parent&, c
 // The mean squared error and the small layers straight from the arenas, with no Eigen
 // views to set up: these are most of a small network's nodes (measured on bench_health).
 const double* value_of(const Arenas& t, const Node& n, int p) { return t.values + t.nodes[n.parents[p]].offset; }
-double* adjoint_of(const Arenas& t, const Node& n, int p) {
-    const Node& q = t.nodes[n.parents[p]];
-    return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;  // null: not wanted
+double* wanted_adjoint(const Arenas& t, const Node& q) {  // null: not wanted (a constant's, when off)
+    return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;
 }
+double* adjoint_of(const Arenas& t, const Node& n, int p) { return wanted_adjoint(t, t.nodes[n.parents[p]]); }
 
 // Two sums, so the additions need not wait for each other.
 void mse_forward(const Arenas& t, const Node& n) {
@@ -266,9 +266,6 @@ struct Terms {
 };
 template <bool Backward>
 Terms terms_of(const Arenas& t, const Node& n) {
-    const auto adjoint = [&](const Node& q) {
-        return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;
-    };
     const std::uint32_t* p = t.operands + n.parents[0];
     const std::uint32_t count = n.parents[1];
     Terms w;
@@ -276,13 +273,13 @@ Terms terms_of(const Arenas& t, const Node& n) {
         const Node &number = t.nodes[p[j]], &node = t.nodes[p[j + 1]];
         w.s[w.k] = t.values[number.offset];
         w.c[w.k] = t.values + node.offset;
-        if constexpr (Backward) w.ds[w.k] = adjoint(number), w.dc[w.k] = adjoint(node);
+        if constexpr (Backward) w.ds[w.k] = wanted_adjoint(t, number), w.dc[w.k] = wanted_adjoint(t, node);
     }
     if (count % 2 == 1) {
         const Node& bias = t.nodes[p[count - 1]];
         w.b = t.values + bias.offset;
         w.scalar_bias = bias.shape.is_scalar();
-        if constexpr (Backward) w.db = adjoint(bias);
+        if constexpr (Backward) w.db = wanted_adjoint(t, bias);
     }
     return w;
 }

@@ -294,13 +294,14 @@ inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
     if (is_leaf(n.op) || n.op == Op::identity) return;             // leaves: nothing below (identity: see record)
     if (fast_path_ && fast_path::backward(fast, n, n.op)) return;  // the same sums by faster kernels
     ops::Element e = element(n);
+    const std::span<const std::uint32_t> parents = parents_of(n);
     for (e.j = 0; e.j < n.shape.cols; ++e.j)
         for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
             const double adjoint = adjoints_[n.offset + e.i + e.j * n.shape.rows];
             if (adjoint == 0.0) continue;  // nothing flows (and no 0 * inf = NaN off the loss's path)
             e.y = values_[n.offset + e.i + e.j * n.shape.rows];
             for (int p = 0; p < e.parents; ++p) {
-                const Node& parent = nodes_[parents_of(n)[p]];
+                const Node& parent = nodes_[parents[p]];
                 for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
                     const ops::Term t = ops::term(n.op, e, p, l);
                     double& parent_adjoint = adjoints_[parent.offset + e.p[p].at(t.row, t.col)];
