@@ -73,6 +73,8 @@ public:
     const T* begin() const { return data_.get(); }
     const T* end() const { return data_.get() + size_; }
     void clear() { size_ = 0; }
+    /// The first `n` elements kept, the rest dropped (`n` at most size()).
+    void truncate(std::size_t n) { size_ = n; }
 
     void push_back(const T& x) {
         if (size_ == capacity_) [[unlikely]]

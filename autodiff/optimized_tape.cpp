@@ -405,7 +405,7 @@ std::string describe(const Plan& plan, const Analysis& g) {
 
 struct OptimizedTape::Program {
     const Tape* tape = nullptr;  // only compared, never read after compiling: which Vars are ours
-    std::uint64_t first_stamp = 0;
+    Stamps stamps;               // the tape's, when compiled: which Vars are ours
     std::size_t tape_nodes = 0, dead = 0;
     std::vector<Node> nodes;              // the tape's nodes; offsets into the arenas below
     std::vector<std::uint32_t> operands;  // the weighted sums' parent lists (Analysis)
@@ -540,7 +540,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
         throw TapeError("OptimizedTape: the loss must be a scalar (1x1), got " + tape.node(loss_index).shape.to_string());
     Program& P = *program_;
     P.tape = &tape;
-    P.first_stamp = tape.first_stamp();
+    P.stamps = tape.stamps();
     P.tape_nodes = tape.size();
 
     Analysis g = analyse(tape, loss_index);
@@ -596,9 +596,9 @@ double OptimizedTape::gradient(std::span<const double> variables, std::span<doub
 
 void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     Program& P = *program_;
-    if (!leaf.is_on(*P.tape) || leaf.stamp() < P.first_stamp || leaf.stamp() - P.first_stamp >= P.tape_nodes)
+    if (!leaf.is_on(*P.tape) || !P.stamps.live(leaf.stamp(), P.tape_nodes))
         throw TapeError("OptimizedTape::set_value: the Var is not a node of the tape this plan was compiled from");
-    const std::uint32_t k = static_cast<std::uint32_t>(leaf.stamp() - P.first_stamp);
+    const std::uint32_t k = P.stamps.index(leaf.stamp());
     const Node& n = P.nodes[k];
     if (!is_leaf(n.op))
         throw TapeError("OptimizedTape::set_value: node " + std::to_string(k) + " is " + std::string(op_name(n.op)) +

@@ -33,10 +33,12 @@ void Tape::refuse_set_value(Var leaf, Shape given) const {
 // Node by node as record() computed them: the fast path's kernel, else the generic path.
 void Tape::replay() {
     const fast_path::Arenas fast = arenas();
-    for (std::uint32_t k = 0; k < nodes_.size(); ++k) {
+    // From the first operation: the leaves before it are given (after a rewind() to the
+    // leaves, there is nothing else).
+    for (std::size_t k = first_operation_; k < nodes_.size(); ++k) {
         const Node& n = nodes_[k];
         if (is_leaf(n.op) || n.op == Op::identity) continue;  // given, or a view (see record)
-        if (!fast_path_ || !fast_path::forward(fast, n, n.op)) evaluate_generically(k);
+        if (!fast_path_ || !fast_path::forward(fast, n, n.op)) evaluate_generically(static_cast<std::uint32_t>(k));
     }
     swept_size_ = 0;  // the adjoints of the last sweep belong to the old values
     leaves_changed_ = false;
@@ -45,6 +47,10 @@ void Tape::replay() {
 void Tape::replay(std::span<const double> variables) {
     check_variable_elements(variables.size(), "replay");
     const double* from = variables.data();
+    if (const auto block = variables_block()) {  // one copy (Tape::variables records them so)
+        fast_path::copy(from, variables.size(), values_.data() + *block);
+        return replay();
+    }
     for (std::uint32_t k : variables_) {  // each variable's slot, in recording order
         const Node& n = nodes_[k];
         fast_path::copy(from, n.shape.size(), values_.data() + n.offset);

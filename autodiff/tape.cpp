@@ -20,10 +20,10 @@ namespace {
 std::atomic<std::uint64_t> stamps_of_destroyed_tapes{1};
 }  // namespace
 
-Tape::Tape() : first_stamp_(stamps_of_destroyed_tapes.load()) {}
+Tape::Tape() { stamps_.kept_base = stamps_.base = stamps_of_destroyed_tapes.load(); }
 
 Tape::~Tape() {
-    const std::uint64_t end = first_stamp_ + nodes_.size();
+    const std::uint64_t end = stamps_.base + nodes_.size();  // past every stamp given out
     std::uint64_t seen = stamps_of_destroyed_tapes.load();
     while (seen < end && !stamps_of_destroyed_tapes.compare_exchange_weak(seen, end)) {
     }
@@ -63,15 +63,21 @@ inline std::uint32_t Tape::append(Op op, Shape shape, const std::uint32_t* paren
     return static_cast<std::uint32_t>(nodes_.size() - 1);
 }
 
+// The variables' numbers stay one block, in order, while each comes right after the last.
+inline void Tape::list_variable(std::uint32_t index, std::size_t offset, std::size_t size) {
+    if (const auto block = variables_block(); block && *block + variable_elements_ != offset)
+        variables_in_one_block_ = false;  // (an empty list is one block: clear() says so)
+    variables_.push_back(index);          // never allocates: grow() keeps it as large as nodes_
+    variable_elements_ += size;
+}
+
 Var Tape::leaf(Op op, Shape shape, const double* data) {
     constexpr std::uint32_t none[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     const std::uint32_t index = append(op, shape, none, 0.0);
-    if (op == Op::variable) {
-        variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
-        variable_elements_ += shape.size();
-    }
-    fast_path::copy(data, shape.size(), values_.data() + nodes_[index].offset);
-    return Var(this, first_stamp_ + index);
+    const std::size_t offset = used_ - shape.size();
+    if (op == Op::variable) list_variable(index, offset, shape.size());
+    fast_path::copy(data, shape.size(), values_.data() + offset);
+    return handle(index);
 }
 
 // A matrix that owns its numbers is dense and cannot be inside the arenas.
@@ -85,12 +91,9 @@ Var Tape::owned_leaf(Op op, const double* data, Eigen::Index rows, Eigen::Index 
 Var Tape::scalar_leaf(Op op, double value) {
     constexpr std::uint32_t none[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
     const std::uint32_t index = append(op, {1, 1}, none, 0.0);
-    if (op == Op::variable) {
-        variables_.push_back(index);  // never allocates: grow() keeps it as large as nodes_
-        ++variable_elements_;
-    }
+    if (op == Op::variable) list_variable(index, used_ - 1, 1);
     values_[used_ - 1] = value;
-    return Var(this, first_stamp_ + index);
+    return handle(index);
 }
 
 // One bookkeeping for them all: the room for every node at once, then a plain loop.
@@ -109,18 +112,25 @@ void Tape::variables(std::span<const double> values, std::span<Var> out) {
     if (nodes_.size() + n > nodes_.capacity() || used_ + n > values_.size()) [[unlikely]]
         grow(n, n);
     const std::size_t first = nodes_.size(), used = used_;
-    // Through local pointers: a store to a Var or a Node could be a store to a member, as far
-    // as the compiler knows, so members would be read again after each.
-    Node* node = nodes_.extend(n);  // grow() made the room, for variables_ too
-    std::uint32_t* listed_at = variables_.extend(n);
-    double* value = values_.data() + used;
-    const std::uint64_t stamp = first_stamp_ + first;
-    for (std::size_t i = 0; i < n; ++i) {
-        node[i] = Node{used + i, 0.0, {1, 1}, {Node::no_parent, Node::no_parent, Node::no_parent}, Op::variable};
-        listed_at[i] = static_cast<std::uint32_t>(first + i);
-        value[i] = values[i];
-        out[i] = Var(this, stamp + i);
+    if (n == 0) return;
+    if (const auto block = variables_block(); block && *block + variable_elements_ != used)
+        variables_in_one_block_ = false;
+    {  // the numbers, which do not overlap the arena (checked above)
+        const double* __restrict from = values.data();
+        double* __restrict to = values_.data() + used;
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
     }
+    // Then the nodes, their places on the list of variables, and the Vars: only stores, each
+    // list by a loop of its own (one loop storing to all three makes the compiler check, at
+    // run time, whether they overlap). Through local pointers: a store to a Node could be a
+    // store to a member, as far as the compiler knows, so members would be read again.
+    Node* node = nodes_.extend(n);  // grow() made the room, for variables_ too
+    for (std::size_t i = 0; i < n; ++i)
+        node[i] = Node{used + i, 0.0, {1, 1}, {Node::no_parent, Node::no_parent, Node::no_parent}, Op::variable};
+    std::uint32_t* listed_at = variables_.extend(n);
+    for (std::size_t i = 0; i < n; ++i) listed_at[i] = static_cast<std::uint32_t>(first + i);
+    const std::uint64_t stamp = stamps_.base + first;
+    for (std::size_t i = 0; i < n; ++i) out[i] = Var(this, stamp + i);
     used_ = used + n;
     variable_elements_ += n;
 }
@@ -175,7 +185,8 @@ Var Tape::record(std::initializer_list<Var> parents, double constant) {
     } else {
         evaluate<T>(node);
     }
-    return Var(this, first_stamp_ + node);
+    recorded_operation(node);
+    return handle(node);
 }
 
 // A weighted sum takes any number of parents (2 to 9): they go in a list of their own.
@@ -219,7 +230,8 @@ Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
     const std::uint32_t node = append(Op::weighted_sum, y, list, 0.0);
     std::copy_n(index, count, operands_.extend(count));  // room made above
     evaluate<ops::WeightedSum>(node);
-    return Var(this, first_stamp_ + node);
+    recorded_operation(node);
+    return handle(node);
 }
 
 Var Tape::record_weighted_sum(std::span<const Var> parents) {
@@ -337,6 +349,8 @@ std::vector<double> Tape::gradient(Var loss, std::initializer_list<Var> wrt) {
 void Tape::gradient(Var loss, std::span<double> out) {
     check_variable_elements(out.size(), "gradient");
     gradient(loss);
+    if (const auto block = variables_block())  // one copy (Tape::variables records them so)
+        return fast_path::copy(adjoints_.data() + *block, out.size(), out.data());
     double* to = out.data();
     for (std::uint32_t k : variables_) {
         const Node& n = nodes_[k];
@@ -346,14 +360,61 @@ void Tape::gradient(Var loss, std::span<double> out) {
 }
 
 void Tape::clear() {
-    first_stamp_ += nodes_.size();  // the next recording's stamps start past this one's
+    stamps_.base += nodes_.size();  // the next recording's stamps start past this one's
+    stamps_.kept_base = stamps_.base;
+    stamps_.kept = 0;
+    first_operation_ = no_operation;
     nodes_.clear();                 // keeps capacity
     operands_.clear();
     variables_.clear();
     variable_elements_ = 0;
+    variables_in_one_block_ = true;
     leaves_changed_ = false;
     names_.clear();
     used_ = 0;
+    swept_size_ = 0;
+    ++generation_;
+}
+
+Tape::Mark Tape::mark() const {
+    return {nodes_.size(),
+            used_,
+            operands_.size(),
+            variables_.size(),
+            variable_elements_,
+            variables_in_one_block_,
+            nodes_.size() > 0 ? stamps_.of(nodes_.size() - 1) : 0,
+            this};
+}
+
+void Tape::rewind(const Mark& m) {
+    if ((m.tape != this && m.nodes > 0) || m.nodes > nodes_.size() ||
+        (m.nodes > 0 && stamps_.of(m.nodes - 1) != m.last_stamp))
+        throw TapeError(
+            "rewind: the mark is not of this recording (its nodes were dropped since, by clear() or "
+            "rewind(), or it is another tape's)");
+    if (stamps_.kept > 0 && m.nodes > stamps_.kept)
+        throw TapeError("rewind: this tape keeps the first " + std::to_string(stamps_.kept) +
+                        " nodes since its last rewind, and rewinds only to a mark within them, not to node " +
+                        std::to_string(m.nodes) + " (clear() to start over)");
+    // The kept nodes keep their stamps (all from one base: the checks above), the nodes
+    // recorded next get stamps past every one given out so far.
+    if (stamps_.kept == 0) stamps_.kept_base = stamps_.base;
+    const std::uint64_t next = stamps_.base + nodes_.size();
+    stamps_.kept = m.nodes;
+    stamps_.base = next - m.nodes;
+    if (m.nodes == 0) stamps_.kept_base = stamps_.base;
+    nodes_.truncate(m.nodes);
+    operands_.truncate(m.operands);
+    variables_.truncate(m.variables);
+    variable_elements_ = m.variable_elements;
+    variables_in_one_block_ = m.variables_in_one_block;
+    used_ = m.used;
+    if (first_operation_ >= m.nodes) {
+        first_operation_ = no_operation;
+        leaves_changed_ = false;  // only leaves left: no value is out of date
+    }
+    std::erase_if(names_, [&](const auto& name) { return name.first >= m.nodes; });
     swept_size_ = 0;
     ++generation_;
 }

@@ -15,15 +15,19 @@
 ///
 /// Node metadata lives in one flat array, values and adjoints in two arenas of doubles
 /// indexed by the same offsets. `clear()` rewinds the counters and keeps the memory:
-/// recording the same graph again allocates nothing. Growing the arenas is all-or-nothing.
+/// recording the same graph again allocates nothing; `rewind(mark)` does the same for what
+/// was recorded after a mark, and keeps what came before (the leaves of a training loop).
+/// Growing the arenas is all-or-nothing.
 /// Each node is computed by the fast path (fast_path.hpp) when it has a kernel for it,
 /// else by the generic path in tape.cpp, which is the reference the tests hold it to.
 /// (One exception to "each node its own place": identity(x) is a view of x; see record().)
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +61,27 @@ struct Node {
     Op op = Op::constant;
 };
 static_assert(sizeof(Node) == 40);
+
+/// How a tape stamps its nodes (var.hpp): node i has stamp `kept_base + i` when it is one
+/// of the first `kept` nodes, the ones the last rewind() kept, and `base + i` otherwise.
+/// clear() and rewind() move `base` past every stamp given out before, so a Var of a node
+/// they dropped is never live again, while the kept nodes' Vars stay live.
+struct Stamps {
+    std::uint64_t kept_base = 0;
+    std::uint64_t base = 0;
+    std::size_t kept = 0;
+
+    /// Whether `stamp` is one of the first `size` nodes'.
+    bool live(std::uint64_t stamp, std::size_t size) const {
+        return stamp - base - kept < size - kept || stamp - kept_base < kept;
+    }
+    /// The index of the node with a live `stamp`.
+    std::uint32_t index(std::uint64_t stamp) const {
+        return static_cast<std::uint32_t>(stamp - kept_base < kept ? stamp - kept_base : stamp - base);
+    }
+    /// The stamp of node `index`.
+    std::uint64_t of(std::size_t index) const { return (index < kept ? kept_base : base) + index; }
+};
 
 /// A computation recorded as a flat, append-only list of nodes, and swept back once by
 /// gradient(). Record with variable() and constant() and arithmetic on the Vars they
@@ -154,6 +179,22 @@ public:
     /// Forget every node and keep the memory. Vars recorded before become stale.
     void clear();
 
+    /// Where a recording stands: rewind() to it drops everything recorded after.
+    struct Mark {
+        std::size_t nodes = 0, used = 0, operands = 0, variables = 0, variable_elements = 0;
+        bool variables_in_one_block = true;
+        std::uint64_t last_stamp = 0;  ///< the last kept node's: it must still be there
+        const Tape* tape = nullptr;
+    };
+    Mark mark() const;
+    /// Drop every node recorded after `mark` and keep the ones before it, values and Vars
+    /// and all, with the memory: a loop that records the same leaves every step (the
+    /// parameters, the data) records them once, then each step rewinds to them, gives
+    /// them the step's values (replay(variables), or set_value) and records the rest
+    /// again. The mark must be from this recording, and its nodes still there; once a
+    /// tape has rewound, it rewinds only to marks within the nodes it kept (clear() to start over).
+    void rewind(const Mark& mark);
+
     // ---- Reading the tape ---------------------------------------------------------------
     std::size_t size() const { return nodes_.size(); }
     /// Node `index`; TapeError when there is no such node.
@@ -191,10 +232,12 @@ public:
     /// Doubles in use in each arena, and bytes held by the tape (capacity, not use).
     std::size_t arena_size() const { return used_; }
     std::size_t memory_bytes() const;
-    /// How many times clear() was called.
+    /// How many times clear() or rewind() was called.
     std::uint64_t generation() const { return generation_; }
-    /// The stamp of node 0 of this recording; node i has stamp first_stamp() + i (var.hpp).
-    std::uint64_t first_stamp() const { return first_stamp_; }
+    /// The stamp of node 0 of this recording (since clear()).
+    std::uint64_t first_stamp() const { return stamps_.kept_base; }
+    /// How the nodes are stamped (a copy outlives the recording: OptimizedTape keeps one).
+    const Stamps& stamps() const { return stamps_; }
 
     /// Optional names for nodes, shown by print_tape and write_dot ("w1", "age").
     void set_name(Var v, std::string name);
@@ -206,9 +249,9 @@ public:
             refuse(v, where);
     }
     /// True when `v` was recorded on this tape since its last clear().
-    bool live(Var v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
+    bool live(Var v) const { return v.is_on(*this) && stamps_.live(v.stamp(), nodes_.size()); }
     /// The index of a live Var's node.
-    std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
+    std::uint32_t index_of(Var v) const { return stamps_.index(v.stamp()); }
 
 private:
     [[noreturn, gnu::cold]] void refuse(Var v, std::string_view where) const;
@@ -230,12 +273,25 @@ private:
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
     Var owned_leaf(Op op, const double* data, Eigen::Index rows, Eigen::Index cols);
     [[gnu::always_inline]] std::uint32_t append(Op op, Shape shape, const std::uint32_t* parents, double constant);
+    /// Node `index` (a variable, its numbers at `offset`) goes on the list of variables.
+    [[gnu::always_inline]] void list_variable(std::uint32_t index, std::size_t offset, std::size_t size);
+    /// Where the variables' numbers start in the arenas when they lie there as one block, in
+    /// the order of the list (as Tape::variables records them): copied in and out at once.
+    std::optional<std::size_t> variables_block() const {
+        if (variables_.size() == 0 || !variables_in_one_block_) return std::nullopt;
+        return nodes_[variables_[0]].offset;
+    }
     [[gnu::noinline, gnu::cold]] void grow(std::size_t nodes, std::size_t doubles);
+    /// A Var for node `index`, just recorded.
+    Var handle(std::size_t index) { return Var(this, stamps_.base + index); }
+    /// Node `index` is an operation (not a leaf): replay() starts at the first.
+    void recorded_operation(std::size_t index) { first_operation_ = std::min(first_operation_, index); }
 
     fast_path::List<Node> nodes_;
     fast_path::List<std::uint32_t> operands_;   ///< the parent lists of weighted sums (Node says where)
     fast_path::List<std::uint32_t> variables_;  ///< the variables' node indices, in recording order
     std::size_t variable_elements_ = 0;     ///< the numbers they hold together
+    bool variables_in_one_block_ = true;    ///< those numbers lie side by side in the arenas, in order
     bool leaves_changed_ = false;           ///< set_value since the last replay()
     fast_path::Arena values_;               ///< the value arena: node i at values_[nodes_[i].offset]
     fast_path::Arena adjoints_;             ///< the adjoint arena, same offsets
@@ -244,8 +300,10 @@ private:
     bool fast_path_ = true;                 ///< see set_fast_path()
     bool fuse_expressions_ = false;         ///< see set_fuse_expressions()
     std::size_t swept_size_ = 0;            ///< nodes covered by the last gradient()
-    std::uint64_t generation_ = 0;          ///< bumped by clear()
-    std::uint64_t first_stamp_;             ///< see first_stamp()
+    std::size_t first_operation_ = no_operation;  ///< the first node that is not a leaf
+    static constexpr std::size_t no_operation = static_cast<std::size_t>(-1);
+    std::uint64_t generation_ = 0;  ///< bumped by clear() and rewind()
+    Stamps stamps_;                 ///< see Stamps
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 

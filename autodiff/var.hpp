@@ -33,12 +33,12 @@ using Difference = BinaryExpression<ops::Subtract>;  // a - b, the same
 
 /// A handle to one node of a Tape: the tape and the node's stamp. A tape stamps its nodes
 /// with 64-bit numbers that only grow: clear() starts the next recording past the last
-/// stamp, and a new tape starts past every stamp of the tapes destroyed before it. So a
-/// Var kept across clear(), or from an earlier tape at the same address, is refused, and
-/// the stamps cannot wrap in practice. 16 bytes, so it is passed in two registers (a 24-byte
-/// handle, with a separate index, made the recording of bench_health's tapes 1.2 to 1.6
-/// times slower). Operators and functions on Vars record new nodes; value() and adjoint()
-/// read the node.
+/// stamp (rewind() the nodes after its mark), and a new tape starts past every stamp of the
+/// tapes destroyed before it. So a Var kept across clear() (or of a node a rewind dropped),
+/// or from an earlier tape at the same address, is refused, and the stamps cannot wrap in
+/// practice. 16 bytes, so it is passed in two registers (a 24-byte handle, with a separate
+/// index, made the recording of bench_health's tapes 1.2 to 1.6 times slower). Operators and functions on Vars record
+/// new nodes; value() and adjoint() read the node.
 class Var {
 public:
     Var() = default;  ///< an empty handle; using it in an operation is an error

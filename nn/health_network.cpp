@@ -123,12 +123,26 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const Parameters& p, Param
     return record_loss_per_person(tape, v, named);
 }
 
-// [record-batched]
 Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, bool named) const {
-    const Var x1 = tape.constant(x1_), x2 = tape.constant(x2_), x3 = tape.constant(x3_);
-    const Var y = tape.constant(targets_);
+    return record_loss(tape, v, record_data(tape, named), named);
+}
 
-    const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];  // 6 x 1: every person at once
+DataVars HealthNetwork::record_data(Tape& tape, bool named) const {
+    const DataVars d{tape.constant(x1_), tape.constant(x2_), tape.constant(x3_), tape.constant(targets_)};
+    if (named) {
+        tape.set_name(d.x1, "x1 (age)");
+        tape.set_name(d.x2, "x2 (exercise)");
+        tape.set_name(d.x3, "x3 (diet)");
+        tape.set_name(d.y, "y (health)");
+    }
+    return d;
+}
+
+Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, const DataVars& data, bool named) const {
+    // [record-batched]
+    const auto& [x1, x2, x3, y] = data;  // 6 x 1 columns: every person at once
+
+    const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
     const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
     const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
     const Var prediction = activate(activation_, z);
@@ -136,10 +150,6 @@ Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, bool named) c
     // [record-batched]
 
     if (named) {
-        tape.set_name(x1, "x1 (age)");
-        tape.set_name(x2, "x2 (exercise)");
-        tape.set_name(x3, "x3 (diet)");
-        tape.set_name(y, "y (health)");
         tape.set_name(h1, "h1");
         tape.set_name(h2, "h2");
         tape.set_name(z, "Z");
@@ -256,13 +266,22 @@ Parameters HealthNetwork::chain_rule_gradient(const Parameters& p, double* mse) 
 double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
     // Every recording makes the parameters its variables in the order of Parameters (the
     // layers' matrices hold them column by column), so the tape reads and writes them whole.
-    return loss_.gradient(p.values, gradient.values, [&](Tape& tape) {
-        switch (recording_) {
-            case Recording::per_person: return network_.record_loss_per_person(tape, p, vars_);
-            case Recording::layers: return network_.record_loss_layers(tape, p, layer_vars_);
-            default: return network_.record_loss(tape, p, vars_);
-        }
-    });
+    switch (recording_) {
+        case Recording::per_person:
+            return loss_.gradient(p.values, gradient.values,
+                                  [&](Tape& tape) { return network_.record_loss_per_person(tape, p, vars_); });
+        case Recording::layers:
+            return loss_.gradient(p.values, gradient.values,
+                                  [&](Tape& tape) { return network_.record_loss_layers(tape, p, layer_vars_); });
+        default:  // the parameters and the data once (the leaves), the lines every step
+            return loss_.gradient(
+                p.values, gradient.values,
+                [&](Tape& tape) {
+                    record_parameters(tape, p, vars_, false);
+                    data_ = network_.record_data(tape);
+                },
+                [&](Tape& tape) { return network_.record_loss(tape, vars_, data_); });
+    }
 }
 
 double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,

@@ -58,6 +58,14 @@ struct ForwardPass {
 /// Parameter handles on a tape, in the order of Parameters (w1..w8, b1..b3).
 using ParameterVars = std::array<Var, parameter_count>;
 
+/// The data as constants on a tape: the features' columns and the targets, each n x 1.
+struct DataVars {
+    Var x1;  ///< age
+    Var x2;  ///< exercise
+    Var x3;  ///< diet
+    Var y;   ///< health
+};
+
 /// The parameters as the layers' matrices (see record_loss_layers).
 struct LayerVars {
     Var W1;  ///< 3 x 2: [w1 w4; w2 w5; w3 w6]
@@ -88,6 +96,10 @@ public:
     Var record_loss_per_person(Tape& tape, const Parameters& p, ParameterVars& vars, bool named = false) const;
     /// The same, from parameters already recorded on `tape` (e.g. by the gradient checker).
     Var record_loss(Tape& tape, const ParameterVars& vars, bool named = false) const;
+    /// The same in two steps: the data as constants, then the network's lines from the
+    /// parameters and the data already on `tape` (what TapeGradient records every step).
+    DataVars record_data(Tape& tape, bool named = false) const;
+    Var record_loss(Tape& tape, const ParameterVars& vars, const DataVars& data, bool named = false) const;
     Var record_loss_per_person(Tape& tape, const ParameterVars& vars, bool named = false) const;
     /// The loss as two dense layers: `vars` receives the four parameter matrices.
     Var record_loss_layers(Tape& tape, const Parameters& p, LayerVars& vars, bool named = false) const;
@@ -129,6 +141,7 @@ private:
     Recording recording_;
     RecordedLoss loss_;  // recorded each time, or once and replayed (replay.hpp)
     ParameterVars vars_;
+    DataVars data_;
     LayerVars layer_vars_;
 };
 

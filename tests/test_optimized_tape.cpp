@@ -202,6 +202,25 @@ BOOST_AUTO_TEST_CASE(set_value_gives_the_data_new_numbers) {
     BOOST_CHECK_THROW(plan.set_value(other.constant(1.0), MatrixXd::Zero(1, 1)), TapeError);  // another tape
 }
 
+BOOST_AUTO_TEST_CASE(set_value_knows_the_leaves_a_rewind_kept) {
+    // A plan compiled from a tape that rewound (Tape::rewind) knows its Vars by the tape's
+    // stamps as they were: the kept leaves are its own, a dropped node's Var is not.
+    Tape tape;
+    const Var w = tape.variable(0.5), x = tape.constant(MatrixXd::Constant(6, 1, 0.1));
+    const Var y = tape.constant(MatrixXd::Constant(6, 1, 0.9));
+    const Tape::Mark leaves = tape.mark();
+    const Var dropped = w * x;
+    tape.rewind(leaves);
+    const Var loss = mean(square(w * x - y));
+    OptimizedTape plan(tape, loss);
+    plan.set_value(x, MatrixXd::Constant(6, 1, 2.0));
+    std::vector<double> got(1);
+    const double l = plan.gradient(std::vector<double>{0.5}, got);
+    BOOST_TEST(close(l, (0.5 * 2.0 - 0.9) * (0.5 * 2.0 - 0.9)));  // by hand: every element alike
+    BOOST_TEST(close(got[0], 2 * (0.5 * 2.0 - 0.9) * 2.0));
+    BOOST_CHECK_THROW(plan.set_value(dropped, MatrixXd::Zero(6, 1)), TapeError);  // gone with the rewind
+}
+
 BOOST_AUTO_TEST_CASE(a_gradient_allocates_nothing) {
     using namespace tapegrad::nn;
     const HealthNetwork network = tapegrad::testing::article_network(Activation::sigmoid);

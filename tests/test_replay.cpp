@@ -1,7 +1,8 @@
 // tests/test_replay.cpp — record once, replay many (autodiff/replay.hpp): RecordedLoss
 // records its loss the first time and, with Reuse::replay, only replays it after; with
-// Reuse::record_each_time it records every time. Both must give what a fresh tape gives
-// at each point, by hand: L(w, b) = mean((w x + b - t)^2) over three samples.
+// Reuse::record_each_time it records every time (the leaves only once, when they are
+// recorded apart). All must give what a fresh tape gives at each point, by hand:
+// L(w, b) = mean((w x + b - t)^2) over three samples.
 // (Tape::set_value and Tape::replay themselves are tested in test_tape.cpp.)
 #define BOOST_TEST_MODULE replay
 #include <boost/test/unit_test.hpp>
@@ -68,4 +69,46 @@ BOOST_AUTO_TEST_CASE(recorded_loss_refuses_a_point_of_the_wrong_size) {
     (void)loss.gradient(p, g, [&](Tape& tape) { return record_loss(tape, p); });
     std::vector<double> three{1, 2, 3};
     BOOST_CHECK_THROW(loss.gradient(three, g, [&](Tape& tape) { return record_loss(tape, p); }), tapegrad::TapeError);
+}
+
+BOOST_AUTO_TEST_CASE(recorded_loss_with_the_leaves_apart_records_them_once) {
+    // The leaves (w, b and the data) recorded by one function, the rest by another: each
+    // Reuse gives the gradient by hand at every point; recorded each time, the leaves are
+    // recorded once and kept (the tape rewinds to them), the rest every step.
+    for (Reuse reuse : {Reuse::record_each_time, Reuse::replay, Reuse::optimized}) {
+        RecordedLoss loss(reuse);
+        int leaf_recordings = 0, recordings = 0;
+        Var w, b, x, t;
+        std::vector<double> p{0.5, -1.0}, g(2);
+        std::size_t size = 0;
+        for (int step = 0; step < 5; ++step) {
+            const double l = loss.gradient(
+                p, g,
+                [&](Tape& tape) {
+                    ++leaf_recordings;
+                    w = tape.variable(p[0]);
+                    b = tape.variable(p[1]);
+                    MatrixXd xm(3, 1), tm(3, 1);
+                    xm << xs[0], xs[1], xs[2];
+                    tm << ts[0], ts[1], ts[2];
+                    x = tape.constant(xm);
+                    t = tape.constant(tm);
+                },
+                [&](Tape&) {
+                    ++recordings;
+                    return mean(square(w * x + b - t));
+                });
+            const auto hand = by_hand(p);
+            BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
+            BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
+            BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
+            if (step == 0) size = loss.tape().size();
+            BOOST_TEST(loss.tape().size() == size);  // the same nodes each step, not more
+            BOOST_TEST(loss.tape().live(w));
+            p[0] -= 0.1 * g[0];
+            p[1] -= 0.1 * g[1];
+        }
+        BOOST_TEST(leaf_recordings == 1);
+        BOOST_TEST(recordings == (reuse == Reuse::record_each_time ? 5 : 1));
+    }
 }

@@ -586,6 +586,201 @@ BOOST_AUTO_TEST_CASE(clear_forgets_the_variables) {
     BOOST_TEST(tape.variable_elements() == 1u);
 }
 
+// ---- rewind(): keep the leaves, record the rest again ----------------------------------
+
+BOOST_AUTO_TEST_CASE(rewind_keeps_the_leaves_and_drops_the_rest) {
+    // f = (a b + c)^2 recorded, rewound to the leaves, then g = a c - b recorded on them.
+    Tape tape;
+    const Var a = tape.variable(2.0), b = tape.variable(-3.0), c = tape.constant(0.5);
+    tape.set_name(a, "a");
+    const Tape::Mark leaves = tape.mark();
+    const Var f = square(a * b + c);
+    tape.set_name(f, "f");
+    tape.gradient(f);
+    BOOST_TEST(a.scalar_adjoint() == 2 * (2.0 * -3.0 + 0.5) * -3.0);
+    const std::uint64_t generation = tape.generation();
+
+    tape.rewind(leaves);
+    BOOST_TEST(tape.size() == 3u);
+    BOOST_TEST(tape.arena_size() == 3u);
+    BOOST_TEST(tape.generation() == generation + 1);
+    BOOST_TEST(tape.live(a));
+    BOOST_TEST(tape.live(c));
+    BOOST_TEST(!tape.live(f));
+    BOOST_TEST(tape.name(0) == "a");  // the kept nodes keep their names
+    const Var g = a * c - b;
+    BOOST_TEST(g.index() == 4u);  // a * c took f's first slot; the old f is not it
+    BOOST_TEST(tape.name(g.index()).empty());
+    BOOST_TEST(!tape.live(f));
+    BOOST_TEST(contains(error_of([&] { (void)f.scalar_value(); }), "stale"));
+    tape.gradient(g);
+    BOOST_TEST(g.scalar_value() == 2.0 * 0.5 + 3.0);
+    BOOST_TEST(a.scalar_adjoint() == 0.5);
+    BOOST_TEST(b.scalar_adjoint() == -1.0);
+}
+
+BOOST_AUTO_TEST_CASE(rewind_then_replay_gives_what_recording_again_gives) {
+    // The loop RecordedLoss runs: rewind to the leaves, give the variables new values,
+    // record the rest, sweep. The same numbers as a fresh tape at those values.
+    const Point a = first_point(), b = second_point();
+    MatrixXd x(5, 2), y(5, 1);
+    x << 0.1, -0.4, 0.7, 0.2, -0.3, 0.9, 0.5, -0.8, -0.6, 0.3;
+    y << 0.2, -0.1, 0.4, 0.0, 0.3;
+    Tape tape;
+    const Var w = tape.variable(a.w), bias = tape.variable(a.b), s = tape.variable(a.s);
+    const Var X = tape.constant(x), Y = tape.constant(y);
+    const Tape::Mark leaves = tape.mark();
+    std::vector<double> gradient(4);
+    for (const Point& at : {a, b, a}) {
+        tape.rewind(leaves);
+        const std::vector<double> point{at.w(0, 0), at.w(1, 0), at.b(0, 0), at.s};
+        tape.replay(point);
+        const Var loss = mean_squared_error(relu(linear(X, w, bias)) * s, Y);
+        tape.gradient(loss, gradient);
+
+        Tape fresh;
+        std::vector<Var> fresh_vars;
+        const Var fresh_loss = kinked_loss(fresh, at.w, at.b, at.s, fresh_vars);
+        fresh.gradient(fresh_loss);
+        BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
+        BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
+        BOOST_TEST(gradient[1] == fresh_vars[0].adjoint()(1, 0));
+        BOOST_TEST(gradient[2] == fresh_vars[1].scalar_adjoint());
+        BOOST_TEST(gradient[3] == fresh_vars[2].scalar_adjoint());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(rewinding_and_recording_again_allocates_nothing) {
+    Tape tape;
+    const Var w = tape.variable(0.5), x = tape.constant(MatrixXd::Constant(6, 1, 2.0));
+    const Tape::Mark leaves = tape.mark();
+    tape.gradient(mean(square(w * x - 1.0)));
+    const std::size_t bytes = tape.memory_bytes();
+    std::vector<double> value{0.75}, gradient(1), seen(50), at(50);
+    const long before = tapegrad::testing::allocations.load();
+    for (int i = 0; i < 50; ++i) {
+        tape.rewind(leaves);
+        tape.replay(value);
+        tape.gradient(mean(square(w * x - 1.0)), gradient);
+        at[i] = value[0];
+        seen[i] = gradient[0];
+        value[0] -= 0.05 * gradient[0];
+    }
+    BOOST_TEST(tapegrad::testing::allocations.load() - before == 0);
+    BOOST_TEST(tape.memory_bytes() == bytes);
+    for (int i = 0; i < 50; ++i)  // d/dw mean((2w - 1)^2) = 4 (2w - 1), at each step's w
+        BOOST_TEST(seen[i] == 4 * (2 * at[i] - 1), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(at[49] < at[0]);  // and the steps went downhill
+}
+
+BOOST_AUTO_TEST_CASE(rewind_to_the_same_mark_again_and_again) {
+    // Each rewind moves the dropped nodes' stamps out of reach: a Var of any earlier
+    // step's nodes is refused, though a node sits at its index again.
+    Tape tape;
+    const Var a = tape.variable(1.5);
+    const Tape::Mark leaves = tape.mark();
+    std::vector<Var> earlier;
+    for (int step = 0; step < 4; ++step) {
+        tape.rewind(leaves);
+        const Var y = a * a;
+        BOOST_TEST(y.index() == 1u);
+        for (const Var& old : earlier) BOOST_TEST(!tape.live(old));
+        BOOST_TEST(tape.live(a));
+        earlier.push_back(y);
+    }
+    const Tape::Mark none = Tape{}.mark();  // an empty mark: rewinding to it drops everything
+    tape.rewind(none);
+    BOOST_TEST(tape.size() == 0u);
+    BOOST_TEST(!tape.live(a));
+    BOOST_TEST(tape.variable_elements() == 0u);
+    const Var b = tape.variable(2.0);
+    tape.rewind(none);
+    tape.rewind(none);  // again and again, too
+    BOOST_TEST(!tape.live(b));
+    const Var c = tape.variable(3.0);
+    BOOST_TEST(c.index() == 0u);
+    BOOST_TEST(!tape.live(b));
+    BOOST_TEST(c.scalar_value() == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(rewind_keeps_a_computed_node_and_its_replay_rule) {
+    // A mark past an operation keeps it: set_value on a leaf then leaves it out of date,
+    // and gradient() refuses until replay(), as without a rewind. After a rewind to the
+    // leaves alone, nothing is out of date.
+    Tape tape;
+    const Var a = tape.variable(3.0);
+    const Var twice = a * 2.0;
+    const Tape::Mark kept = tape.mark();
+    (void)(twice + a);
+    tape.set_value(a, 4.0);
+    tape.rewind(kept);
+    const Var y = twice * a;
+    BOOST_TEST(contains(error_of([&] { tape.gradient(y); }), "replay"));
+    tape.replay();
+    tape.gradient(y);
+    BOOST_TEST(y.scalar_value() == 32.0);
+    BOOST_TEST(a.scalar_adjoint() == 16.0);
+
+    Tape leaves_only;
+    const Var b = leaves_only.variable(1.0);
+    const Tape::Mark leaves = leaves_only.mark();
+    const Var c = b * 5.0;
+    leaves_only.set_value(b, 2.0);
+    leaves_only.rewind(leaves);
+    const Var d = b * 5.0;  // recorded at b's new value
+    leaves_only.gradient(d);
+    BOOST_TEST(d.scalar_value() == 10.0);
+    BOOST_TEST(!leaves_only.live(c));
+}
+
+BOOST_AUTO_TEST_CASE(misuse_rewind_to_a_mark_that_is_gone) {
+    Tape tape, other;
+    const Var a = tape.variable(1.0);
+    const Tape::Mark one = tape.mark();
+    const Var b = a + 1.0;
+    const Tape::Mark two = tape.mark();
+    for (int i = 0; i < 3; ++i) (void)other.variable(1.0);  // as many nodes, maybe the same stamps
+    BOOST_TEST(contains(error_of([&] { other.rewind(two); }), "rewind: the mark is not of this recording"));
+    BOOST_TEST(other.size() == 3u);
+    tape.rewind(one);
+    // The nodes past `one` were dropped: node 1 is another node now, and `two` is gone.
+    (void)(a * 3.0);
+    BOOST_TEST(contains(error_of([&] { tape.rewind(two); }), "the mark is not of this recording"));
+    // A mark made after the rewind, past the kept nodes: one kept part per recording.
+    const Tape::Mark three = tape.mark();
+    (void)(a * 4.0);
+    BOOST_TEST(contains(error_of([&] { tape.rewind(three); }),
+                        "keeps the first 1 nodes since its last rewind, and rewinds only to a mark within them"));
+    tape.clear();
+    (void)tape.variable(1.0);
+    BOOST_TEST(contains(error_of([&] { tape.rewind(one); }), "not of this recording"));
+    BOOST_TEST(!tape.live(b));
+}
+
+BOOST_AUTO_TEST_CASE(variables_out_of_one_block_still_read_and_write_in_order) {
+    // replay(span) and gradient(loss, span) take one copy when the variables' numbers lie
+    // side by side, in order (Tape::variables, or one variable after another); with a
+    // constant between them, each its own.
+    for (const bool between : {false, true}) {
+        Tape tape;
+        const Var u = tape.variable(MatrixXd::Constant(2, 1, 1.0));
+        const Var k = tape.constant(between ? 10.0 : 1.0);
+        const Var v = between ? tape.variable(3.0) : Var{};
+        const Var w = between ? v : tape.variable(3.0);
+        const Var loss = sum(u * w) + k * w;
+        const std::vector<double> point{2.0, -1.0, 4.0};
+        std::vector<double> gradient(3);
+        tape.replay(point);
+        tape.gradient(loss, gradient);
+        // loss = w (u0 + u1) + k w: d/du = w, d/dw = u0 + u1 + k
+        const double kk = between ? 10.0 : 1.0;
+        BOOST_TEST(loss.scalar_value() == 4.0 * (2.0 - 1.0) + kk * 4.0);
+        BOOST_TEST(gradient[0] == 4.0);
+        BOOST_TEST(gradient[1] == 4.0);
+        BOOST_TEST(gradient[2] == 2.0 - 1.0 + kk);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(misuse_set_value_and_replay) {
     Tape tape;
     const Var w = tape.variable(MatrixXd::Ones(2, 3));
