@@ -254,15 +254,17 @@ bool small_linear_backward(const Arenas& t, const Node& n) {
 // A weighted sum straight from the arenas, element by element with every term at once, so
 // the terms' sums build up side by side rather than one after another. Each element adds
 // its terms in the order the unfused nodes would (so the values are the same to the last
-// bit). The tape keeps each product's number first.
+// bit). The tape keeps each product's number first. The kernels know how many products
+// there are and what the bias is at compile time, so their loops are plain.
+enum class Bias { none, scalar, full };  // no bias, a 1 x 1 one, or one of the sum's shape
 struct Terms {
     int k = 0;                  // products
     double s[4];                // their numbers
     const double* c[4];         // their nodes' values
     double *ds[4], *dc[4];      // where their adjoints go; null when not wanted (backward only)
-    const double* b = nullptr;  // the bias, if any
+    Bias bias = Bias::none;
+    const double* b = nullptr;  // the bias's values
     double* db = nullptr;
-    bool scalar_bias = false;
 };
 template <bool Backward>
 Terms terms_of(const Arenas& t, const Node& n) {
@@ -278,18 +280,21 @@ Terms terms_of(const Arenas& t, const Node& n) {
     if (count % 2 == 1) {
         const Node& bias = t.nodes[p[count - 1]];
         w.b = t.values + bias.offset;
-        w.scalar_bias = bias.shape.is_scalar();
+        w.bias = bias.shape.is_scalar() ? Bias::scalar : Bias::full;
         if constexpr (Backward) w.db = wanted_adjoint(t, bias);
     }
     return w;
 }
 
-template <int K>
+template <int K, Bias B>
 void weighted_sum_forward(const Terms& w, double* __restrict y, std::size_t size) {
+    const double* __restrict c[K];
+    for (int k = 0; k < K; ++k) c[k] = w.c[k];
     for (std::size_t i = 0; i < size; ++i) {
-        double v = w.s[0] * w.c[0][i];
-        for (int k = 1; k < K; ++k) v += w.s[k] * w.c[k][i];
-        if (w.b) v += w.b[w.scalar_bias ? 0 : i];
+        double v = w.s[0] * c[0][i];
+        for (int k = 1; k < K; ++k) v += w.s[k] * c[k][i];
+        if constexpr (B == Bias::scalar) v += w.b[0];
+        if constexpr (B == Bias::full) v += w.b[i];
         y[i] = v;
     }
 }
@@ -298,46 +303,57 @@ void weighted_sum_forward(const Terms& w, double* __restrict y, std::size_t size
 // dy = 0 adds nothing (so 0 * inf stays out), without a branch in the sums; the sums over
 // the elements come first and side by side, then the nodes' shares, for those wanted.
 // A node in two places (w * w) gets both shares.
-template <int K>
-void weighted_sum_backward(const Terms& w, const double* dy, std::size_t size) {
+template <int K, Bias B>
+void weighted_sum_backward(const Terms& w, const double* __restrict dy, std::size_t size) {
     double sum[K] = {}, sum_b = 0.0;
     for (std::size_t i = 0; i < size; ++i) {
         const double g = dy[i];
         for (int k = 0; k < K; ++k) sum[k] += g != 0.0 ? g * w.c[k][i] : 0.0;
-        sum_b += g;
+        if constexpr (B == Bias::scalar) sum_b += g;
     }
     for (int k = 0; k < K; ++k) {
         if (w.ds[k]) *w.ds[k] += sum[k];
-        if (double* dc = w.dc[k])
+        if (double* __restrict dc = w.dc[k]) {
+            const double s = w.s[k];
             for (std::size_t i = 0; i < size; ++i)
-                if (dy[i] != 0.0) dc[i] += dy[i] * w.s[k];
+                if (dy[i] != 0.0) dc[i] += dy[i] * s;
+        }
     }
-    if (!w.db) return;
-    if (w.scalar_bias)
-        *w.db += sum_b;
-    else
-        for (std::size_t i = 0; i < size; ++i) w.db[i] += dy[i];
+    if constexpr (B == Bias::scalar) {
+        if (w.db) *w.db += sum_b;
+    } else if constexpr (B == Bias::full) {
+        if (double* __restrict db = w.db)
+            for (std::size_t i = 0; i < size; ++i) db[i] += dy[i];  // no product: dy = 0 adds 0
+    }
+}
+
+// The kernel for the node's number of products and kind of bias: K and B at compile time.
+template <class Kernel>
+void with_terms(const Terms& w, Kernel&& kernel) {
+    const auto bias = [&]<int K>() {
+        switch (w.bias) {
+            case Bias::none: return kernel.template operator()<K, Bias::none>();
+            case Bias::scalar: return kernel.template operator()<K, Bias::scalar>();
+            default: return kernel.template operator()<K, Bias::full>();
+        }
+    };
+    switch (w.k) {
+        case 1: return bias.template operator()<1>();
+        case 2: return bias.template operator()<2>();
+        case 3: return bias.template operator()<3>();
+        default: return bias.template operator()<4>();
+    }
 }
 
 void weighted_sum_forward(const Arenas& t, const Node& n) {
     const Terms w = terms_of<false>(t, n);
     double* y = t.values + n.offset;
-    switch (w.k) {
-        case 1: return weighted_sum_forward<1>(w, y, n.shape.size());
-        case 2: return weighted_sum_forward<2>(w, y, n.shape.size());
-        case 3: return weighted_sum_forward<3>(w, y, n.shape.size());
-        default: return weighted_sum_forward<4>(w, y, n.shape.size());
-    }
+    with_terms(w, [&]<int K, Bias B>() { weighted_sum_forward<K, B>(w, y, n.shape.size()); });
 }
 void weighted_sum_backward(const Arenas& t, const Node& n) {
     const Terms w = terms_of<true>(t, n);
     const double* dy = t.adjoints + n.offset;
-    switch (w.k) {
-        case 1: return weighted_sum_backward<1>(w, dy, n.shape.size());
-        case 2: return weighted_sum_backward<2>(w, dy, n.shape.size());
-        case 3: return weighted_sum_backward<3>(w, dy, n.shape.size());
-        default: return weighted_sum_backward<4>(w, dy, n.shape.size());
-    }
+    with_terms(w, [&]<int K, Bias B>() { weighted_sum_backward<K, B>(w, dy, n.shape.size()); });
 }
 
 }  // namespace

@@ -598,7 +598,7 @@ void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>&
     Program& P = *program_;
     if (!leaf.is_on(*P.tape) || !P.stamps.live(leaf.stamp(), P.tape_nodes))
         throw TapeError("OptimizedTape::set_value: the Var is not a node of the tape this plan was compiled from");
-    const std::uint32_t k = P.stamps.index(leaf.stamp());
+    const auto k = static_cast<std::uint32_t>(P.stamps.find(leaf.stamp(), P.tape_nodes));
     const Node& n = P.nodes[k];
     if (!is_leaf(n.op))
         throw TapeError("OptimizedTape::set_value: node " + std::to_string(k) + " is " + std::string(op_name(n.op)) +

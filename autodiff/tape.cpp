@@ -204,10 +204,11 @@ Var Tape::try_record_weighted_sum(std::span<const Var> parents) {
         return {};
     std::uint32_t index[ops::most_parents];
     Shape y;
-    for (std::size_t p = 0; p < count; ++p) {
-        if (!live(parents[p])) [[unlikely]]
+    for (std::size_t p = 0; p < count; ++p) {  // each live (as live() and index_of(), in one)
+        const std::size_t k = stamps_.find(parents[p].stamp(), nodes_.size());
+        if (!parents[p].is_on(*this) || k >= nodes_.size()) [[unlikely]]
             return {};
-        index[p] = index_of(parents[p]);
+        index[p] = static_cast<std::uint32_t>(k);
     }
     for (std::size_t p = 0; p + 1 < count; p += 2) {  // a number times a node of the sum's shape
         const Shape a = nodes_[index[p]].shape, b = nodes_[index[p + 1]].shape;

@@ -71,14 +71,16 @@ struct Stamps {
     std::uint64_t base = 0;
     std::size_t kept = 0;
 
-    /// Whether `stamp` is one of the first `size` nodes'.
-    bool live(std::uint64_t stamp, std::size_t size) const {
-        return stamp - base - kept < size - kept || stamp - kept_base < kept;
+    /// The index of the node with `stamp` among the first `size`, or `size` when it is none
+    /// of them (a stamp from before a clear(), or of a node a rewind dropped). The kept
+    /// nodes first: in a training loop, most parents are leaves.
+    std::size_t find(std::uint64_t stamp, std::size_t size) const {
+        const std::uint64_t kept_index = stamp - kept_base;
+        if (kept_index < kept) return kept_index;
+        const std::uint64_t index = stamp - base;
+        return index >= kept && index < size ? index : size;
     }
-    /// The index of the node with a live `stamp`.
-    std::uint32_t index(std::uint64_t stamp) const {
-        return static_cast<std::uint32_t>(stamp - kept_base < kept ? stamp - kept_base : stamp - base);
-    }
+    bool live(std::uint64_t stamp, std::size_t size) const { return find(stamp, size) < size; }
     /// The stamp of node `index`.
     std::uint64_t of(std::size_t index) const { return (index < kept ? kept_base : base) + index; }
 };
@@ -251,7 +253,7 @@ public:
     /// True when `v` was recorded on this tape since its last clear().
     bool live(Var v) const { return v.is_on(*this) && stamps_.live(v.stamp(), nodes_.size()); }
     /// The index of a live Var's node.
-    std::uint32_t index_of(Var v) const { return stamps_.index(v.stamp()); }
+    std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(stamps_.find(v.stamp(), nodes_.size())); }
 
 private:
     [[noreturn, gnu::cold]] void refuse(Var v, std::string_view where) const;
