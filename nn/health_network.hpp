@@ -133,6 +133,8 @@ public:
 
     /// Record the loss at `p` on the cleared tape (or, replaying after the first call, set
     /// the parameters' leaves to `p` and replay), sweep; write the gradient, return the loss.
+    /// Batched and recorded each time, the parameters and the data are recorded at the first
+    /// call only: later calls rewind the tape to them (Tape::rewind) and record the lines.
     double operator()(const Parameters& p, Parameters& gradient);
     const Tape& tape() const { return loss_.tape(); }
 
