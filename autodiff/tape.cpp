@@ -327,7 +327,10 @@ inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
 void Tape::gradient(Var loss) {
     begin_sweep(loss);
     const fast_path::Arenas fast = arenas();
-    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(k, fast);  // one loop, newest to oldest
+    // One loop, newest to oldest, down to the first operation: the leaves before it have
+    // nothing to pass on (in a training loop, the parameters and data usually come first).
+    const std::size_t first = std::min(first_operation_, std::size_t{index_of(loss)});
+    for (std::size_t k = index_of(loss) + 1; k-- > first;) sweep(k, fast);
 }
 // [sweep]
 

@@ -7,8 +7,9 @@
 ///           nine) and an offset; its value is computed right away into a flat arena of
 ///           doubles.
 ///   sweep   `gradient(loss)` zeroes every adjoint, sets d loss/d loss = 1, then walks
-///           the nodes once from the loss back to the first, adding each node's adjoint
-///           times the local derivative into its parents' adjoints (operations.hpp).
+///           the nodes once from the loss back to the first operation (a leaf has no
+///           parents), adding each node's adjoint times the local derivative into its
+///           parents' adjoints (operations.hpp).
 /// Because a node is always recorded after its parents, one backwards loop visits every
 /// node after all the nodes that use it: no recursion, no topological sort, so a tape
 /// of a million nodes sweeps like one of ten.
