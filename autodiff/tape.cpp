@@ -425,10 +425,8 @@ void Tape::rewind(const Mark& m) {
 
 // ---- Reading ------------------------------------------------------------------------------
 
-const Node& Tape::node(std::size_t index) const {
-    if (index >= nodes_.size()) [[unlikely]]
-        throw TapeError("node " + std::to_string(index) + ": the tape has " + std::to_string(nodes_.size()) + " nodes");
-    return nodes_[index];
+void Tape::refuse_node(std::size_t index) const {
+    throw TapeError("node " + std::to_string(index) + ": the tape has " + std::to_string(nodes_.size()) + " nodes");
 }
 
 Eigen::Map<const Eigen::MatrixXd> Tape::value(std::size_t index) const {

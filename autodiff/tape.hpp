@@ -201,7 +201,11 @@ public:
     // ---- Reading the tape ---------------------------------------------------------------
     std::size_t size() const { return nodes_.size(); }
     /// Node `index`; TapeError when there is no such node.
-    const Node& node(std::size_t index) const;
+    const Node& node(std::size_t index) const {
+        if (index >= nodes_.size()) [[unlikely]]
+            refuse_node(index);
+        return nodes_[index];
+    }
     /// The indices of node `index`'s parents, in order (none for a leaf).
     std::span<const std::uint32_t> parents(std::size_t index) const { return parents_of(node(index)); }
     std::span<const std::uint32_t> parents_of(const Node& n) const {
@@ -258,6 +262,7 @@ public:
 
 private:
     [[noreturn, gnu::cold]] void refuse(Var v, std::string_view where) const;
+    [[noreturn, gnu::cold]] void refuse_node(std::size_t index) const;
     [[noreturn, gnu::cold]] static void refuse_parents(std::string_view op, int wanted, std::size_t given);
     [[noreturn, gnu::cold]] void refuse_weighted_sum(std::span<const Var> parents) const;
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
