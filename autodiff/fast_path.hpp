@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -102,14 +101,9 @@ private:
     std::size_t size_ = 0, capacity_ = 0;
 };
 
-/// Copies the few numbers of a parameter into an arena, or back out: a plain loop, no call
-/// into the library, for a scalar or a small matrix (the call costs more); the library's
-/// copy for more (a network's parameters at once, Tape::variables).
+/// Copies the few numbers of a parameter into an arena, or back out: a plain loop, no
+/// call into the library (for a scalar or a small matrix the call costs more).
 inline void copy(const double* from, std::size_t n, double* to) {
-    if (n > 8) {
-        std::memmove(to, from, n * sizeof(double));
-        return;
-    }
     for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
 }
 

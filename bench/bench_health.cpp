@@ -7,9 +7,11 @@
 //       chain_rule_nn      HealthNetwork::chain_rule_gradient + loss (the readable version)
 //       article            the article's functions as ported (checked against the known
 //                          relation: 1/n of the true gradient, b1 and b2 given b3's)
-//       tape_batched       TapeGradient: clear, record the tutorial's lines, sweep, on one tape;
-//                          recorded fused (expression.hpp): 20 nodes, 15 of them leaves
-//       tape_batched_unfused  the same with a node per operator (35 nodes), as chapter 4 draws it
+//       tape_batched       TapeGradient: record the tutorial's lines, sweep, on one tape;
+//                          recorded fused (expression.hpp), the 15 leaves (parameters,
+//                          data) at the first gradient only and kept (Tape::rewind): 5 nodes
+//       tape_batched_unfused  the whole tape recorded again each time, a node per operator
+//                          (35 nodes), as chapter 4 draws it
 //       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
 //       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
 //       tape_layers_replay the layers recorded once, then replayed

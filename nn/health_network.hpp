@@ -122,8 +122,9 @@ private:
 enum class Recording { batched, per_person, layers };
 
 /// The tape's gradient of the network's loss, on a tape kept between calls. Replaying,
-/// the tape keeps the data and activation of its first recording: for another network
-/// (or a network object assigned new data), make a new TapeGradient.
+/// the tape keeps the data and activation of its first recording; recording the batched
+/// lines each time, it keeps the data (leaves it records once). For another network (or a
+/// network object assigned new data), make a new TapeGradient.
 class TapeGradient {
 public:
     /// The tape does not compute the data's adjoints: only the parameters' are read.

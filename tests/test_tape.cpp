@@ -407,12 +407,20 @@ BOOST_AUTO_TEST_CASE(constant_adjoints_can_be_switched_off) {
 namespace {
 // A small graph with a matrix variable, a scalar variable, data, a kink (relu) and a
 // fused op: loss = mse(relu(X W + b) * s, y). Returns the loss; `vars` gets W, b, s.
-Var kinked_loss(Tape& tape, const MatrixXd& w, const MatrixXd& b, double s, std::vector<Var>& vars) {
-    MatrixXd x(5, 2), y(5, 1);
+MatrixXd kinked_x() {
+    MatrixXd x(5, 2);
     x << 0.1, -0.4, 0.7, 0.2, -0.3, 0.9, 0.5, -0.8, -0.6, 0.3;
+    return x;
+}
+MatrixXd kinked_y() {
+    MatrixXd y(5, 1);
     y << 0.2, -0.1, 0.4, 0.0, 0.3;
+    return y;
+}
+Var kinked_loss(Tape& tape, const MatrixXd& w, const MatrixXd& b, double s, std::vector<Var>& vars) {
     vars = {tape.variable(w), tape.variable(b), tape.variable(s)};
-    return mean_squared_error(relu(linear(tape.constant(x), vars[0], vars[1])) * vars[2], tape.constant(y));
+    return mean_squared_error(relu(linear(tape.constant(kinked_x()), vars[0], vars[1])) * vars[2],
+                              tape.constant(kinked_y()));
 }
 // Two points for it; the second moves units of the relu across its kink.
 struct Point {
@@ -432,6 +440,19 @@ Point second_point() {
     p.b << 0.1;
     p.s = -0.7;
     return p;
+}
+// `loss` and `gradient` (W, b, s, as gradient(loss, span) writes them) are what a tape
+// recorded afresh at `at` gives, bit for bit.
+void expect_what_a_fresh_tape_gives(const Point& at, Var loss, const std::vector<double>& gradient) {
+    Tape fresh;
+    std::vector<Var> fresh_vars;
+    const Var fresh_loss = kinked_loss(fresh, at.w, at.b, at.s, fresh_vars);
+    fresh.gradient(fresh_loss);
+    BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
+    BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
+    BOOST_TEST(gradient[1] == fresh_vars[0].adjoint()(1, 0));
+    BOOST_TEST(gradient[2] == fresh_vars[1].scalar_adjoint());
+    BOOST_TEST(gradient[3] == fresh_vars[2].scalar_adjoint());
 }
 }  // namespace
 
@@ -483,16 +504,7 @@ BOOST_AUTO_TEST_CASE(replay_with_all_variables_at_once) {
     std::vector<double> gradient(4);
     tape.replay(point);
     tape.gradient(loss, gradient);
-
-    Tape fresh;
-    std::vector<Var> fresh_vars;
-    const Var fresh_loss = kinked_loss(fresh, b.w, b.b, b.s, fresh_vars);
-    fresh.gradient(fresh_loss);
-    BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
-    BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
-    BOOST_TEST(gradient[1] == fresh_vars[0].adjoint()(1, 0));
-    BOOST_TEST(gradient[2] == fresh_vars[1].scalar_adjoint());
-    BOOST_TEST(gradient[3] == fresh_vars[2].scalar_adjoint());
+    expect_what_a_fresh_tape_gives(b, loss, gradient);
 }
 
 BOOST_AUTO_TEST_CASE(replay_and_sweep_allocate_nothing) {
@@ -623,12 +635,9 @@ BOOST_AUTO_TEST_CASE(rewind_then_replay_gives_what_recording_again_gives) {
     // The loop RecordedLoss runs: rewind to the leaves, give the variables new values,
     // record the rest, sweep. The same numbers as a fresh tape at those values.
     const Point a = first_point(), b = second_point();
-    MatrixXd x(5, 2), y(5, 1);
-    x << 0.1, -0.4, 0.7, 0.2, -0.3, 0.9, 0.5, -0.8, -0.6, 0.3;
-    y << 0.2, -0.1, 0.4, 0.0, 0.3;
     Tape tape;
     const Var w = tape.variable(a.w), bias = tape.variable(a.b), s = tape.variable(a.s);
-    const Var X = tape.constant(x), Y = tape.constant(y);
+    const Var X = tape.constant(kinked_x()), Y = tape.constant(kinked_y());
     const Tape::Mark leaves = tape.mark();
     std::vector<double> gradient(4);
     for (const Point& at : {a, b, a}) {
@@ -637,16 +646,7 @@ BOOST_AUTO_TEST_CASE(rewind_then_replay_gives_what_recording_again_gives) {
         tape.replay(point);
         const Var loss = mean_squared_error(relu(linear(X, w, bias)) * s, Y);
         tape.gradient(loss, gradient);
-
-        Tape fresh;
-        std::vector<Var> fresh_vars;
-        const Var fresh_loss = kinked_loss(fresh, at.w, at.b, at.s, fresh_vars);
-        fresh.gradient(fresh_loss);
-        BOOST_TEST(loss.scalar_value() == fresh_loss.scalar_value());
-        BOOST_TEST(gradient[0] == fresh_vars[0].adjoint()(0, 0));
-        BOOST_TEST(gradient[1] == fresh_vars[0].adjoint()(1, 0));
-        BOOST_TEST(gradient[2] == fresh_vars[1].scalar_adjoint());
-        BOOST_TEST(gradient[3] == fresh_vars[2].scalar_adjoint());
+        expect_what_a_fresh_tape_gives(at, loss, gradient);
     }
 }
 
