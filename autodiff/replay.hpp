@@ -17,7 +17,7 @@
 /// rest, the leaves are recorded once and kept: each gradient rewinds the tape to them
 /// (Tape::rewind), gives the variables their values and records only the rest again. A
 /// leaf is not work to redo: recording the parameters and the data again every step was
-/// a fifth of the health network's recorded gradient (chapter 9).
+/// a fifth of the health network's recorded gradient (appendix B).
 /// Reuse::optimized records once and compiles the tape into an OptimizedTape
 /// (optimized_tape.hpp): fused steps, no per-node dispatch, the fastest of the three.
 /// The tape does not compute the adjoints of constants (only the variables' are read).
@@ -63,6 +63,7 @@ public:
             tape_.replay(variables);
         } else {
             tape_.clear();
+            leaves_.reset();  // a mark of the leaves (below) is gone with them
             loss_ = record(tape_);
         }
         tape_.gradient(loss_, out);

@@ -112,3 +112,31 @@ BOOST_AUTO_TEST_CASE(recorded_loss_with_the_leaves_apart_records_them_once) {
         BOOST_TEST(recordings == (reuse == Reuse::record_each_time ? 5 : 1));
     }
 }
+
+BOOST_AUTO_TEST_CASE(recorded_loss_records_whole_again_between_kept_leaves) {
+    // The two ways in turn on one RecordedLoss: a whole recording clears the tape, and the
+    // next call with the leaves apart records them again (their old mark is gone).
+    RecordedLoss loss(Reuse::record_each_time);
+    Var w, b;
+    std::vector<double> p{0.5, -1.0}, g(2);
+    const auto leaves = [&](Tape& tape) {
+        w = tape.variable(p[0]);
+        b = tape.variable(p[1]);
+    };
+    const auto rest = [&](Tape& tape) {
+        MatrixXd x(3, 1), t(3, 1);
+        x << xs[0], xs[1], xs[2];
+        t << ts[0], ts[1], ts[2];
+        return mean(square(w * tape.constant(x) + b - tape.constant(t)));
+    };
+    for (int step = 0; step < 4; ++step) {
+        const double l = step == 2 ? loss.gradient(p, g, [&](Tape& tape) { return record_loss(tape, p); })
+                                   : loss.gradient(p, g, leaves, rest);
+        const auto hand = by_hand(p);
+        BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
+        BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
+        BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
+        p[0] -= 0.1 * g[0];
+        p[1] -= 0.1 * g[1];
+    }
+}
