@@ -195,7 +195,8 @@ public:
     /// parameters, the data) records them once, then each step rewinds to them, gives
     /// them the step's values (replay(variables), or set_value) and records the rest
     /// again. The mark must be from this recording, and its nodes still there; once a
-    /// tape has rewound, it rewinds only to marks within the nodes it kept (clear() to start over).
+    /// tape has rewound, it rewinds only to marks within the nodes it kept (clear() to
+    /// start over).
     void rewind(const Mark& mark);
 
     // ---- Reading the tape ---------------------------------------------------------------
@@ -292,7 +293,7 @@ private:
     [[gnu::noinline, gnu::cold]] void grow(std::size_t nodes, std::size_t doubles);
     /// A Var for node `index`, just recorded.
     Var handle(std::size_t index) { return Var(this, stamps_.base + index); }
-    /// Node `index` is an operation (not a leaf): replay() starts at the first.
+    /// Node `index` is an operation (not a leaf): replay() starts at the first, the sweep stops there.
     void recorded_operation(std::size_t index) { first_operation_ = std::min(first_operation_, index); }
 
     fast_path::List<Node> nodes_;

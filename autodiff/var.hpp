@@ -37,8 +37,8 @@ using Difference = BinaryExpression<ops::Subtract>;  // a - b, the same
 /// tapes destroyed before it. So a Var kept across clear() (or of a node a rewind dropped),
 /// or from an earlier tape at the same address, is refused, and the stamps cannot wrap in
 /// practice. 16 bytes, so it is passed in two registers (a 24-byte handle, with a separate
-/// index, made the recording of bench_health's tapes 1.2 to 1.6 times slower). Operators and functions on Vars record
-/// new nodes; value() and adjoint() read the node.
+/// index, made the recording of bench_health's tapes 1.2 to 1.6 times slower). Operators
+/// and functions on Vars record new nodes; value() and adjoint() read the node.
 class Var {
 public:
     Var() = default;  ///< an empty handle; using it in an operation is an error

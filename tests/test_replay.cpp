@@ -21,12 +21,14 @@ using tapegrad::Var;
 namespace {
 const std::array<double, 3> xs{1.0, 2.0, 4.0}, ts{3.0, 5.0, 6.0};
 
+MatrixXd column(const std::array<double, 3>& v) {
+    MatrixXd c(3, 1);
+    c << v[0], v[1], v[2];
+    return c;
+}
 Var record_loss(Tape& tape, const std::vector<double>& p) {
     const Var w = tape.variable(p[0]), b = tape.variable(p[1]);
-    MatrixXd x(3, 1), t(3, 1);
-    x << xs[0], xs[1], xs[2];
-    t << ts[0], ts[1], ts[2];
-    return mean(square(w * tape.constant(x) + b - tape.constant(t)));
+    return mean(square(w * tape.constant(column(xs)) + b - tape.constant(column(ts))));
 }
 // L and its gradient, derived by hand: dL/dw = (2/3) sum e_i x_i, dL/db = (2/3) sum e_i.
 std::array<double, 3> by_hand(const std::vector<double>& p) {
@@ -38,6 +40,15 @@ std::array<double, 3> by_hand(const std::vector<double>& p) {
         db += 2 * e / 3;
     }
     return {l, dw, db};
+}
+// The loss and gradient at `p` are L's by hand; then p takes a step down the gradient.
+void expect_by_hand_and_step(double l, std::vector<double>& p, const std::vector<double>& g) {
+    const auto hand = by_hand(p);
+    BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
+    BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
+    BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
+    p[0] -= 0.1 * g[0];
+    p[1] -= 0.1 * g[1];
 }
 }  // namespace
 
@@ -51,12 +62,7 @@ BOOST_AUTO_TEST_CASE(recorded_loss_replays_or_records_and_both_follow_the_point)
                 ++recordings;
                 return record_loss(tape, p);
             });
-            const auto hand = by_hand(p);
-            BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
-            BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
-            BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
-            p[0] -= 0.1 * g[0];
-            p[1] -= 0.1 * g[1];
+            expect_by_hand_and_step(l, p, g);
         }
         BOOST_TEST(recordings == (reuse == Reuse::replay ? 1 : 5));
         BOOST_TEST(!loss.tape().constant_adjoints());  // only the variables' adjoints are read
@@ -88,25 +94,17 @@ BOOST_AUTO_TEST_CASE(recorded_loss_with_the_leaves_apart_records_them_once) {
                     ++leaf_recordings;
                     w = tape.variable(p[0]);
                     b = tape.variable(p[1]);
-                    MatrixXd xm(3, 1), tm(3, 1);
-                    xm << xs[0], xs[1], xs[2];
-                    tm << ts[0], ts[1], ts[2];
-                    x = tape.constant(xm);
-                    t = tape.constant(tm);
+                    x = tape.constant(column(xs));
+                    t = tape.constant(column(ts));
                 },
                 [&](Tape&) {
                     ++recordings;
                     return mean(square(w * x + b - t));
                 });
-            const auto hand = by_hand(p);
-            BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
-            BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
-            BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
             if (step == 0) size = loss.tape().size();
             BOOST_TEST(loss.tape().size() == size);  // the same nodes each step, not more
             BOOST_TEST(loss.tape().live(w));
-            p[0] -= 0.1 * g[0];
-            p[1] -= 0.1 * g[1];
+            expect_by_hand_and_step(l, p, g);
         }
         BOOST_TEST(leaf_recordings == 1);
         BOOST_TEST(recordings == (reuse == Reuse::record_each_time ? 5 : 1));
@@ -124,19 +122,11 @@ BOOST_AUTO_TEST_CASE(recorded_loss_records_whole_again_between_kept_leaves) {
         b = tape.variable(p[1]);
     };
     const auto rest = [&](Tape& tape) {
-        MatrixXd x(3, 1), t(3, 1);
-        x << xs[0], xs[1], xs[2];
-        t << ts[0], ts[1], ts[2];
-        return mean(square(w * tape.constant(x) + b - tape.constant(t)));
+        return mean(square(w * tape.constant(column(xs)) + b - tape.constant(column(ts))));
     };
     for (int step = 0; step < 4; ++step) {
         const double l = step == 2 ? loss.gradient(p, g, [&](Tape& tape) { return record_loss(tape, p); })
                                    : loss.gradient(p, g, leaves, rest);
-        const auto hand = by_hand(p);
-        BOOST_TEST(l == hand[0], boost::test_tools::tolerance(1e-13));
-        BOOST_TEST(g[0] == hand[1], boost::test_tools::tolerance(1e-13));
-        BOOST_TEST(g[1] == hand[2], boost::test_tools::tolerance(1e-13));
-        p[0] -= 0.1 * g[0];
-        p[1] -= 0.1 * g[1];
+        expect_by_hand_and_step(l, p, g);
     }
 }
