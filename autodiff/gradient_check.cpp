@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <limits>
 #include <ostream>
+#include <random>
+#include <stdexcept>
 #include <sstream>
 
 namespace tapegrad {
@@ -84,6 +86,45 @@ std::vector<double> central_differences(const std::function<double(std::span<con
                              std::max(std::abs(fp), std::abs(fm)) / (xp - xm);
     }
     return g;
+}
+
+GradientReport check_directions(const std::function<double(std::span<const double>)>& f,
+                                std::span<const double> point, std::span<const double> gradient,
+                                const GradientCheckOptions& options, int directions, std::uint64_t seed,
+                                const std::function<void(int)>& progress) {
+    if (gradient.size() != point.size() || directions < 1)
+        throw std::invalid_argument("check_directions: " + std::to_string(gradient.size()) + " gradient entries for " +
+                                    std::to_string(point.size()) + " parameters, " + std::to_string(directions) +
+                                    " directions (need equal sizes and at least one direction)");
+    constexpr double eps = std::numeric_limits<double>::epsilon();
+    // Every parameter moves, so every term of f rounds differently at x⁺ and x⁻: the two
+    // values' rounding errors add up like a random walk over the terms, sqrt(n) times the
+    // units the full check allows for one parameter (measured on sums of 1,000 and 200,000
+    // terms, 20 directions each: at most 0.04 of this bound).
+    const double units = rounding_units * std::sqrt(static_cast<double>(point.size()));
+    std::mt19937_64 random(seed);  // one sign per bit: the same directions on every platform
+    std::vector<double> plus(point.size()), minus(point.size());
+    std::vector<std::string> names;
+    std::vector<double> analytic, numeric, rounding;
+    for (int k = 0; k < directions; ++k) {
+        std::uint64_t bits = 0;
+        double along = 0, along_size = 0;  // g·(x⁺ - x⁻), and the sum of its terms' sizes
+        for (std::size_t i = 0; i < point.size(); ++i) {
+            if (i % 64 == 0) bits = random();
+            const double d = ((bits >> (i % 64)) & 1 ? 1.0 : -1.0) * std::max(1.0, std::abs(point[i]));
+            plus[i] = point[i] + options.step * d;
+            minus[i] = point[i] - options.step * d;
+            along += gradient[i] * (plus[i] - minus[i]);
+            along_size += std::abs(gradient[i] * (plus[i] - minus[i]));
+        }
+        const double fp = f(plus), fm = f(minus), width = 2 * options.step;
+        names.push_back("direction " + std::to_string(k + 1));
+        analytic.push_back(along / width);
+        numeric.push_back((fp - fm) / width);
+        rounding.push_back(units * eps * (std::max(std::abs(fp), std::abs(fm)) + along_size) / width);
+        if (progress) progress(k + 1);
+    }
+    return compare_gradients(names, analytic, numeric, options, rounding);
 }
 
 GradientReport check_gradient(const TapeFunction& f, const std::vector<Eigen::MatrixXd>& point,

@@ -16,9 +16,15 @@
 /// at h = 1e-6) would fail a correct gradient. Defaults: step 1e-6, rtol 1e-6, atol 1e-8.
 /// Used by the tests, the examples and the benchmarks alike; `compare_gradients` is the
 /// same judgement for any two gradients (e.g. the tape against a hand-written one).
+///
+/// A full check costs two evaluations of f per parameter: for a million parameters, hours.
+/// `check_directions` costs two per direction, whatever the size: it compares the gradient
+/// along a few random directions d, g·d, with the central difference of f along d (the
+/// fast mode of PyTorch's gradcheck).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <limits>
@@ -75,6 +81,20 @@ GradientReport compare_gradients(const std::vector<std::string>& names, std::spa
 std::vector<double> central_differences(const std::function<double(std::span<const double>)>& f,
                                         std::span<const double> point, double step = 1e-6,
                                         std::vector<double>* rounding = nullptr);
+
+/// The gradient `gradient` of f at `point`, checked along `directions` random directions (seeded
+/// by `seed`): each d has entries ±max(1, |x_i|) with random signs, so every parameter moves by
+/// the step the full check gives it alone. The check compares g·(x⁺ - x⁻) with f(x⁺) - f(x⁻),
+/// where x± = x ± step·d as rounded, both divided by 2·step: exact to first order whatever the
+/// rounding of x±. The threshold has the full check's terms (atol + rtol·|numeric| +
+/// rounding), with sqrt(n) times its rounding allowance, since every term of f now rounds
+/// differently at x⁺ and x⁻. A wrong entry g_i moves g·d by its error; several directions make
+/// a cancellation by chance unlikely. One row per direction, named "direction 1", ...;
+/// `progress`, when given, is called with the number of directions done after each.
+GradientReport check_directions(const std::function<double(std::span<const double>)>& f,
+                                std::span<const double> point, std::span<const double> gradient,
+                                const GradientCheckOptions& options = {}, int directions = 4,
+                                std::uint64_t seed = 1, const std::function<void(int)>& progress = {});
 
 /// A computation to check: given a tape and the parameters recorded on it as variables
 /// (with the shapes of the point), record the computation and return its 1 x 1 output.

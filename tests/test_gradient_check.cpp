@@ -4,7 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -126,4 +128,107 @@ BOOST_AUTO_TEST_CASE(tape_check_of_a_large_loss_passes) {
     const auto report = tapegrad::check_gradient(
         [](Tape&, const std::vector<Var>& p) { return square(p[0] - 1.0) + 1e5; }, std::vector<double>{0.3});
     BOOST_TEST(report.passed, report);
+}
+
+// ---- Along random directions: a check whose cost does not grow with the parameters ----
+
+namespace {
+
+// f(x) = sum_i sin(x_i) x_{i+1} + x_i^2 / 2, with its gradient derived by hand:
+// df/dx_i = cos(x_i) x_{i+1} + sin(x_{i-1}) + x_i (the first and last terms as they exist).
+struct Chain {
+    int calls = 0;
+    double operator()(std::span<const double> x) {
+        ++calls;
+        double f = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            f += x[i] * x[i] / 2;
+            if (i + 1 < x.size()) f += std::sin(x[i]) * x[i + 1];
+        }
+        return f;
+    }
+    static std::vector<double> gradient(const std::vector<double>& x) {
+        std::vector<double> g(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            g[i] = x[i];
+            if (i + 1 < x.size()) g[i] += std::cos(x[i]) * x[i + 1];
+            if (i > 0) g[i] += std::sin(x[i - 1]);
+        }
+        return g;
+    }
+};
+
+std::vector<double> spread(std::size_t n, double scale = 1.0) {
+    std::vector<double> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = scale * std::sin(0.37 * static_cast<double>(i) + 0.1);
+    return x;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(directional_check_passes_a_right_gradient_of_many_parameters) {
+    for (std::size_t n : {1u, 2u, 17u, 1000u, 200000u}) {
+        BOOST_TEST_CONTEXT("n = " << n) {
+            Chain f;
+            const std::vector<double> x = spread(n);
+            int reported = 0;
+            const auto report = tapegrad::check_directions(std::ref(f), x, Chain::gradient(x), {}, 5, 42,
+                                                           [&](int done) { reported = done; });
+            BOOST_TEST(report.passed, report);
+            BOOST_TEST(report.parameters.size() == 5u);
+            BOOST_TEST(report.parameters[0].name == "direction 1");
+            BOOST_TEST(reported == 5);
+            // Two evaluations per direction, whatever n: the point of the mode.
+            BOOST_TEST(f.calls == 10);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(directional_check_holds_for_large_parameters) {
+    // Entries near 1e6: each moves by 1e-6 |x_i|, as in the full check. A cubic,
+    // f = sum x_i^2 x_{i+1}, so that the step's truncation error is relative (h / x)^2:
+    // df/dx_i = 2 x_i x_{i+1} + x_{i-1}^2.
+    const std::vector<double> x = spread(500, 1e6);
+    const auto f = [](std::span<const double> p) {
+        double sum = 0;
+        for (std::size_t i = 0; i + 1 < p.size(); ++i) sum += p[i] * p[i] * p[i + 1];
+        return sum;
+    };
+    std::vector<double> g(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        g[i] = (i + 1 < x.size() ? 2 * x[i] * x[i + 1] : 0.0) + (i > 0 ? x[i - 1] * x[i - 1] : 0.0);
+    BOOST_TEST(tapegrad::check_directions(f, x, g).passed);
+    g[250] *= 1.5;
+    BOOST_TEST(!tapegrad::check_directions(f, x, g).passed);
+}
+
+BOOST_AUTO_TEST_CASE(directional_check_catches_one_wrong_entry_among_many) {
+    for (std::size_t wrong : {0u, 4999u, 9999u}) {
+        BOOST_TEST_CONTEXT("entry " << wrong) {
+            Chain f;
+            const std::vector<double> x = spread(10000);
+            std::vector<double> g = Chain::gradient(x);
+            g[wrong] += 0.5;  // one entry of ten thousand off by a half
+            const auto report = tapegrad::check_directions(std::ref(f), x, g, {}, 4, 7);
+            BOOST_TEST(!report.passed);
+            BOOST_TEST(report.failures() >= 3u, report);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(directional_check_catches_a_gradient_off_by_a_factor) {
+    // The article's defect: every entry 6 times too small.
+    Chain f;
+    const std::vector<double> x = spread(3000);
+    std::vector<double> g = Chain::gradient(x);
+    for (double& v : g) v /= 6;
+    BOOST_TEST(tapegrad::check_directions(std::ref(f), x, g).failures() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(directional_check_refuses_mismatched_sizes) {
+    Chain f;
+    const std::vector<double> x = spread(3), short_gradient(2);
+    BOOST_CHECK_THROW(tapegrad::check_directions(std::ref(f), x, short_gradient), std::invalid_argument);
+    BOOST_CHECK_THROW(tapegrad::check_directions(std::ref(f), x, Chain::gradient(x), {}, 0), std::invalid_argument);
+    BOOST_TEST(f.calls == 0);
 }
