@@ -79,7 +79,8 @@ public:
     operator Var() const;  // NOLINT: a sum is used wherever a Var is
 
     /// One more product, or the bias (which comes last). A sum with no room for it (four
-    /// products, or its bias already) is recorded, and the term is added to it as a node.
+    /// products, or its bias already, or recorded already) is recorded, and the term is
+    /// added to it as a node: every later term, too, is added to what was recorded.
     void add(Product p);
     void add(Var bias);
 
@@ -103,8 +104,10 @@ inline SumOfProducts&& operator+(SumOfProducts&& s, Var bias) {
 inline SumOfProducts operator+(const SumOfProducts& s, Product p) { return SumOfProducts(s) + p; }
 inline SumOfProducts operator+(const SumOfProducts& s, Var bias) { return SumOfProducts(s) + bias; }
 
+// A sum recorded already (count_ = 0) has no room: the term is added to what was recorded,
+// never to a fresh list (which would forget it: `p1 + b + p2 + p3` gave p2 + p3).
 inline void SumOfProducts::add(Product p) {
-    if (count_ % 2 == 0 && count_ + 2 < ops::most_parents) {
+    if (count_ > 0 && count_ % 2 == 0 && count_ + 2 < ops::most_parents) {
         parents_[count_] = p.left(), parents_[count_ + 1] = p.right();
         count_ += 2;
     } else {

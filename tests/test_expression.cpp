@@ -197,3 +197,103 @@ BOOST_AUTO_TEST_CASE(weighted_sum_refuses_what_is_not_one) {
     BOOST_TEST(tape.try_record_weighted_sum(std::vector<Var>{c, c}).empty());  // no number in the product
     BOOST_TEST(tape.size() == 3u);                                             // and nothing recorded
 }
+
+// ---- A sum that has been recorded goes on adding (issue 28) -------------------------------
+// Once a sum of products has no room (a fifth product, a product after the bias) it is
+// recorded, and every later term must be added to what was recorded. A sum that instead
+// started afresh at the next product lost everything before it, with no error: the
+// tutorial's `w1 * x1 + b + w2 * x2 + w3 * x3` gave 3, not 106.
+
+namespace {
+// w_i * x_i for i = 1..n with the bias b after the first `bias_after` products (0: first,
+// n: last), recorded through the operators exactly as a learner writes the sum, one `+`
+// at a time, and the same sum in plain doubles in the same order.
+struct Sum {
+    std::vector<Var> w, x;
+    Var b;
+};
+Var bias_first(const Sum& s) {  // b + w1 * x1 + ...: a Var from the start, so plain adds
+    Var sum = s.b;
+    for (std::size_t i = 0; i < s.w.size(); ++i) sum = sum + s.w[i] * s.x[i];
+    return sum;
+}
+Var grow(const Sum& s, int next, int bias_after, tapegrad::SumOfProducts&& sum) {
+    // Each term added to the temporary, in place, as `p1 + p2 + b + p3 + ...` does.
+    if (next == bias_after) return grow(s, next, -1, std::move(sum) + s.b);
+    if (next == static_cast<int>(s.w.size())) return sum;
+    return grow(s, next + 1, bias_after, std::move(sum) + s.w[next] * s.x[next]);
+}
+Var written_sum(const Sum& s, int bias_after) {
+    const int n = static_cast<int>(s.w.size());
+    if (bias_after == 0) return bias_first(s);
+    if (n == 1) return bias_after == 1 ? Var(s.w[0] * s.x[0] + s.b) : Var(s.w[0] * s.x[0]);
+    if (bias_after == 1) return grow(s, 1, -1, s.w[0] * s.x[0] + s.b);
+    return grow(s, 2, bias_after, s.w[0] * s.x[0] + s.w[1] * s.x[1]);
+}
+double plain_sum(const std::vector<double>& w, const std::vector<double>& x, double b, int bias_after) {
+    double y = bias_after == 0 ? b : 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        y = (i == 0 && bias_after != 0) ? w[i] * x[i] : y + w[i] * x[i];
+        if (static_cast<int>(i) + 1 == bias_after) y += b;
+    }
+    return y;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(bias_between_products_is_kept) {
+    // The issue's sums, each w = 1: three products with the bias second, six and ten products.
+    for (const bool fuse : {false, true}) BOOST_TEST_CONTEXT((fuse ? "fusing tape" : "plain tape")) {
+            Tape tape;
+            tape.set_fuse_expressions(fuse);
+            const Var w1 = tape.variable(1.0), w2 = tape.variable(1.0), w3 = tape.variable(1.0);
+            const Var x1 = tape.constant(1.0), x2 = tape.constant(2.0), x3 = tape.constant(3.0);
+            const Var b = tape.variable(100.0);
+            const Var y = w1 * x1 + b + w2 * x2 + w3 * x3;
+            BOOST_TEST(y.scalar_value() == 106.0);
+            const std::vector<double> g = tape.gradient(y, {w1, w2, w3, b});
+            BOOST_TEST(g == (std::vector<double>{1.0, 2.0, 3.0, 1.0}), boost::test_tools::per_element());
+
+            std::vector<Var> w, x;
+            for (int i = 1; i <= 10; ++i) w.push_back(tape.variable(1.0)), x.push_back(tape.constant(double(i)));
+            const Var six = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3] + w[4] * x[4] + w[5] * x[5];
+            BOOST_TEST(six.scalar_value() == 21.0);
+            const Var ten = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3] + w[4] * x[4] + w[5] * x[5] +
+                            w[6] * x[6] + w[7] * x[7] + w[8] * x[8] + w[9] * x[9];
+            BOOST_TEST(ten.scalar_value() == 55.0);
+            tape.gradient(ten);
+            for (int i = 0; i < 10; ++i) BOOST_TEST(w[i].scalar_adjoint() == double(i + 1));
+        }
+}
+
+BOOST_AUTO_TEST_CASE(sums_of_1_to_20_products_with_the_bias_anywhere) {
+    // Value against the same sum in plain doubles, added in the same order (so equal to the
+    // last bit on either tape: a weighted sum adds as the adds would), and d/dw_i = x_i,
+    // d/dx_i = w_i, d/db = 1 by hand: each term reaches the sum once, with factor 1.
+    int cases = 0;
+    for (const bool fuse : {false, true})
+        for (int n = 1; n <= 20; ++n)
+            for (int bias_after = -1; bias_after <= n; ++bias_after)  // -1: no bias
+                BOOST_TEST_CONTEXT((fuse ? "fusing" : "plain")
+                                   << " tape, " << n << " products, bias after " << bias_after) {
+                    Tape tape;
+                    tape.set_fuse_expressions(fuse);
+                    std::vector<double> wv, xv;
+                    Sum s;
+                    for (int i = 0; i < n; ++i) {
+                        wv.push_back(0.37 + 0.113 * i), xv.push_back(1.9 - 0.071 * i * i);
+                        s.w.push_back(tape.variable(wv.back())), s.x.push_back(tape.variable(xv.back()));
+                    }
+                    const double bv = bias_after < 0 ? 0.0 : -2.75;
+                    s.b = tape.variable(bv);
+                    const Var y = written_sum(s, bias_after);
+                    BOOST_TEST(y.scalar_value() == plain_sum(wv, xv, bv, bias_after));
+                    tape.gradient(y);
+                    for (int i = 0; i < n; ++i) {
+                        BOOST_TEST(s.w[i].scalar_adjoint() == xv[i], "d/dw" << i);
+                        BOOST_TEST(s.x[i].scalar_adjoint() == wv[i], "d/dx" << i);
+                    }
+                    if (bias_after >= 0) BOOST_TEST(s.b.scalar_adjoint() == 1.0);
+                    ++cases;
+                }
+    BOOST_TEST(cases == 2 * 250);  // n + 2 places for the bias (or none) for each n, on both tapes
+}
