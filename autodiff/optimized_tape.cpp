@@ -10,6 +10,8 @@
 //                it, or a plain step of its own;
 //   3. lay out   every node that still has a value gets a fixed place in the plan's arenas;
 //   4. emit      one Call per step: a kernel pointer and the pointers and sizes it needs.
+// Every stage is a loop (the add trees of stage 2 on a work stack of their own), never a
+// recursion over the graph: a tape of a million nodes compiles like one of ten.
 // The kernels of fused steps are here; plain steps call the fast path's (fast_path.cpp).
 #include "tapegrad/autodiff/optimized_tape.hpp"
 
@@ -267,6 +269,7 @@ struct Analysis {
         if (n.op == Op::weighted_sum) return {operands.data() + n.parents[0], n.parents[1]};
         return {n.parents, static_cast<std::size_t>(op_parents(n.op))};
     }
+    std::span<const std::uint32_t> parents(std::uint32_t k) const { return const_cast<Analysis&>(*this).parents(k); }
 };
 
 Analysis analyse(const Tape& tape, std::uint32_t loss) {
@@ -309,9 +312,13 @@ bool single_use(const Analysis& g, std::uint32_t c, Shape shape) {
     return !g.absorbed[c] && g.uses[c] == 1 && !is_leaf(g.nodes[c].op) && g.nodes[c].shape == shape;
 }
 
-// The terms of the add tree under `k`, left to right as the tape adds them; false when a
-// leaf of the tree is neither the output's shape nor one number.
-bool expand(Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
+// One node of an add tree as expand() meets it: its weighted sum's terms, its product's
+// one term, or (an add) its two children, each taken in or kept as a term of its own.
+struct Pending {  // a node on expand()'s work stack: to expand, or to keep as a term as it is
+    std::uint32_t node;
+    bool term;
+};
+bool expand_node(const Analysis& g, std::uint32_t k, Shape out, Plan& plan, std::vector<Pending>& work) {
     const Node& n = g.nodes[k];
     plan.fused.push_back(k);
     if (n.op == Op::weighted_sum) {  // recorded fused already: its terms, then its bias
@@ -323,24 +330,39 @@ bool expand(Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
         }
         return true;
     }
-    if (n.op == Op::multiply) {  // s * c or c * s (checked by the caller)
+    if (n.op == Op::multiply) {  // s * c or c * s (checked when it was taken in)
         const bool left_scalar = g.nodes[n.parents[0]].shape.is_scalar();
         plan.terms.push_back({n.parents[left_scalar ? 0 : 1], n.parents[left_scalar ? 1 : 0], true});
         return true;
     }
-    for (int p = 0; p < 2; ++p) {  // an add
+    for (int p = 1; p >= 0; --p) {  // an add: the right child below the left on the stack, so the left comes first
         const std::uint32_t c = n.parents[p];
         const Node& child = g.nodes[c];
         const bool product = child.op == Op::multiply &&
                              ((g.nodes[child.parents[0]].shape.is_scalar() && g.nodes[child.parents[1]].shape == out) ||
                               (g.nodes[child.parents[1]].shape.is_scalar() && g.nodes[child.parents[0]].shape == out));
-        if (single_use(g, c, out) && (is_sum(child.op) || product)) {
-            if (!expand(g, c, out, plan)) return false;
-        } else if (child.shape == out) {
-            plan.terms.push_back({none, c, true});
-        } else if (child.shape.is_scalar()) {
-            plan.terms.push_back({c, none, false});
-        } else {
+        if (single_use(g, c, out) && (is_sum(child.op) || product))
+            work.push_back({c, false});  // taken in: expanded in its turn
+        else if (child.shape == out || child.shape.is_scalar())
+            work.push_back({c, true});
+        else
+            return false;
+    }
+    return true;
+}
+
+// The terms of the add tree under `k`, left to right as the tape adds them; false when a
+// leaf of the tree is neither the output's shape nor one number. A loop over a work stack,
+// not a recursion: `loss = loss + term` makes a tree as deep as the loop is long.
+bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
+    std::vector<Pending> work{{k, false}};
+    while (!work.empty()) {
+        const Pending next = work.back();
+        work.pop_back();
+        if (next.term) {
+            const std::uint32_t c = next.node;
+            plan.terms.push_back(g.nodes[c].shape == out ? TermSpec{none, c, true} : TermSpec{c, none, false});
+        } else if (!expand_node(g, next.node, out, plan, work)) {
             return false;
         }
     }
@@ -537,7 +559,8 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
     tape.check(loss, "OptimizedTape");
     const std::uint32_t loss_index = tape.index_of(loss);
     if (!tape.node(loss_index).shape.is_scalar())
-        throw TapeError("OptimizedTape: the loss must be a scalar (1x1), got " + tape.node(loss_index).shape.to_string());
+        throw TapeError("OptimizedTape: the loss must be a scalar (1x1), got " +
+                        tape.node(loss_index).shape.to_string());
     Program& P = *program_;
     P.tape = &tape;
     P.stamps = tape.stamps();
@@ -580,7 +603,7 @@ OptimizedTape::OptimizedTape(OptimizedTape&&) noexcept = default;
 OptimizedTape& OptimizedTape::operator=(OptimizedTape&&) noexcept = default;
 
 double OptimizedTape::gradient(std::span<const double> variables, std::span<double> out) {
-    Program& P = *program_;
+    Program& P = program("gradient");
     if (variables.size() != P.variable_elements || out.size() != P.variable_elements) [[unlikely]]
         throw TapeError("OptimizedTape::gradient: the variables hold " + std::to_string(P.variable_elements) +
                         " numbers, but " + std::to_string(variables.size()) + " were given and " +
@@ -595,7 +618,7 @@ double OptimizedTape::gradient(std::span<const double> variables, std::span<doub
 }
 
 void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
-    Program& P = *program_;
+    Program& P = program("set_value");
     if (!leaf.is_on(*P.tape) || !P.stamps.live(leaf.stamp(), P.tape_nodes))
         throw TapeError("OptimizedTape::set_value: the Var is not a node of the tape this plan was compiled from");
     const auto k = static_cast<std::uint32_t>(P.stamps.find(leaf.stamp(), P.tape_nodes));
@@ -611,9 +634,17 @@ void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>&
     Eigen::Map<Eigen::MatrixXd>(P.values.data() + n.offset, given.rows, given.cols) = value;
 }
 
-std::size_t OptimizedTape::variable_elements() const { return program_->variable_elements; }
-const std::vector<OptimizedTape::Step>& OptimizedTape::steps() const { return program_->steps; }
-std::size_t OptimizedTape::tape_nodes() const { return program_->tape_nodes; }
-std::size_t OptimizedTape::dead_nodes() const { return program_->dead; }
+std::size_t OptimizedTape::variable_elements() const { return program("variable_elements").variable_elements; }
+const std::vector<OptimizedTape::Step>& OptimizedTape::steps() const { return program("steps").steps; }
+std::size_t OptimizedTape::tape_nodes() const { return program("tape_nodes").tape_nodes; }
+std::size_t OptimizedTape::dead_nodes() const { return program("dead_nodes").dead; }
+
+OptimizedTape::Program& OptimizedTape::program(std::string_view where) const {
+    if (!program_) [[unlikely]]
+        throw TapeError("OptimizedTape::" + std::string(where) +
+                        ": this plan was moved from and holds nothing (use the OptimizedTape it was moved to, or "
+                        "compile the tape again)");
+    return *program_;
+}
 
 }  // namespace tapegrad

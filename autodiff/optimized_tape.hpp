@@ -33,6 +33,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Core>
@@ -47,6 +48,8 @@ public:
     /// `loss` must be a live 1 x 1 Var of `tape`. The tape is only read.
     OptimizedTape(const Tape& tape, Var loss);
     ~OptimizedTape();
+    /// A plan moves (its program goes with it); every member of the plan moved from then
+    /// throws TapeError, as a stale Var does.
     OptimizedTape(OptimizedTape&&) noexcept;
     OptimizedTape& operator=(OptimizedTape&&) noexcept;
 
@@ -62,10 +65,10 @@ public:
 
     /// One step of the plan, for printing: what it computes and which tape nodes it covers.
     struct Step {
-        std::string what;                   ///< "weighted sum of 3 products + bias", "linear", ...
-        std::uint32_t node;                 ///< the tape node whose value it produces
-        std::vector<std::uint32_t> fused;   ///< every tape node it stands for, ascending
-        bool backward;                      ///< whether it has a backward half (a variable reaches it)
+        std::string what;                  ///< "weighted sum of 3 products + bias", "linear", ...
+        std::uint32_t node;                ///< the tape node whose value it produces
+        std::vector<std::uint32_t> fused;  ///< every tape node it stands for, ascending
+        bool backward;                     ///< whether it has a backward half (a variable reaches it)
     };
     const std::vector<Step>& steps() const;
     /// Nodes of the tape when compiled, and how many of them the loss does not need.
@@ -74,7 +77,9 @@ public:
 
 private:
     struct Program;
-    std::unique_ptr<Program> program_;
+    /// The compiled program; TapeError naming `where` when this plan was moved from.
+    Program& program(std::string_view where) const;
+    std::unique_ptr<Program> program_;  ///< null only in a plan moved from
 };
 
 }  // namespace tapegrad

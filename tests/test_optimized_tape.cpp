@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "counting_allocator.hpp"
+#include "health_fixtures.hpp"
 #include "op_cases.hpp"
+#include "tape_errors.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/optimized_tape.hpp"
-#include "health_fixtures.hpp"
 
 using Eigen::MatrixXd;
 using tapegrad::Op;
@@ -55,7 +56,8 @@ void check_against_tape(Tape& tape, Var loss, std::size_t* steps = nullptr) {
         const double got_loss = plan.gradient(point, got);
         BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
         for (std::size_t i = 0; i < want.size(); ++i)
-            BOOST_TEST(close(got[i], want[i]), "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+            BOOST_TEST(close(got[i], want[i]),
+                       "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
         for (double& x : point) x += 0.125;
     }
 }
@@ -130,7 +132,8 @@ BOOST_AUTO_TEST_CASE(the_health_network_in_every_activation_and_recording) {
             BOOST_TEST(steps == 4u, "three weighted sums (the last with the activation) and an mse");
             check_against_tape(per_person, network.record_loss_per_person(per_person, p, vars));
             check_against_tape(layers, network.record_loss_layers(layers, p, layer_vars), &steps);
-            BOOST_TEST(steps == (a == Activation::identity ? 2u : 4u), "linear, linear + mse (or linear, linear, activation, mse)");
+            BOOST_TEST(steps == (a == Activation::identity ? 2u : 4u),
+                       "linear, linear + mse (or linear, linear, activation, mse)");
         }
     }
 }
@@ -146,7 +149,8 @@ BOOST_AUTO_TEST_CASE(an_output_layer_and_its_mse_fuse_in_every_small_size) {
                     Tape tape;
                     const Var x = tape.constant(filled({7, k}, 0.2)), w = tape.variable(filled({k, m}, 0.5));
                     const Var b = tape.variable(filled({1, m}, 0.9));
-                    const Var t = variable_target ? tape.variable(filled({7, m}, 1.3)) : tape.constant(filled({7, m}, 1.3));
+                    const Var t =
+                        variable_target ? tape.variable(filled({7, m}, 1.3)) : tape.constant(filled({7, m}, 1.3));
                     std::size_t steps = 0;
                     check_against_tape(tape, mean_squared_error(linear(x, w, b), t), &steps);
                     BOOST_TEST(steps == (k <= 4 ? 1u : 2u));
@@ -160,8 +164,8 @@ BOOST_AUTO_TEST_CASE(the_pass_drops_what_the_loss_does_not_need) {
     Tape tape;
     const Var w = tape.variable(2.0), unused = tape.variable(5.0);
     const Var x = tape.constant(3.0);
-    (void)exp(w * unused);                         // dead: the loss does not use it
-    const Var data = sin(x) * 2.0;                 // live, but no variable reaches it: no backward
+    (void)exp(w * unused);                        // dead: the loss does not use it
+    const Var data = sin(x) * 2.0;                // live, but no variable reaches it: no backward
     const Var loss = identity(square(w) * data);  // identity: its parent's node
     OptimizedTape plan(tape, loss);
     BOOST_TEST(plan.dead_nodes() == 2u);
@@ -176,7 +180,8 @@ BOOST_AUTO_TEST_CASE(the_pass_drops_what_the_loss_does_not_need) {
     BOOST_TEST(g[1] == 0.0);
     std::ostringstream table;
     print_plan(table, tape, plan);
-    BOOST_TEST(table.str().find("tape: 11 nodes (4 leaves, 1 identity); plan: 4 steps") != std::string::npos, table.str());
+    BOOST_TEST(table.str().find("tape: 11 nodes (4 leaves, 1 identity); plan: 4 steps") != std::string::npos,
+               table.str());
     BOOST_TEST(table.str().find("2 nodes the loss does not need dropped") != std::string::npos, table.str());
 }
 
@@ -196,8 +201,8 @@ BOOST_AUTO_TEST_CASE(set_value_gives_the_data_new_numbers) {
     plan.gradient(point, got);
     BOOST_TEST(close(got[0], want[0]));
     BOOST_TEST(close(got[1], want[1]));
-    BOOST_CHECK_THROW(plan.set_value(loss, MatrixXd::Zero(1, 1)), TapeError);        // not a leaf
-    BOOST_CHECK_THROW(plan.set_value(x, MatrixXd::Zero(5, 1)), TapeError);           // another shape
+    BOOST_CHECK_THROW(plan.set_value(loss, MatrixXd::Zero(1, 1)), TapeError);  // not a leaf
+    BOOST_CHECK_THROW(plan.set_value(x, MatrixXd::Zero(5, 1)), TapeError);     // another shape
     Tape other;
     BOOST_CHECK_THROW(plan.set_value(other.constant(1.0), MatrixXd::Zero(1, 1)), TapeError);  // another tape
 }
@@ -250,4 +255,97 @@ BOOST_AUTO_TEST_CASE(refusals_name_what_is_wrong) {
     });
     tape.clear();
     BOOST_CHECK_THROW(OptimizedTape(tape, loss), TapeError);  // stale
+}
+
+// ---- Issue 28: no recursion in the pass, and a plan moved from refuses clearly -----------
+
+BOOST_AUTO_TEST_CASE(compiling_a_million_node_add_chain) {
+    // loss = x y + x + y + x + ...: the add tree under the loss is as deep as the loop is long,
+    // and the pass takes it in whole as one weighted sum. Expanding it recursively overflowed
+    // the stack from 80,000 terms (30,000 under ASan). Closed form, with x added kx times
+    // and y ky times: loss = x y + kx x + ky y, d/dx = y + kx, d/dy = x + ky (exact in doubles).
+    constexpr int terms = 999'997;  // with x, y and x y: a million nodes
+    Tape tape;
+    const Var x = tape.variable(0.5), y = tape.variable(0.25);
+    Var loss = x * y;
+    for (int i = 0; i < terms; ++i) loss = loss + (i % 2 == 0 ? x : y);
+    BOOST_TEST(tape.size() == 1'000'000u);
+    OptimizedTape plan(tape, loss);
+    BOOST_TEST(plan.steps().size() == 1u, "one weighted sum of every term");
+    const double kx = (terms + 1) / 2, ky = terms / 2;
+    for (const std::vector<double>& point : {std::vector<double>{0.5, 0.25}, std::vector<double>{-3.0, 8.0}}) {
+        std::vector<double> g(2);
+        const double l = plan.gradient(point, g);
+        BOOST_TEST(l == point[0] * point[1] + kx * point[0] + ky * point[1]);
+        BOOST_TEST(g[0] == point[1] + kx);
+        BOOST_TEST(g[1] == point[0] + ky);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(million_node_graphs_through_every_pass) {
+    // Graphs of a million nodes of three other kinds through record, sweep, replay and
+    // compile: a chain where each link is used twice (y + c sin y: every link a step of the
+    // plan), sums recorded fused (each a weighted_sum whose bias is the sum before), and an
+    // add chain over products (one weighted sum in the plan). By hand: the sums are
+    // y = x + L w x (+ L), so d/dx = 1 + L w and d/dw = L x, exact in doubles; the chain's
+    // d/dx is the product of its links' 1 + c cos y, taken here in plain doubles.
+    for (int kind = 0; kind < 3; ++kind) BOOST_TEST_CONTEXT("kind " << kind) {
+            const int links = kind == 1 ? 1'000'000 : 333'333;
+            Tape tape;
+            tape.set_fuse_expressions(kind == 1);
+            const Var x = tape.variable(0.75), w = tape.variable(2.0);
+            const Var c = tape.constant(1e-6);
+            Var y = x;
+            for (int i = 0; i < links; ++i) {
+                if (kind == 0) y = y + sin(y) * c;   // sin, multiply, add
+                if (kind == 1) y = w * x + y;        // one weighted_sum node
+                if (kind == 2) y = (y + w * x) + c;  // multiply, add, add
+            }
+            BOOST_TEST(tape.size() >= 1'000'000u);
+            std::vector<double> want(2), got(2);
+            for (const double xv : {0.75, 0.5}) {
+                if (xv != 0.75) tape.replay(std::vector<double>{xv, 3.0});
+                tape.gradient(y, want);
+                const double wv = xv == 0.75 ? 2.0 : 3.0;
+                if (kind != 0) {
+                    BOOST_TEST(want[0] == 1.0 + links * wv);
+                    BOOST_TEST(want[1] == links * xv);
+                } else {
+                    double v = xv, d = 1.0;
+                    for (int i = 0; i < links; ++i) d *= 1.0 + std::cos(v) * 1e-6, v = v + std::sin(v) * 1e-6;
+                    BOOST_TEST(y.scalar_value() == v);  // the same operations in the same order
+                    BOOST_TEST(std::abs(want[0] - d) <= 1e-9 * d, want[0] << " vs " << d);
+                    BOOST_TEST(want[1] == 0.0);
+                }
+            }
+            OptimizedTape plan(tape, y);
+            const double l = plan.gradient(std::vector<double>{0.5, 3.0}, got);
+            BOOST_TEST(close(l, y.scalar_value()));
+            BOOST_TEST(close(got[0], want[0]));
+            BOOST_TEST(close(got[1], want[1]));
+        }
+}
+
+BOOST_AUTO_TEST_CASE(a_plan_moved_from_refuses_every_member) {
+    Tape tape;
+    const Var w = tape.variable(2.0);
+    const Var loss = square(w);
+    OptimizedTape plan(tape, loss);
+    OptimizedTape moved = std::move(plan);
+    std::vector<double> point{3.0}, out(1);
+    BOOST_TEST(moved.gradient(point, out) == 9.0);  // the plan lives on where it went
+    BOOST_TEST(out[0] == 6.0);
+    const auto refuses = [](auto&& f, const std::string& member) {
+        const std::string msg = tapegrad::testing::error_of(f);
+        BOOST_TEST(msg.find("OptimizedTape::" + member) != std::string::npos, msg);
+        BOOST_TEST(msg.find("moved from") != std::string::npos, msg);
+    };
+    refuses([&] { plan.gradient(point, out); }, "gradient");
+    refuses([&] { plan.set_value(w, MatrixXd::Ones(1, 1)); }, "set_value");
+    refuses([&] { (void)plan.variable_elements(); }, "variable_elements");
+    refuses([&] { (void)plan.steps(); }, "steps");
+    refuses([&] { (void)plan.tape_nodes(); }, "tape_nodes");
+    refuses([&] { (void)plan.dead_nodes(); }, "dead_nodes");
+    plan = std::move(moved);  // assigned to, it is a plan again
+    BOOST_TEST(plan.gradient(point, out) == 9.0);
 }
