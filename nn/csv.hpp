@@ -10,12 +10,18 @@
 /// ignored. Anything else is a CsvError whose message starts with the place at fault,
 /// "FILE:LINE:COLUMN: " (columns count bytes from 1), as compilers write it:
 ///     missing or unreadable file, a file over the size limit (64 MiB by default),
-///     an empty file, a header with no data rows, an empty or duplicated column name,
-///     a row with more or fewer cells than the header, a cell that is not a number,
-///     a NaN or infinite cell, an unterminated quote; and, in split(), a target column
-///     that is missing.
+///     an empty file, a header with no data rows, an empty, duplicated or not UTF-8
+///     column name, a row with more or fewer cells than the header, a cell that is not a
+///     number, a NaN or infinite cell, an unterminated quote; and, in split(), a target
+///     column that is missing.
+///
+/// The size limit holds while reading: bytes are counted as they arrive, so /dev/zero, a
+/// pipe or a growing file is refused at the limit, never read whole (read_bytes, which
+/// the model reader shares). Text from the file is quoted in messages with printable():
+/// a NUL or another control byte shows as \0 or \x01, and the message is never cut short.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
@@ -43,6 +49,28 @@ struct Table {
 };
 
 inline constexpr std::uintmax_t default_csv_limit = 64u << 20;  ///< 64 MiB
+
+/// A file that cannot be read whole: missing, a directory, unreadable, or over the limit.
+class ReadError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The bytes of `path` — a regular file, a device or a pipe alike — read piece by piece
+/// and counted, so that no more than `size_limit` bytes are ever held. A regular file over
+/// the limit is refused before reading ("FILE: the file is N bytes, over the limit of L
+/// bytes"), anything else the moment its byte L + 1 arrives. `kind` names what the file
+/// should be in the message for a directory ("a CSV file").
+std::string read_bytes(const std::filesystem::path& path, std::uintmax_t size_limit, std::string_view kind);
+
+/// Where the first byte of `text` that is not part of well-formed UTF-8 is (overlong forms,
+/// surrogates and code points past U+10FFFF are not), or std::string_view::npos.
+std::size_t invalid_utf8_at(std::string_view text);
+
+/// `text` as it can be shown in a message: NUL as \0, other control bytes and bytes that
+/// are not UTF-8 as \xhh, everything else as it is. The result has no NUL, so what() of an
+/// error holding it is never cut short, and it is valid UTF-8.
+std::string printable(std::string_view text);
 
 /// Read `path`; see the file's description for what is accepted and what is an error.
 Table read_csv(const std::filesystem::path& path, std::uintmax_t size_limit = default_csv_limit);

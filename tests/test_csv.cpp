@@ -1,11 +1,19 @@
 // tests/test_csv.cpp — the CSV reader: what it accepts (quotes, CRLF, a byte-order mark)
-// and, for every kind of bad file, the message with the file, line and column at fault.
+// and, for every kind of bad file, the message with the file, line and column at fault;
+// then the traps of issue 28: the size limit held on devices and pipes, a million-column
+// header, names that are not UTF-8, control bytes in messages.
 #define BOOST_TEST_MODULE csv
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tapegrad/nn/csv.hpp"
 
@@ -129,4 +137,140 @@ BOOST_AUTO_TEST_CASE(a_directory) {
     BOOST_CHECK_EXCEPTION(read_csv(std::filesystem::temp_directory_path()), CsvError, [](const CsvError& e) {
         return std::string(e.what()).ends_with("is a directory, not a CSV file");
     });
+}
+
+// ---- issue 28: limits that hold while reading, and what the messages show ----
+
+namespace {
+// A FIFO in the temporary folder, fed by a thread with `head`, then `text` repeated `times`
+// times (or until the reader closes its end); removed, and the thread joined, at the end of
+// scope.
+class Fifo {
+public:
+    Fifo(const std::string& name, std::string head, std::string text, long times)
+        : path_(std::filesystem::temp_directory_path() / ("tapegrad_test_csv_" + name)) {
+        std::signal(SIGPIPE, SIG_IGN);  // a reader that stops early makes write() fail, not kill us
+        std::filesystem::remove(path_);
+        BOOST_REQUIRE(::mkfifo(path_.c_str(), 0600) == 0);
+        writer_ = std::thread([this, head = std::move(head), text = std::move(text), times]() mutable {
+            const int fd = ::open(path_.c_str(), O_WRONLY);  // waits for the reader
+            if (fd >= 0 && ::write(fd, head.data(), head.size()) != static_cast<ssize_t>(head.size())) times = 0;
+            for (long k = 0; fd >= 0 && k < times; ++k)
+                if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) break;
+            if (fd >= 0) ::close(fd);
+        });
+    }
+    ~Fifo() {
+        writer_.join();
+        std::filesystem::remove(path_);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+    std::thread writer_;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(dev_zero_stops_at_the_limit) {
+    // /dev/zero has no size: before, it was read until memory ran out.
+    BOOST_CHECK_EXCEPTION(read_csv("/dev/zero"), CsvError, [](const CsvError& e) {
+        return std::string(e.what()) ==
+               "/dev/zero: more than 67108864 bytes, over the limit of 67108864 bytes (reading stopped there)";
+    });
+    BOOST_CHECK_EXCEPTION(read_csv("/dev/zero", 1000), CsvError, [](const CsvError& e) {
+        return std::string(e.what()).starts_with("/dev/zero: more than 1000 bytes, over the limit of 1000 bytes");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(endless_fifo_stops_at_the_limit) {
+    const Fifo fifo("endless.fifo", "a,b\n", "1,2\n", 1'000'000);
+    BOOST_CHECK_EXCEPTION(read_csv(fifo.path(), 4096), CsvError, [&](const CsvError& e) {
+        return std::string(e.what()) ==
+               fifo.path().string() + ": more than 4096 bytes, over the limit of 4096 bytes (reading stopped there)";
+    });
+}
+
+BOOST_AUTO_TEST_CASE(fifo_within_the_limit_is_read) {
+    const Fifo fifo("short.fifo", "a,b\n", "1,2\n", 100);  // 404 bytes, the limit exactly
+    const Table t = read_csv(fifo.path(), 404);
+    BOOST_TEST(t.values.rows() == 100);
+    BOOST_TEST(t.values(99, 1) == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(read_bytes_counts_to_the_limit_exactly) {
+    const auto path = temporary("exact.csv", "0123456789");
+    BOOST_TEST(read_bytes(path, 10, "a CSV file") == "0123456789");
+    BOOST_CHECK_THROW(read_bytes(path, 9, "a CSV file"), ReadError);
+    std::filesystem::remove(path);
+}
+
+namespace {
+// A header of `n` names c0, c1, ... (the last replaced by `last` when given), and one row.
+std::string wide_table(std::size_t n, const std::string& last = "") {
+    std::string text;
+    for (std::size_t j = 0; j < n; ++j)
+        text += (j ? "," : "") + (j + 1 == n && !last.empty() ? last : "c" + std::to_string(j));
+    text += '\n';
+    for (std::size_t j = 0; j < n; ++j) text += j ? ",2" : "1";
+    return text + '\n';
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(million_column_header_no_quadratic_check) {
+    // Every pair compared took about 20 minutes for this header; sorted, it is a second.
+    const std::size_t n = 1'000'000;
+    const Table t = parse_csv(wide_table(n), "wide.csv");
+    BOOST_TEST(t.columns.size() == n);
+    BOOST_TEST(t.columns.back() == "c999999");
+    BOOST_TEST(t.values.cols() == static_cast<Eigen::Index>(n));
+    BOOST_TEST(t.values(0, 0) == 1.0);
+    BOOST_TEST(t.values(0, n - 1) == 2.0);
+    // A repeat at the far end names both places: c7 is column 8; the last cell starts at
+    // byte 7888883 (before it 10 names of 2 bytes, 90 of 3, ..., 899999 of 7, each with its
+    // comma: 10*3 + 90*4 + 900*5 + 9000*6 + 90000*7 + 899999*8 = 7888882 bytes).
+    const std::string repeat = error_of(wide_table(n, "c7"));
+    BOOST_TEST(repeat == "data.csv:1:7888883: column 'c7' appears twice in the header (also column 8)");
+}
+
+BOOST_AUTO_TEST_CASE(repeats_reported_in_header_order) {
+    // The first cell that repeats an earlier name is the one named, however the names sort.
+    BOOST_TEST(error_of("z,b,a,b,z\n1,2,3,4,5\n") ==
+               "data.csv:1:7: column 'b' appears twice in the header (also column 2)");
+    BOOST_TEST(error_of("a,a,a\n1,2,3\n") == "data.csv:1:3: column 'a' appears twice in the header (also column 1)");
+    BOOST_TEST(error_of("a,,b,a\n1,2,3,4\n") == "data.csv:1:3: empty column name in the header");
+    BOOST_TEST(error_of("a,b,a,\n1,2,3,4\n") == "data.csv:1:5: column 'a' appears twice in the header (also column 1)");
+}
+
+BOOST_AUTO_TEST_CASE(header_name_not_utf8) {
+    // Before, such a name was taken, and train_mlp --save then failed inside the JSON library.
+    BOOST_TEST(error_of("a,b\xff,y\n1,2,3\n") ==
+               "data.csv:1:3: column name 'b\\xff' is not valid UTF-8 (byte 2 of the name)");
+    BOOST_TEST(
+        error_of("\"\xc0\xaf\",y\n1,2\n").starts_with("data.csv:1:1: column name '\\xc0\\xaf'"));  // overlong '/'
+    BOOST_TEST(error_of("\xed\xa0\x80,y\n1,2\n").starts_with("data.csv:1:1: column name"));        // a surrogate
+    BOOST_TEST(error_of("x\xe2\x82,y\n1,2\n").starts_with("data.csv:1:1: column name"));           // cut short
+    const Table t = parse_csv("caf\xc3\xa9,\xe2\x82\xac,\xf0\x9f\x98\x80\n1,2,3\n", "u.csv");      // café,€,😀
+    BOOST_TEST(t.columns[1] == "\xe2\x82\xac");
+}
+
+BOOST_AUTO_TEST_CASE(nul_byte_in_a_cell_shown_not_cut) {
+    // what() is a C string: a raw NUL ended the message there.
+    const std::string nul = error_of(std::string("a,b\n1,4\0x\n", 11));
+    BOOST_TEST(nul == "data.csv:2:3: '4\\0x' in column 'b' is not a number");
+    BOOST_TEST(std::string(CsvError(nul).what()).size() == nul.size());
+    BOOST_TEST(error_of("a,\"b\x01\"\n1,\x7f\xfe\n") ==
+               "data.csv:2:3: '\\x7f\\xfe' in column 'b\\x01' is not a number");
+    BOOST_CHECK_EXCEPTION(
+        split(parse_csv(std::string("a,b\n1,2\n"), "d.csv"), std::string("y\0z", 3)), CsvError,
+        [](const CsvError& e) { return std::string(e.what()) == "d.csv:1: no column 'y\\0z' (the columns are a, b)"; });
+}
+
+BOOST_AUTO_TEST_CASE(printable_and_invalid_utf8_at) {
+    BOOST_TEST(printable(std::string("a\0b\tc\x1f\x7f", 7)) == "a\\0b\\x09c\\x1f\\x7f");
+    BOOST_TEST(printable("\xc3\xa9\xc3") == "\xc3\xa9\\xc3");
+    BOOST_TEST(invalid_utf8_at("plain") == std::string_view::npos);
+    BOOST_TEST(invalid_utf8_at("ab\x80") == 2u);
+    BOOST_TEST(invalid_utf8_at("\xf4\x90\x80\x80") == 0u);                      // past U+10FFFF
+    BOOST_TEST(invalid_utf8_at("\xf4\x8f\xbf\xbf") == std::string_view::npos);  // U+10FFFF itself
 }
