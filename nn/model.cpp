@@ -1,13 +1,16 @@
 // tapegrad/nn/model.cpp — models to and from JSON (nlohmann/json, private to this file).
+//
+// Reading goes in steps, each refusing what the next could not take: the bytes (at most
+// the limit, counted as read), the text (UTF-8, nested no deeper than a model), the JSON,
+// the fields and sizes (chained, fitting the loss, and matching the numbers present), and
+// only then the network is allocated and its numbers copied in.
 #include "tapegrad/nn/model.hpp"
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "tapegrad/nn/csv.hpp"  // read_bytes, invalid_utf8_at, printable: shared with the CSV reader
 
 namespace tapegrad::nn {
 
@@ -19,35 +22,63 @@ Eigen::MatrixXd Model::predict(const Eigen::MatrixXd& raw) const {
 }
 
 namespace {
-json numbers(const Eigen::Ref<const Eigen::RowVectorXd>& row) {
+// JSON holds neither names that are not UTF-8 nor NaN and infinities (the library would
+// write null for them, which reads back as an error); the writer refuses them by name.
+[[noreturn]] void refuse_to_write(const std::string& where, const std::string& what) {
+    throw ModelError("model: " + where + ": " + what);
+}
+
+std::string checked_name(const std::string& name, const std::string& where) {
+    if (const std::size_t bad = invalid_utf8_at(name); bad != std::string_view::npos)
+        refuse_to_write(where, "'" + printable(name) + "' is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                                   "), which JSON cannot hold");
+    return name;
+}
+
+json numbers(const Eigen::Ref<const Eigen::RowVectorXd>& row, const std::string& where) {
     json a = json::array();
-    for (Eigen::Index j = 0; j < row.size(); ++j) a.push_back(row(j));
+    for (Eigen::Index j = 0; j < row.size(); ++j) {
+        if (!std::isfinite(row(j)))
+            refuse_to_write(where + "[" + std::to_string(j) + "]",
+                            "is " + std::to_string(row(j)) + ", which JSON cannot hold (a finite number)");
+        a.push_back(row(j));
+    }
     return a;
 }
 }  // namespace
 
 std::string to_json(const Model& m) {
+    json features = json::array();
+    for (std::size_t j = 0; j < m.features.size(); ++j)
+        features.push_back(checked_name(m.features[j], "features[" + std::to_string(j) + "]"));
     json layers = json::array();
     for (std::size_t l = 0; l < m.network.layers().size(); ++l) {
         const Dense& d = m.network.layers()[l];
+        const std::string where = "layers[" + std::to_string(l) + "]";
         json weights = json::array();
-        for (Eigen::Index i = 0; i < d.inputs; ++i) weights.push_back(numbers(m.network.weights(l).row(i)));
+        for (Eigen::Index i = 0; i < d.inputs; ++i)
+            weights.push_back(numbers(m.network.weights(l).row(i), where + ".weights[" + std::to_string(i) + "]"));
         layers.push_back({{"inputs", d.inputs},
                           {"outputs", d.outputs},
                           {"activation", activation_name(d.activation)},
                           {"weights", weights},
-                          {"bias", numbers(m.network.bias(l))}});
+                          {"bias", numbers(m.network.bias(l), where + ".bias")}});
     }
-    const json model = {
-        {"format", "tapegrad-mlp"},
-        {"version", model_format_version},
-        {"features", m.features},
-        {"target", m.target},
-        {"loss", loss_name(m.loss)},
-        {"scaler",
-         {{"kind", m.scaler.name()}, {"offset", numbers(m.scaler.offset())}, {"scale", numbers(m.scaler.scale())}}},
-        {"layers", layers}};
-    return model.dump(2) + "\n";
+    const json model = {{"format", "tapegrad-mlp"},
+                        {"version", model_format_version},
+                        {"features", features},
+                        {"target", checked_name(m.target, "target")},
+                        {"loss", loss_name(m.loss)},
+                        {"scaler",
+                         {{"kind", checked_name(m.scaler.name(), "scaler.kind")},
+                          {"offset", numbers(m.scaler.offset(), "scaler.offset")},
+                          {"scale", numbers(m.scaler.scale(), "scaler.scale")}}},
+                        {"layers", layers}};
+    try {
+        return model.dump(2) + "\n";
+    } catch (const json::exception& e) {  // not expected after the checks above; never the library's own
+        throw ModelError(std::string("model: cannot be written as JSON (") + printable(e.what()) + ")");
+    }
 }
 
 namespace {
@@ -70,13 +101,17 @@ public:
         return v.get<std::string>();
     }
     int count(const json& v, const std::string& where) const {
-        if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 1'000'000)
-            fail(where, "expected a whole number from 1 to 1000000");
+        if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > max_size)
+            fail(where, "expected a whole number from 1 to " + std::to_string(max_size));
         return v.get<int>();
     }
-    Eigen::RowVectorXd row(const json& v, const std::string& where, Eigen::Index size) const {
-        if (!v.is_array() || static_cast<Eigen::Index>(v.size()) != size)
+    // An array of `size` entries: the shape of a row, before anything is allocated for it.
+    void shape(const json& v, const std::string& where, int size) const {
+        if (!v.is_array() || v.size() != static_cast<std::size_t>(size))
             fail(where, "expected an array of " + std::to_string(size) + " numbers");
+    }
+    Eigen::RowVectorXd row(const json& v, const std::string& where, Eigen::Index size) const {
+        shape(v, where, static_cast<int>(size));
         Eigen::RowVectorXd r(size);
         for (Eigen::Index j = 0; j < size; ++j) {
             const json& x = v[static_cast<std::size_t>(j)];
@@ -87,11 +122,15 @@ public:
         return r;
     }
 
+    static constexpr long long max_size = 1'000'000;  // of any one layer, and of the features
+
 private:
     std::string file_;
 };
 
-// "line 3, column 7" of byte `offset` in `text` (nlohmann reports bytes).
+std::string in_quotes(std::string_view text) { return "'" + printable(text) + "'"; }
+
+// "3:7", the line and column of byte `offset` in `text` (columns count bytes from 1).
 std::string place(std::string_view text, std::size_t offset) {
     std::size_t line = 1, column = 1;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -105,10 +144,41 @@ std::string place(std::string_view text, std::size_t offset) {
     return std::to_string(line) + ":" + std::to_string(column);
 }
 
+// A model nests five deep (the document, layers, a layer, weights, a row); a file of a
+// million '[' would become a million nested arrays in the JSON library, 80 bytes each.
+constexpr int max_depth = 16;
+
+// What the JSON library must not be given: text that is not UTF-8 (its message would
+// quote the bad bytes raw), and nesting deeper than any model.
+void check_text(std::string_view text, const std::string& file) {
+    if (const std::size_t bad = invalid_utf8_at(text); bad != std::string_view::npos)
+        throw ModelError(file + ":" + place(text, bad) + ": not valid UTF-8 (byte " + printable(text.substr(bad, 1)) +
+                         ")");
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;  // whatever is escaped, it does not end the string
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                throw ModelError(file + ":" + place(text, i) + ": not a tapegrad model (nested deeper than " +
+                                 std::to_string(max_depth) + " levels)");
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+}
+
 Scaler read_scaler(const Reader& r, const json& s, Eigen::Index features) {
     const std::string kind = r.text(r.field(s, "scaler", "kind"), "scaler.kind");
     if (kind != "minmax" && kind != "standard" && kind != "none")
-        r.fail("scaler.kind", "unknown scaler '" + kind + "' (expected minmax, standard or none)");
+        r.fail("scaler.kind", "unknown scaler " + in_quotes(kind) + " (expected minmax, standard or none)");
     const Eigen::RowVectorXd offset = r.row(r.field(s, "scaler", "offset"), "scaler.offset", features);
     const Eigen::RowVectorXd scale = r.row(r.field(s, "scaler", "scale"), "scaler.scale", features);
     for (Eigen::Index j = 0; j < features; ++j)
@@ -116,39 +186,58 @@ Scaler read_scaler(const Reader& r, const json& s, Eigen::Index features) {
     return Scaler::affine(kind, offset, scale);
 }
 
-MLP read_network(const Reader& r, const json& layers, int inputs) {
+// Three passes: the sizes (chained, the last fitting the loss), then the shapes of the
+// arrays present, and only then the network, allocated and filled. A 300-byte file that
+// declares a layer of 1000000 x 2000 is refused at its first short row, not after 16 GB.
+MLP read_network(const Reader& r, const json& layers, int inputs, Loss loss) {
     if (!layers.is_array() || layers.empty()) r.fail("layers", "expected a non-empty array of layers");
+    const auto where = [](std::size_t l) { return "layers[" + std::to_string(l) + "]"; };
     std::vector<int> sizes{inputs};
     std::vector<Activation> activations;
     for (std::size_t l = 0; l < layers.size(); ++l) {
-        const std::string where = "layers[" + std::to_string(l) + "]";
-        const int in = r.count(r.field(layers[l], where, "inputs"), where + ".inputs");
+        const int in = r.count(r.field(layers[l], where(l), "inputs"), where(l) + ".inputs");
         if (in != sizes.back())
-            r.fail(where + ".inputs", "is " + std::to_string(in) + ", but the layer before gives " +
-                                          std::to_string(sizes.back()) + (l == 0 ? " (the features)" : ""));
-        sizes.push_back(r.count(r.field(layers[l], where, "outputs"), where + ".outputs"));
-        const std::string name = r.text(r.field(layers[l], where, "activation"), where + ".activation");
+            r.fail(where(l) + ".inputs", "is " + std::to_string(in) + ", but the layer before gives " +
+                                             std::to_string(sizes.back()) + (l == 0 ? " (the features)" : ""));
+        sizes.push_back(r.count(r.field(layers[l], where(l), "outputs"), where(l) + ".outputs"));
+        const std::string name = r.text(r.field(layers[l], where(l), "activation"), where(l) + ".activation");
         const auto a = parse_activation(name);
-        if (!a) r.fail(where + ".activation", "unknown activation '" + name + "'");
+        if (!a) r.fail(where(l) + ".activation", "unknown activation " + in_quotes(name));
         activations.push_back(*a);
     }
-    MLP network(sizes, activations);
+    // A model predicts its one target: one output, for log loss the logit (identity), so
+    // that a prediction file has one column of values or probabilities.
+    const std::size_t last = layers.size() - 1;
+    if (sizes.back() != 1)
+        r.fail(where(last) + ".outputs", "is " + std::to_string(sizes.back()) +
+                                             ", but a model predicts one target: the last layer needs 1 output");
+    if (loss == Loss::log && activations.back() != Activation::identity)
+        r.fail(where(last) + ".activation",
+               "is '" + std::string(activation_name(activations.back())) +
+                   "', but a log-loss model's last layer gives the logit: it needs 'identity'");
     for (std::size_t l = 0; l < layers.size(); ++l) {
-        const std::string where = "layers[" + std::to_string(l) + "]";
-        const json& w = r.field(layers[l], where, "weights");
+        const json& w = r.field(layers[l], where(l), "weights");
+        if (!w.is_array() || w.size() != static_cast<std::size_t>(sizes[l]))
+            r.fail(where(l) + ".weights", "expected " + std::to_string(sizes[l]) + " rows (one per input)");
+        for (std::size_t i = 0; i < w.size(); ++i)
+            r.shape(w[i], where(l) + ".weights[" + std::to_string(i) + "]", sizes[l + 1]);
+        r.shape(r.field(layers[l], where(l), "bias"), where(l) + ".bias", sizes[l + 1]);
+    }
+    MLP network(sizes, activations);  // the numbers are all there: this allocates no more than the file holds
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const json& w = layers[l]["weights"];
         const Dense& d = network.layers()[l];
-        if (!w.is_array() || static_cast<int>(w.size()) != d.inputs)
-            r.fail(where + ".weights", "expected " + std::to_string(d.inputs) + " rows (one per input)");
         for (int i = 0; i < d.inputs; ++i)
             network.weights(l).row(i) =
-                r.row(w[static_cast<std::size_t>(i)], where + ".weights[" + std::to_string(i) + "]", d.outputs);
-        network.bias(l) = r.row(r.field(layers[l], where, "bias"), where + ".bias", d.outputs);
+                r.row(w[static_cast<std::size_t>(i)], where(l) + ".weights[" + std::to_string(i) + "]", d.outputs);
+        network.bias(l) = r.row(layers[l]["bias"], where(l) + ".bias", d.outputs);
     }
     return network;
 }
 }  // namespace
 
 Model model_from_json(std::string_view text, const std::string& file) {
+    check_text(text, file);
     json doc;
     try {
         doc = json::parse(text);
@@ -156,9 +245,9 @@ Model model_from_json(std::string_view text, const std::string& file) {
         std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
         const std::size_t colon = what.find(": ");
         throw ModelError(file + ":" + place(text, e.byte > 0 ? e.byte - 1 : 0) + ": not valid JSON (" +
-                         (colon == what.npos ? what : what.substr(colon + 2)) + ")");
+                         printable(colon == what.npos ? what : what.substr(colon + 2)) + ")");
     } catch (const json::exception& e) {  // e.g. a number too large for a double
-        throw ModelError(file + ": not valid JSON (" + e.what() + ")");
+        throw ModelError(file + ": not valid JSON (" + printable(e.what()) + ")");
     }
     const Reader r(file);
     if (!doc.is_object()) r.fail("", "expected a JSON object (a tapegrad model)");
@@ -167,35 +256,32 @@ Model model_from_json(std::string_view text, const std::string& file) {
         r.fail("format", "not a tapegrad model (expected \"format\": \"tapegrad-mlp\")");
     const json& version = r.field(doc, "", "version");
     if (!version.is_number_integer() || version.get<long long>() != model_format_version)
-        r.fail("version", "version " + version.dump() + " is not supported (this program reads version " +
-                              std::to_string(model_format_version) + ")");
+        r.fail("version",
+               "version " + (version.is_number() ? version.dump() : std::string("of type ") + version.type_name()) +
+                   " is not supported (this program reads version " + std::to_string(model_format_version) + ")");
     const json& features = r.field(doc, "", "features");
-    if (!features.is_array() || features.empty()) r.fail("features", "expected a non-empty array of column names");
+    if (!features.is_array() || features.empty() || features.size() > Reader::max_size)
+        r.fail("features", "expected an array of 1 to " + std::to_string(Reader::max_size) + " column names");
     std::vector<std::string> names;
     for (std::size_t j = 0; j < features.size(); ++j)
         names.push_back(r.text(features[j], "features[" + std::to_string(j) + "]"));
     const std::string loss_text = r.text(r.field(doc, "", "loss"), "loss");
     const auto loss = parse_loss(loss_text);
-    if (!loss) r.fail("loss", "unknown loss '" + loss_text + "' (expected mse or log)");
-    Model m{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size())),
-            read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())), names,
-            r.text(r.field(doc, "", "target"), "target"), *loss};
-    if (m.loss == Loss::log &&
-        (m.network.outputs() != 1 || m.network.layers().back().activation != Activation::identity))
-        r.fail("layers", "a log-loss model needs one output with identity activation (the logit)");
-    return m;
+    if (!loss) r.fail("loss", "unknown loss " + in_quotes(loss_text) + " (expected mse or log)");
+    return Model{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size()), *loss),
+                 read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())), names,
+                 r.text(r.field(doc, "", "target"), "target"), *loss};
 }
 
-Model load_model(const std::filesystem::path& path) {
-    const std::string file = path.string();
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw ModelError(file + ": is a directory, not a model file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ModelError(file + ": cannot open the file (" + std::strerror(errno) + ")");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().empty()) throw ModelError(file + ":1:1: the file is empty (expected a JSON model)");
-    return model_from_json(text.str(), file);
+Model load_model(const std::filesystem::path& path, std::uintmax_t size_limit) {
+    std::string text;
+    try {
+        text = read_bytes(path, size_limit, "a model file");
+    } catch (const ReadError& e) {
+        throw ModelError(e.what());
+    }
+    if (text.empty()) throw ModelError(path.string() + ":1:1: the file is empty (expected a JSON model)");
+    return model_from_json(text, path.string());
 }
 
 }  // namespace tapegrad::nn

@@ -11,12 +11,18 @@
 /// shortest form that reads back as the same double (at most 17 significant digits), so
 /// a loaded model predicts bit for bit what the saved one did. The scaler fitted on the
 /// training data travels with the model: predicting applies it to raw rows first.
-/// A file that is not such a model — bad JSON, another format or version, a missing or
-/// mistyped field, sizes that do not chain, a non-finite number — is a ModelError whose
-/// message names the file and the field (and line and column for bad JSON). The JSON
-/// library (nlohmann/json) is used only inside model.cpp.
+/// A file that is not such a model — over the size limit (64 MiB by default, counted as it
+/// is read, so a device or a pipe cannot run memory out), not UTF-8, bad JSON or nested
+/// deeper than a model, another format or version, a missing or mistyped field, sizes that
+/// do not chain or do not match the numbers present, an output count that does not fit the
+/// loss, a non-finite number — is a ModelError whose message names the file and the field
+/// (and line and column for bad JSON). The sizes are checked against the weights actually
+/// in the file before the network is allocated: a small file cannot ask for gigabytes.
+/// Writing never lets the JSON library's own exception out either. The JSON library
+/// (nlohmann/json) is used only inside model.cpp.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -36,6 +42,7 @@ public:
 };
 
 inline constexpr int model_format_version = 1;
+inline constexpr std::uintmax_t default_model_limit = 64u << 20;  ///< 64 MiB
 
 struct Model {
     MLP network;
@@ -49,11 +56,12 @@ struct Model {
     Eigen::MatrixXd predict(const Eigen::MatrixXd& raw) const;
 };
 
-/// The model as JSON text (indented, ending in a newline).
+/// The model as JSON text (indented, ending in a newline); ModelError "model: features[1]:
+/// ..." when a name is not UTF-8, which JSON cannot hold.
 std::string to_json(const Model& model);
 /// Parse a model from JSON text; `file` names it in messages.
 Model model_from_json(std::string_view text, const std::string& file);
-/// Read and parse `path` (ModelError when it cannot be read).
-Model load_model(const std::filesystem::path& path);
+/// Read and parse `path` (ModelError when it cannot be read, or is over `size_limit` bytes).
+Model load_model(const std::filesystem::path& path, std::uintmax_t size_limit = default_model_limit);
 
 }  // namespace tapegrad::nn

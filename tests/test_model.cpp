@@ -1,14 +1,42 @@
 // tests/test_model.cpp — models to JSON and back: the same predictions bit for bit, and a
-// clear error for every kind of bad or mismatched model file.
+// clear error for every kind of bad or mismatched model file; then the traps of issue 28:
+// the size limit on devices, small files that declare huge layers (the largest single
+// allocation is measured: this program replaces the global operator new), names that are
+// not UTF-8 on the way in and out, outputs that do not fit the loss.
 #define BOOST_TEST_MODULE model
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <new>
 
 #include "tapegrad/nn/model.hpp"
 
 using namespace tapegrad::nn;
+
+// GCC flags free() in a replacement operator delete as "mismatched" once it inlines both
+// sides (as in counting_allocator.hpp); replacing the global pair is what the standard allows.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+// The largest block asked of operator new since the last reset (Eigen's own matrices use
+// malloc, but MLP keeps its parameters in a std::vector, which comes through here).
+namespace {
+std::atomic<std::size_t> largest_allocation{0};
+}
+void* operator new(std::size_t n) {
+    std::size_t seen = largest_allocation.load();
+    while (n > seen && !largest_allocation.compare_exchange_weak(seen, n)) {
+    }
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 Model small_model(Loss loss) {
@@ -35,6 +63,14 @@ std::string with(const std::string& from, const std::string& to) {
     const std::size_t at = json.find(from);
     BOOST_REQUIRE(at != std::string::npos);
     return json.substr(0, at) + to + json.substr(at + from.size());
+}
+
+// `json` with its loss field set to `loss`.
+std::string replace_loss(std::string json, const std::string& loss) {
+    const std::size_t at = json.find("\"loss\": \"");
+    BOOST_REQUIRE(at != std::string::npos);
+    const std::size_t end = json.find('"', at + 9);
+    return json.substr(0, at + 9) + loss + json.substr(end);
 }
 }  // namespace
 
@@ -120,4 +156,121 @@ BOOST_AUTO_TEST_CASE(numbers_that_are_not_finite_or_not_numbers) {
     BOOST_TEST(error_of(json.substr(0, first) + "null" + json.substr(end)) ==
                "m.json: layers[0].bias[0]: expected a finite number");
     BOOST_TEST(error_of(json.substr(0, first) + "1e999" + json.substr(end)).starts_with("m.json:"));
+}
+
+// ---- issue 28 ----
+
+namespace {
+// The largest single allocation while `text` is read as a model, and the error it gave.
+std::pair<std::size_t, std::string> largest_allocation_reading(const std::string& text) {
+    largest_allocation = 0;
+    const std::string error = error_of(text);
+    return {largest_allocation.load(), error};
+}
+
+std::string one_hidden_layer(int hidden, const std::string& loss = "mse") {
+    return R"({"format": "tapegrad-mlp", "version": 1, "features": ["x"], "target": "y", "loss": ")" + loss +
+           R"(", "scaler": {"kind": "none", "offset": [0], "scale": [1]}, "layers": [
+      {"inputs": 1, "outputs": )" +
+           std::to_string(hidden) + R"(, "activation": "tanh", "weights": [[0]], "bias": [0]},
+      {"inputs": )" +
+           std::to_string(hidden) + R"(, "outputs": 1, "activation": "identity", "weights": [[0]], "bias": [0]}]})";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(dev_zero_model_stops_at_the_limit) {
+    BOOST_CHECK_EXCEPTION(load_model("/dev/zero"), ModelError, [](const ModelError& e) {
+        return std::string(e.what()) ==
+               "/dev/zero: more than 67108864 bytes, over the limit of 67108864 bytes (reading stopped there)";
+    });
+    const auto path = std::filesystem::temp_directory_path() / "tapegrad_test_model_limit.json";
+    std::ofstream(path) << to_json(small_model(Loss::mse));
+    const auto size = std::filesystem::file_size(path);
+    BOOST_CHECK_EXCEPTION(load_model(path, size - 1), ModelError, [&](const ModelError& e) {
+        return std::string(e.what()) == path.string() + ": the file is " + std::to_string(size) +
+                                            " bytes, over the limit of " + std::to_string(size - 1) + " bytes";
+    });
+    BOOST_TEST(load_model(path, size).features.size() == 2u);
+    std::filesystem::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(small_file_declaring_huge_layers_allocates_nothing_big) {
+    // A file of a few hundred bytes declared 1 -> 1000000 -> 1: before, 16 MB (and with
+    // 2000 outputs 16 GB) were allocated before the missing weights were noticed.
+    largest_allocation = 0;
+    { const MLP seen({1, 100'000, 1}); }  // the measure sees a network's parameters
+    BOOST_TEST(largest_allocation.load() >= 300'001 * sizeof(double));
+    const std::string huge = one_hidden_layer(1'000'000);
+    BOOST_TEST(huge.size() < 400u);
+    const auto [bytes, error] = largest_allocation_reading(huge);
+    BOOST_TEST(error == "m.json: layers[0].weights[0]: expected an array of 1000000 numbers");
+    BOOST_TEST(bytes < 100'000u);
+    // The shape that fits is still read (the same checks pass for honest files).
+    const auto [fine_bytes, fine] = largest_allocation_reading(one_hidden_layer(1));
+    BOOST_TEST(fine == "");
+    BOOST_TEST(fine_bytes < 100'000u);
+    // The trap of the issue: 1 -> 100000 -> 1000 (768 MB), refused on its output count.
+    std::string wide = one_hidden_layer(100'000);
+    wide.replace(wide.rfind("\"outputs\": 1"), 12, "\"outputs\": 1000");
+    const auto [wide_bytes, wide_error] = largest_allocation_reading(wide);
+    BOOST_TEST(wide_error ==
+               "m.json: layers[1].outputs: is 1000, but a model predicts one target: the last layer needs 1 output");
+    BOOST_TEST(wide_bytes < 100'000u);
+}
+
+BOOST_AUTO_TEST_CASE(deep_nesting_refused_before_parsing) {
+    // A million '[' would be a million nested arrays inside the JSON library.
+    const auto [bytes, error] = largest_allocation_reading(std::string(1'000'000, '['));
+    BOOST_TEST(error == "m.json:1:17: not a tapegrad model (nested deeper than 16 levels)");
+    BOOST_TEST(bytes < 100'000u);
+    BOOST_TEST(error_of("{\"format\": \"[[[[[[[[[[[[[[[[[[[[[[[[\"}") ==
+               "m.json: format: not a tapegrad model (expected \"format\": \"tapegrad-mlp\")");  // in a string: text
+}
+
+BOOST_AUTO_TEST_CASE(outputs_that_do_not_fit_the_loss) {
+    // Before, these loaded, and predict_mlp wrote a prediction file of two columns under one name.
+    const std::string two = with("\"outputs\": 1", "\"outputs\": 2");
+    BOOST_TEST(error_of(two) ==
+               "m.json: layers[2].outputs: is 2, but a model predicts one target: the last layer needs 1 output");
+    BOOST_TEST(error_of(replace_loss(two, "mse")) ==
+               "m.json: layers[2].outputs: is 2, but a model predicts one target: the last layer needs 1 output");
+    BOOST_TEST(error_of(with("\"activation\": \"identity\"", "\"activation\": \"sigmoid\"")) ==
+               "m.json: layers[2].activation: is 'sigmoid', but a log-loss model's last layer gives the logit: it "
+               "needs 'identity'");
+    BOOST_TEST(error_of(replace_loss(with("\"activation\": \"identity\"", "\"activation\": \"sigmoid\""), "mse")) ==
+               "");  // an mse model may squash its output
+}
+
+BOOST_AUTO_TEST_CASE(model_not_utf8_refused_with_its_place) {
+    BOOST_TEST(error_of(with("\"x1\"", "\"x\xff\"")) == "m.json:5:7: not valid UTF-8 (byte \\xff)");
+    BOOST_TEST(error_of(with("\"x1\"", "\"\xed\xa0\x80\"")) ==
+               "m.json:5:6: not valid UTF-8 (byte \\xed)");                        // surrogate
+    BOOST_TEST(error_of(with("\"x1\"", "\"\\ud800\"")).starts_with("m.json:5:"));  // an escaped lone surrogate
+}
+
+BOOST_AUTO_TEST_CASE(writer_refuses_what_json_cannot_hold) {
+    // Before: a raw "[json.exception.type_error.316] invalid UTF-8 byte" from train_mlp --save.
+    Model m = small_model(Loss::mse);
+    m.features[1] = "b\xff";
+    BOOST_CHECK_EXCEPTION(to_json(m), ModelError, [](const ModelError& e) {
+        return std::string(e.what()) ==
+               "model: features[1]: 'b\\xff' is not valid UTF-8 (byte 2), which JSON cannot hold";
+    });
+    m = small_model(Loss::mse);
+    m.target = "\xc3";
+    BOOST_CHECK_THROW(to_json(m), ModelError);
+    m = small_model(Loss::mse);
+    m.network.weights(1)(2, 0) = std::numeric_limits<double>::quiet_NaN();  // JSON would write null
+    BOOST_CHECK_EXCEPTION(to_json(m), ModelError, [](const ModelError& e) {
+        return std::string(e.what()).starts_with("model: layers[1].weights[2][0]: is ");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(control_bytes_in_model_messages_shown_not_cut) {
+    BOOST_TEST(error_of(with("\"loss\": \"log\"", "\"loss\": \"\\u0000log\"")) ==
+               "m.json: loss: unknown loss '\\0log' (expected mse or log)");
+    BOOST_TEST(error_of(with("\"activation\": \"tanh\"", "\"activation\": \"t\\u0001\"")) ==
+               "m.json: layers[0].activation: unknown activation 't\\x01'");
+    BOOST_TEST(error_of(with("\"version\": 1", "\"version\": [1]")) ==
+               "m.json: version: version of type array is not supported (this program reads version 1)");
 }
