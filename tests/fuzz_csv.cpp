@@ -1,0 +1,30 @@
+// tests/fuzz_csv.cpp — libFuzzer's target for the CSV reader (parse_csv, the in-memory
+// half of read_csv). Built only in the fuzz preset (clang, -fsanitize=fuzzer,address,
+// undefined; see tests/CMakeLists.txt), where CTest runs it for a bounded time from the
+// example data. Any crash, leak, sanitizer report or over-limit allocation is a failure;
+// so is any exception other than CsvError, and a CsvError whose message holds a raw
+// control byte or bytes that are not UTF-8 (messages show them as \0, \xhh).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "tapegrad/nn/csv.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace tapegrad::nn;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    try {
+        const Table table = parse_csv(text, "fuzz.csv");
+        // What was accepted has the shape it claims, and a first column to split on.
+        if (table.values.cols() != static_cast<Eigen::Index>(table.columns.size()) || table.values.rows() < 1)
+            std::abort();
+        if (table.columns.size() >= 2) (void)split(table, table.columns.front());
+    } catch (const CsvError& e) {
+        const std::string_view message = e.what();
+        if (invalid_utf8_at(message) != std::string_view::npos) std::abort();
+        for (const char c : message)
+            if (static_cast<unsigned char>(c) < 0x20) std::abort();  // a raw control byte
+    }
+    return 0;
+}
