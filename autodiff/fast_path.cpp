@@ -146,8 +146,31 @@ Parent parent(const Arenas& t, const Node& n, int p) {
             Map(t.adjoints + q.offset, q.shape.rows, q.shape.cols), t.constant_adjoints || q.op != Op::constant};
 }
 
+// A product's backward pass as the core's sweep does it, element by element of dY, an
+// element that is 0 passing nothing on: for inputs that are not all finite, where Eigen's
+// dY B^T would make 0 * inf = NaN of an element off the loss's path. Y = A B (or X W).
+void product_backward_skipping_zeros(Parent& a, Parent& b, const ConstMap& dy) {
+    for (Eigen::Index j = 0; j < dy.cols(); ++j)
+        for (Eigen::Index i = 0; i < dy.rows(); ++i) {
+            const double d = dy(i, j);
+            if (d == 0.0) continue;
+            if (a.wanted)
+                for (Eigen::Index l = 0; l < a.value.cols(); ++l) a.adjoint(i, l) += d * b.value(l, j);
+            if (b.wanted)
+                for (Eigen::Index l = 0; l < a.value.cols(); ++l) b.adjoint(l, j) += d * a.value(i, l);
+        }
+}
+// Whether Eigen's products may run: 0 * x is 0 for every x they multiply an element of dY
+// by (the other side's values, when this side's adjoint is wanted). A check of the inputs
+// (n k + k m numbers), not of dY, against a product of n k m.
+bool product_is_safe(const Parent& a, const Parent& b) {
+    return (!a.wanted || b.value.allFinite()) && (!b.wanted || a.value.allFinite());
+}
+
 void forward(ops::MatMul, const Parent& a, const Parent& b, const Parent&, Map& y) { y.noalias() = a.value * b.value; }
 void backward(ops::MatMul, Parent& a, Parent& b, Parent&, const ConstMap& dy) {
+    if (!product_is_safe(a, b)) [[unlikely]]
+        return product_backward_skipping_zeros(a, b, dy);
     if (a.wanted) a.adjoint.noalias() += dy * b.value.transpose();
     if (b.wanted) b.adjoint.noalias() += a.value.transpose() * dy;  // a and b may be one node (A A): both add
 }
@@ -157,8 +180,12 @@ void forward(ops::Linear, const Parent& x, const Parent& w, const Parent& b, Map
     y.rowwise() += b.value.row(0);
 }
 void backward(ops::Linear, Parent& x, Parent& w, Parent& b, const ConstMap& dy) {
-    if (x.wanted) x.adjoint.noalias() += dy * w.value.transpose();
-    if (w.wanted) w.adjoint.noalias() += x.value.transpose() * dy;
+    if (!product_is_safe(x, w)) [[unlikely]]
+        product_backward_skipping_zeros(x, w, dy);
+    else {
+        if (x.wanted) x.adjoint.noalias() += dy * w.value.transpose();
+        if (w.wanted) w.adjoint.noalias() += x.value.transpose() * dy;
+    }
     if (b.wanted) b.adjoint.noalias() += dy.colwise().sum();
 }
 

@@ -9,7 +9,9 @@
 ///     `w1 * x1`), a strided loop for the rest; elements whose adjoint is 0 are skipped;
 ///   - register kernels for small dense layers (SmallLinear, up to 4 x 4), Eigen's
 ///     blocked products for the rest; a matrix product skips the half of its backward
-///     pass whose parent is data nobody reads (Tape::set_constant_adjoints(false));
+///     pass whose parent is data nobody reads (Tape::set_constant_adjoints(false)); where
+///     an input is not finite, they too pass nothing on from an element of dY that is 0, as
+///     the core does (Eigen's dY B^T would make 0 * inf = NaN off the loss's path);
 ///   - arenas on cache lines (CacheLineAllocator), so where they land does not change speed.
 /// Eigen's products put their packing buffers on the heap beyond EIGEN_STACK_ALLOCATION_LIMIT
 /// (Eigen's default, 128 KB; tapegrad does not change it, so it leaks into no program):
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -139,11 +142,40 @@ struct SmallLinear {
     }
     /// dW += X^T dY, db += column sums of dY, dX += dY W^T; a null output is not wanted.
     /// The outputs may be one node (linear(A, A, b)): each only ever gets +=.
+    /// As in the core's sweep, an element of dY that is 0 passes nothing on, so 0 * inf (an
+    /// infinite input off the loss's path) is no NaN. Multiplying it out instead gives the
+    /// same numbers, to the bit, whenever no product 0 * (inf or NaN) arises: then dX's
+    /// products are exact when W is finite (checked first: K M numbers), and dW's sums are
+    /// recomputed without the zeros when one of them came out NaN (checked last: K M numbers).
     static void backward(const double* __restrict x, const double* __restrict w, const double* __restrict dy,
                          double* dx, double* dw, double* db, Eigen::Index n) {
         double wr[K][M], sum_w[K][M] = {}, sum_b[M] = {};
+        bool w_finite = true;
         for (int l = 0; l < K; ++l)
-            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K];
+            for (int j = 0; j < M; ++j) wr[l][j] = w[l + j * K], w_finite &= std::isfinite(wr[l][j]);
+        if (w_finite)
+            rows_backward<false>(x, wr, dy, dx, sum_w, sum_b, n);
+        else
+            rows_backward<true>(x, wr, dy, dx, sum_w, sum_b, n);
+        if (dw) {
+            bool nan = false;
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) nan |= std::isnan(sum_w[l][j]);
+            if (nan) [[unlikely]]
+                dw_skipping_zeros(x, dy, sum_w, n);
+            for (int l = 0; l < K; ++l)
+                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
+        }
+        if (db)
+            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
+    }
+
+private:
+    // One pass over the rows: dX's rows, and the sums over the rows for dW and db.
+    // SkipZeros: dX's products with an element of dY that is 0 are left out (W not finite).
+    template <bool SkipZeros>
+    static void rows_backward(const double* __restrict x, const double (&wr)[K][M], const double* __restrict dy,
+                              double* dx, double (&sum_w)[K][M], double (&sum_b)[M], Eigen::Index n) {
         for (Eigen::Index i = 0; i < n; ++i) {
             double d[M];
             for (int j = 0; j < M; ++j) {
@@ -154,16 +186,21 @@ struct SmallLinear {
                 double sx = 0;
                 for (int j = 0; j < M; ++j) {
                     sum_w[l][j] += x[i + l * n] * d[j];
-                    sx += wr[l][j] * d[j];
+                    sx += SkipZeros && d[j] == 0.0 ? 0.0 : wr[l][j] * d[j];
                 }
                 if (dx) dx[i + l * n] += sx;
             }
         }
-        if (dw)
-            for (int l = 0; l < K; ++l)
-                for (int j = 0; j < M; ++j) dw[l + j * K] += sum_w[l][j];
-        if (db)
-            for (int j = 0; j < M; ++j) db[j] += sum_b[j];
+    }
+    // dW's sums again, an element of dY that is 0 left out (the rare case: X not finite).
+    static void dw_skipping_zeros(const double* x, const double* dy, double (&sum_w)[K][M], Eigen::Index n) {
+        for (int l = 0; l < K; ++l)
+            for (int j = 0; j < M; ++j) {
+                double s = 0;
+                for (Eigen::Index i = 0; i < n; ++i)
+                    if (dy[i + j * n] != 0.0) s += x[i + l * n] * dy[i + j * n];
+                sum_w[l][j] = s;
+            }
     }
 };
 

@@ -35,6 +35,7 @@ struct Term {
     double* ds;
     const double* c;
     double* dc;
+    bool scalar;  // a scalar addend: s alone (c unused)
 };
 
 // One step as the plan runs it: a forward and a backward kernel and what they work on.
@@ -43,7 +44,7 @@ struct Call {
     void (*backward)(const Call&) = nullptr;
     const fast_path::Arenas* arenas = nullptr;  // plain: a fast-path kernel on this node
     const Node* node = nullptr;
-    const Term* terms = nullptr;  // weighted sum: `columns` terms s * c, then `scalars` addends
+    const Term* terms = nullptr;  // weighted sum: `columns` terms s * c, `scalars` addends (emit)
     std::uint32_t columns = 0, scalars = 0;
     const double *a = nullptr, *b = nullptr;  // mse: prediction and target; linear: X and W
     double *da = nullptr, *db = nullptr;
@@ -68,28 +69,36 @@ void plain_backward(const Call& c) {
     fast_path::backward_node<T>(*c.arenas, *c.node);
 }
 
-// z_i = (sum of the scalar addends) + sum_k s_k c_ki, then y = f(z) when there is an
-// activation. K > 0: exactly K column terms, kept in registers; K = 0: any number.
+// z_i = sum_k s_k c_ki and the scalar addends, each term added in the order the tape adds
+// it (so an overflow, or inf - inf, happens where the tape's does), then y = f(z) when there
+// is an activation. K > 0: exactly K column terms, kept in registers, then at most one
+// scalar addend (the bias, last). K = 0: any terms in any order, columns or scalars.
 template <class Activation, int K>
 void weighted_sum_forward(const Call& call) {
     double* z = call.z;
     const std::size_t n = call.n;
-    double base = 0.0;
-    for (std::uint32_t k = 0; k < call.scalars; ++k) base += *call.terms[call.columns + k].s;
     if constexpr (K > 0) {
+        const double bias = call.scalars ? *call.terms[K].s : 0.0;  // + 0.0 leaves a sum as it is
         double s[K];
         const double* c[K];
         for (int k = 0; k < K; ++k) s[k] = *call.terms[k].s, c[k] = call.terms[k].c;
         for (std::size_t i = 0; i < n; ++i) {
-            double sum = base;
-            for (int k = 0; k < K; ++k) sum += s[k] * c[k][i];
-            z[i] = sum;
+            double sum = s[0] * c[0][i];
+            for (int k = 1; k < K; ++k) sum += s[k] * c[k][i];
+            z[i] = sum + bias;
         }
     } else {
-        for (std::size_t i = 0; i < n; ++i) z[i] = base;
-        for (std::uint32_t k = 0; k < call.columns; ++k) {
-            const double s = *call.terms[k].s, *c = call.terms[k].c;
-            for (std::size_t i = 0; i < n; ++i) z[i] += s * c[i];
+        for (std::uint32_t k = 0, count = call.columns + call.scalars; k < count; ++k) {
+            const Term& t = call.terms[k];
+            const double s = *t.s, *c = t.c;
+            if (t.scalar && k == 0)
+                for (std::size_t i = 0; i < n; ++i) z[i] = s;
+            else if (t.scalar)
+                for (std::size_t i = 0; i < n; ++i) z[i] += s;
+            else if (k == 0)
+                for (std::size_t i = 0; i < n; ++i) z[i] = s * c[i];
+            else
+                for (std::size_t i = 0; i < n; ++i) z[i] += s * c[i];
         }
     }
     if constexpr (!std::is_void_v<Activation>)
@@ -102,6 +111,7 @@ void weighted_sum_forward(const Call& call) {
 template <class Activation, int K>
 void weighted_sum_backward(const Call& call) {
     const std::size_t n = call.n;
+    const std::uint32_t count = call.columns + call.scalars;
     const double* g = call.dy;
     if constexpr (!std::is_void_v<Activation>) {
         for (std::size_t i = 0; i < n; ++i)
@@ -123,26 +133,29 @@ void weighted_sum_backward(const Call& call) {
             if (call.terms[k].ds) *call.terms[k].ds += sum[k];
     } else {
         for (std::size_t i = 0; i < n; ++i) sum_g += g[i];
-        for (std::uint32_t k = 0; k < call.columns; ++k)
-            if (const Term& t = call.terms[k]; t.ds) {
+        for (std::uint32_t k = 0; k < count; ++k)
+            if (const Term& t = call.terms[k]; t.ds && !t.scalar) {
                 double sum = 0.0;
                 for (std::size_t i = 0; i < n; ++i) sum += g[i] != 0.0 ? g[i] * t.c[i] : 0.0;
                 *t.ds += sum;
             }
     }
-    for (std::uint32_t k = 0; k < call.columns; ++k)
-        if (const Term& t = call.terms[k]; t.dc) {
+    for (std::uint32_t k = 0; k < count; ++k) {
+        const Term& t = call.terms[k];
+        if (t.scalar) {
+            if (t.ds) *t.ds += sum_g;
+        } else if (t.dc) {
             const double s = *t.s;
             for (std::size_t i = 0; i < n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * s : 0.0;
         }
-    for (std::uint32_t k = 0; k < call.scalars; ++k)
-        if (double* ds = call.terms[call.columns + k].ds) *ds += sum_g;
+    }
 }
 
-// The weighted-sum kernels for `columns` column terms: unrolled up to 4, else the loop.
+// The weighted-sum kernels for `columns` column terms: unrolled up to 4 when the terms are
+// those columns and then at most one scalar addend (the bias), else the loop.
 template <class Activation>
-void pick_weighted_sum(Call& call) {
-    switch (call.columns) {
+void pick_weighted_sum(Call& call, bool bias_last) {
+    switch (bias_last ? call.columns : 0) {
 #define TAPEGRAD_TERMS(K)                                            \
     case K:                                                          \
         call.forward = &weighted_sum_forward<Activation, K>;        \
@@ -538,17 +551,17 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         call.dz = adjoints.data() + nodes[plan.z].offset;
         call.constant = out.constant;
         call.terms = terms.data() + terms.size();  // reserved: never moves
-        for (bool column : {true, false})  // the column terms first, then the scalar addends
-            for (const TermSpec& t : plan.terms)
-                if (t.column == column) {
-                    terms.push_back({value(t.s), adjoint(t.s, g), value(t.c), adjoint(t.c, g)});
-                    (column ? call.columns : call.scalars) += 1;
-                }
+        for (const TermSpec& t : plan.terms) {     // in the tape's order of additions
+            terms.push_back({value(t.s), adjoint(t.s, g), value(t.c), adjoint(t.c, g), !t.column});
+            (t.column ? call.columns : call.scalars) += 1;
+        }
+        // The usual sum, w1 x1 + ... + b: its columns, then (at most) one scalar addend.
+        const bool bias_last = call.scalars == 0 || (call.scalars == 1 && !plan.terms.back().column);
         if (plan.z == plan.node) {
-            pick_weighted_sum<void>(call);
+            pick_weighted_sum<void>(call, bias_last);
         } else {
             visit(out.op, [&]<class T>(T) {
-                if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T>(call);
+                if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T>(call, bias_last);
             });
         }
     }

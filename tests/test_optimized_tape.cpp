@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 #include <vector>
@@ -348,4 +349,127 @@ BOOST_AUTO_TEST_CASE(a_plan_moved_from_refuses_every_member) {
     refuses([&] { (void)plan.dead_nodes(); }, "dead_nodes");
     plan = std::move(moved);  // assigned to, it is a plan again
     BOOST_TEST(plan.gradient(point, out) == 9.0);
+}
+
+// ---- Issue 28: at the IEEE specials the plan's kernels follow the core's rule -------------
+// The core's sweep passes nothing on from an element whose adjoint is 0 (tape.cpp), so an
+// infinite operand off the loss's path gives no 0 * inf = NaN. The plan's kernels must do
+// the same: every adjoint the core's, NaN where it is NaN (op_cases.hpp's specials).
+
+namespace {
+// d loss / d variables by the core (fast path off), and by a plan of the same recording.
+struct Both {
+    std::vector<double> core, plan;
+};
+template <class Record>
+Both core_and_plan(Record&& record) {
+    Both r;
+    Tape core, tape;
+    core.set_fast_path(false);
+    const Var core_loss = record(core);
+    r.core.resize(core.variable_elements());
+    core.gradient(core_loss, r.core);
+    OptimizedTape plan(tape, record(tape));
+    r.plan.resize(plan.variable_elements());
+    plan.gradient(variables_of(tape), r.plan);
+    return r;
+}
+// The first variable element where the plan's adjoint is not the core's, or -1.
+long first_difference(const Both& r) {
+    for (std::size_t i = 0; i < r.core.size(); ++i)
+        if (!tapegrad::testing::same_special(r.plan[i], r.core[i])) return static_cast<long>(i);
+    return -1;
+}
+#define TAPEGRAD_CHECK_BOTH(r)                                                                       \
+    do {                                                                                             \
+        const long at = first_difference(r);                                                         \
+        BOOST_TEST(at < 0, "adjoint " << at << ": plan " << (at < 0 ? 0 : (r).plan[at]) << ", core " \
+                                      << (at < 0 ? 0 : (r).core[at]));                               \
+    } while (false)
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(zero_adjoint_times_an_infinite_operand_is_no_nan) {
+    // The issue's graph: relu(A x) is 0 with adjoint 0 where x = -inf, so d/dA is that of
+    // sum(A), 1, by the core's rule; the kernels of matmul (Eigen's dY B^T) and of a small
+    // dense layer made it 0 * -inf = NaN on the tape, fused or not, and in the plan.
+    const double inf = std::numeric_limits<double>::infinity();
+    const MatrixXd a = filled({3, 1}, 0.4);
+    for (const bool layer : {false, true})
+        for (const int mode : {0, 1, 2, 3})  // core, tape, fusing tape, plan
+            BOOST_TEST_CONTEXT((layer ? "linear" : "matmul") << ", mode " << mode) {
+                Tape tape;
+                tape.set_fast_path(mode != 0);
+                tape.set_fuse_expressions(mode == 2);
+                const Var A = tape.variable(a), x = tape.constant(-inf), zero = tape.constant(0.0);
+                const Var loss = sum(relu(layer ? linear(A, x, zero) : matmul(A, x))) + sum(A);
+                std::vector<double> g(3);
+                if (mode == 3)
+                    OptimizedTape(tape, loss).gradient(variables_of(tape), g);
+                else
+                    tape.gradient(loss, g);
+                for (double d : g) BOOST_TEST(d == 1.0);
+            }
+}
+
+BOOST_AUTO_TEST_CASE(every_op_at_the_ieee_specials_compiled_agrees_with_the_core) {
+    int cases = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        const auto specials = tapegrad::testing::special_cases(op);
+        for (std::size_t c = 0; c < specials.size(); ++c)
+            BOOST_TEST_CONTEXT(tapegrad::op_name(op) << ", special case " << c) {
+                const Both r = core_and_plan([&](Tape& tape) {
+                    std::vector<Var> parents;
+                    for (const MatrixXd& p : specials[c].parents) parents.push_back(tape.variable(p));
+                    const Var y = tapegrad::testing::record_with(tape, op, parents, specials[c].constant);
+                    return sum(tape.constant(tapegrad::testing::special_weights(specials[c], y.shape(), c)) * y);
+                });
+                TAPEGRAD_CHECK_BOTH(r);
+                ++cases;
+            }
+    }
+    BOOST_TEST(cases > 500);
+}
+
+BOOST_AUTO_TEST_CASE(fused_steps_at_the_ieee_specials_agree_with_the_core) {
+    // The plan's own kernels: a weighted sum with each elementwise activation on top, and a
+    // small output layer with its mse, their numbers drawn from the specials.
+    const std::vector<double>& x = tapegrad::testing::specials();
+    std::vector<double> moderate = x;  // for the mse: see op_cases.hpp
+    std::erase_if(moderate, [](double v) { return std::abs(v) == 1e308; });
+    const Eigen::Index n = static_cast<Eigen::Index>(x.size());
+    const MatrixXd column = Eigen::Map<const MatrixXd>(x.data(), n, 1);
+    MatrixXd weights(n, 1);
+    for (Eigen::Index k = 0; k < n; ++k) weights(k) = tapegrad::testing::adjoint_weights()[k % 4];
+    int cases = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (!is_unary(op) || op == Op::identity) continue;
+        for (const double s : x)
+            for (const double b : x)
+                BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " of " << s << " x + x' " << -s << " + " << b) {
+                    const Both r = core_and_plan([&](Tape& tape) {
+                        const Var w1 = tape.variable(s), w2 = tape.variable(-s), bias = tape.variable(b);
+                        const Var x1 = tape.variable(column), x2 = tape.variable(MatrixXd(column.reverse()));
+                        const Var y = record_op(tape, op, {w1 * x1 + x2 * w2 + bias});
+                        return sum(tape.constant(weights) * y);
+                    });
+                    TAPEGRAD_CHECK_BOTH(r);
+                    ++cases;
+                }
+    }
+    tapegrad::testing::Picker pick;
+    for (int k = 0; k < 400; ++k) BOOST_TEST_CONTEXT("linear, then mse, case " << k) {
+            // Four outputs: 2 / N is exact, so the plan's 2 dy / N and the core's 2 (Z - T) / N round alike.
+            const MatrixXd X = pick.matrix({2, 3}, moderate), W = pick.matrix({3, 2}, moderate);
+            const MatrixXd B = pick.matrix({1, 2}, moderate), T = pick.matrix({2, 2}, moderate);
+            const Both r = core_and_plan([&](Tape& tape) {
+                return mean_squared_error(linear(tape.variable(X), tape.variable(W), tape.variable(B)),
+                                          tape.constant(T));
+            });
+            TAPEGRAD_CHECK_BOTH(r);
+            ++cases;
+        }
+    BOOST_TEST(cases > 2000);
 }
