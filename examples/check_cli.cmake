@@ -4,6 +4,7 @@
 #   ABSENT    a file that must not exist afterwards (nothing half-written)
 #   PRESENT   a file that must exist afterwards, with LINES lines when LINES is given
 #   KEEP      a file created beforehand with known contents, which must be unchanged
+#   EMPTY_STDOUT  (ON) nothing may be printed on standard output
 # No temporary file may be left behind in WORKDIR.
 file(REMOVE_RECURSE ${WORKDIR})
 file(MAKE_DIRECTORY ${WORKDIR})
@@ -15,6 +16,9 @@ execute_process(COMMAND ${PROGRAM} ${ARGS} WORKING_DIRECTORY ${WORKDIR}
 set(problems "")
 if(NOT rc STREQUAL EXIT)
   string(APPEND problems "exit status ${rc}, expected ${EXIT}\n")
+endif()
+if(EMPTY_STDOUT AND NOT out STREQUAL "")
+  string(APPEND problems "standard output is not empty\n")
 endif()
 if(STDERR AND NOT err MATCHES "${STDERR}")
   string(APPEND problems "stderr does not match '${STDERR}'\n")

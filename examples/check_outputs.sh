@@ -27,10 +27,16 @@ planted_symlink)  # a link planted at the old predictable name NAME.tmp-PID (the
     [ "$(lines h.csv)" = 6 ] || fail "h.csv has $(lines h.csv) lines, expected 6"
     rm -f h.csv.tmp-*
     ;;
-signal_TERM | signal_INT)  # a signal while the history is being written leaves nothing behind
-    signal=${case_name#signal_}
-    # (env: a background job of a script starts with SIGINT ignored; give it back its default)
-    env --default-signal=INT,QUIT "$program" --iterations 1000000000 --quiet --history h.csv > out 2> err &
+signal_*)  # any signal that ends the program, sent while the history is being written, leaves nothing behind
+    signal=${case_name#signal_} send=-${case_name#signal_}
+    case $signal in  # dash's kill knows no names for the real-time signals: glibc's numbers
+    RTMIN) send=-34 ;;
+    RTMAX) send=-64 ;;
+    esac
+    ulimit -c 0  # SIGQUIT, SIGXFSZ, ...: no core file
+    # (env: a background job of a script starts with SIGINT ignored, and the test runner
+    # may ignore others; give every signal back its default)
+    env --default-signal "$program" --iterations 1000000000 --quiet --history h.csv > out 2> err &
     pid=$!
     tries=0
     until ls -A | grep -q '^\.tapegrad-'; do
@@ -39,10 +45,11 @@ signal_TERM | signal_INT)  # a signal while the history is being written leaves 
         sleep 0.1
     done
     sleep 0.5
-    kill -s "$signal" $pid
+    # (a signal not sent would leave the run writing its history until the disk is full)
+    kill $send $pid || { kill -KILL $pid; fail "cannot send SIG$signal"; }
     wait $pid
     status=$?
-    [ $status -ge 128 ] || fail "exit status $status, expected death by SIG$signal"
+    [ $status -ge 128 ] && [ "$(kill -l $status)" = "$signal" ] || fail "exit status $status, expected death by SIG$signal"
     [ -e h.csv ] && fail "h.csv was written"
     ;;
 mode_0600)  # the old file's permissions are kept
@@ -106,6 +113,71 @@ same_file)  # one file named two ways (.., a link) by two options is refused up 
     run --history new.svg --plot ./sub/../new.svg
     [ $? = 2 ] || fail "a new file named twice: exit status not 2"
     [ -e new.svg ] && fail "new.svg was written"
+    ;;
+file_name_cannot_reach_gnuplot_as_a_command)  # [DATA-FOLDER]: a newline in a file name cannot end gnuplot's command
+    # A line "!touch PWNED" in gnuplot's script would run in a shell. train_mlp puts the
+    # --data file's name in the picture's title; train_health gets the --plot name.
+    evil=$(printf 'd\n!touch PWNED\n#')
+    if [ $# -gt 0 ]; then
+        cp "$1/moons.csv" "$evil.csv" || fail "cannot copy the data"
+        run --data "$evil.csv" --target label --loss log --hidden 2 --epochs 2 --quiet --plot "$evil.svg"
+    else
+        run --iterations 20 --quiet --plot "$evil.svg"
+    fi
+    status=$?
+    [ -e PWNED ] && fail "gnuplot ran the shell command in the file name"
+    [ $status = 0 ] || fail "exit status $status"
+    [ -s "$evil.svg" ] || fail "no picture drawn"
+    if [ $# -gt 0 ]; then
+        grep -q 'train_mlp on d\\x0a!touch PWNED\\x0a#.csv' "$evil.svg" || fail "the title does not show the name with \\x0a"
+    fi
+    ;;
+output_onto_an_input_is_refused)  # PREDICT_MLP DATA-FOLDER (PROGRAM is train_mlp): an output naming an input is refused
+    predict=$1 data=$2
+    cp "$data/moons.csv" d.csv && cp "$data/moons_test.csv" t.csv && cp "$data/moons_points.csv" p.csv &&
+        cp "$data/moons_model.json" m.json || fail "cannot copy the data"
+    cp d.csv d.orig && cp t.csv t.orig && cp p.csv p.orig && cp m.json m.orig
+    mkdir sub && ln -s d.csv d_link.csv && ln d.csv d_hard.csv && ln -s t.csv t_link.csv && ln t.csv t_hard.csv &&
+        ln -s p.csv p_link.csv && ln p.csv p_hard.csv && ln -s m.json m_link.json && ln m.json m_hard.json
+    refused() {  # OUTPUT-OPTION INPUT-OPTION PROGRAM ARGS...: exit 2, naming both options
+        output=$1 input=$2
+        shift 2
+        "$@" > out 2> err
+        status=$?
+        [ $status = 2 ] || fail "$*: exit status $status, expected 2"
+        grep -q -- "^[a-z_]*: $output: '.*' is also the file of $input, an input" err ||
+            fail "$*: stderr does not name $output and $input"
+    }
+    for name in p.csv ./p.csv p_link.csv p_hard.csv sub/../p.csv "$PWD/p.csv"; do
+        refused --output --data "$predict" --model m.json --data p.csv --output "$name"
+    done
+    refused --output --data "$predict" --model m.json --data p_link.csv --output p_hard.csv
+    for name in m.json m_link.json m_hard.json sub/../m.json; do
+        refused --output --model "$predict" --model m.json --data p.csv --output "$name"
+    done
+    train="--target label --loss log --hidden 2 --epochs 1 --quiet"
+    for option in --save --history --predictions --plot; do
+        for name in d.csv d_link.csv d_hard.csv sub/../d.csv; do
+            # shellcheck disable=SC2086
+            refused $option --data "$program" --data d.csv --test t.csv $train $option "$name"
+        done
+        for name in t.csv t_link.csv t_hard.csv ./t.csv; do
+            # shellcheck disable=SC2086
+            refused $option --test "$program" --data d_link.csv --test t.csv $train $option "$name"
+        done
+    done
+    for f in d t p; do cmp -s $f.csv $f.orig || fail "$f.csv was changed"; done
+    cmp -s m.json m.orig || fail "m.json was changed"
+    [ -L d_link.csv ] && [ -L p_link.csv ] && [ -L m_link.json ] || fail "a link was replaced"
+    ;;
+empty_file_name)  # OPTION [ARGS...]: `OPTION ''` is a usage error naming OPTION, and nothing is written
+    option=$1
+    shift
+    run "$@" "$option" ''
+    status=$?
+    [ $status = 2 ] || fail "$option '': exit status $status, expected 2"
+    grep -q -- "$option: the file name is empty" err || fail "$option '': stderr does not name $option"
+    [ "$(ls -A | grep -v -x -e out -e err)" = "" ] || fail "$option '': a file was written: $(ls -A)"
     ;;
 stdout_full)  # standard output that cannot be written is an error, not a success
     "$program" "$@" > /dev/full 2> err

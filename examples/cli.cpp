@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -140,25 +141,41 @@ std::string errno_text(int error) { return std::error_code(error, std::generic_c
 constexpr int temporary_slots = 8;
 char temporary_paths[temporary_slots][PATH_MAX];
 volatile std::sig_atomic_t temporary_used[temporary_slots];
-constexpr int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// Every signal whose default action ends the program and that a handler can catch: the
+// ones a user or the system sends (SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGALRM,
+// SIGXFSZ when a file grows past ulimit -f, ...), the faults, and the real-time signals.
+const sigset_t& cleanup_signals() {
+    static const sigset_t set = [] {
+        sigset_t s;
+        ::sigemptyset(&s);
+        for (const int signal_number :
+             {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT, SIGBUS,    SIGFPE,  SIGUSR1, SIGSEGV,
+              SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,   SIGSYS})
+            ::sigaddset(&s, signal_number);
+#ifdef SIGSTKFLT
+        ::sigaddset(&s, SIGSTKFLT);
+#endif
+#ifdef SIGPWR
+        ::sigaddset(&s, SIGPWR);
+#endif
+        for (int r = SIGRTMIN; r <= SIGRTMAX; ++r) ::sigaddset(&s, r);
+        return s;
+    }();
+    return set;
+}
 
 extern "C" void remove_temporaries_and_reraise(int signal_number) {
     for (int i = 0; i < temporary_slots; ++i)
         if (temporary_used[i]) ::unlink(temporary_paths[i]);
     ::signal(signal_number, SIG_DFL);
-    ::raise(signal_number);
+    ::raise(signal_number);  // delivered, with the default action, when the handler returns
 }
 
 // Blocks the cleanup signals while a temporary is created and registered (or removed and
 // unregistered), so that a signal never finds one without the other.
 class SignalsHeld {
 public:
-    SignalsHeld() {
-        sigset_t set;
-        ::sigemptyset(&set);
-        for (int s : cleanup_signals) ::sigaddset(&set, s);
-        ::pthread_sigmask(SIG_BLOCK, &set, &old_);
-    }
+    SignalsHeld() { ::pthread_sigmask(SIG_BLOCK, &cleanup_signals(), &old_); }
     ~SignalsHeld() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
 
 private:
@@ -171,12 +188,13 @@ void install_cleanup_handler() {
     installed = true;
     struct sigaction action {};
     action.sa_handler = remove_temporaries_and_reraise;
-    ::sigemptyset(&action.sa_mask);
-    for (int s : cleanup_signals) ::sigaddset(&action.sa_mask, s);
-    for (int s : cleanup_signals) {
+    action.sa_mask = cleanup_signals();
+    for (int s = 1; s < NSIG; ++s) {
         struct sigaction old {};
-        ::sigaction(s, nullptr, &old);
-        if (old.sa_handler != SIG_IGN) ::sigaction(s, &action, nullptr);  // keep what nohup ignored
+        // keep what nohup ignored, and a handler someone else installed (a sanitizer's)
+        if (::sigismember(&cleanup_signals(), s) == 1 && ::sigaction(s, nullptr, &old) == 0 &&
+            !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+            ::sigaction(s, &action, nullptr);
     }
 }
 
@@ -272,33 +290,66 @@ private:
     std::vector<char> data_;
 };
 
-void refuse_same_file(const std::vector<std::pair<std::string, std::string>>& outputs) {
-    struct Resolved {
-        bool exists;
-        struct stat st;
-        fs::path canonical;
-    };
-    std::vector<Resolved> resolved;
-    for (const auto& [option, name] : outputs) {
-        Resolved r{};
-        r.exists = ::stat(name.c_str(), &r.st) == 0;  // follows links
-        std::error_code ec;
-        r.canonical = fs::weakly_canonical(fs::absolute(follow_links(option, name)), ec);
-        resolved.push_back(r);
+namespace {
+
+constexpr const char* empty_name = "the file name is empty; give a file";
+
+// Where a file option's name leads: the file's device and inode when it exists (links
+// followed), and the canonical path it has or would be created at.
+struct FileIdentity {
+    bool exists = false;
+    dev_t device = 0;
+    ino_t inode = 0;
+    fs::path canonical;
+
+    bool same_as(const FileIdentity& other) const {
+        return exists && other.exists ? device == other.device && inode == other.inode : canonical == other.canonical;
     }
-    for (std::size_t i = 0; i < outputs.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j) {
-            const Resolved &a = resolved[j], &b = resolved[i];
-            const bool same = a.exists && b.exists ? a.st.st_dev == b.st.st_dev && a.st.st_ino == b.st.st_ino
-                                                   : a.canonical == b.canonical;
-            if (same)
-                throw UsageError(outputs[i].first, "'" + outputs[i].second + "' is also the file of " +
-                                                       outputs[j].first + "; give two files");
-        }
+};
+
+FileIdentity identity_of(std::string_view option, const std::string& name) {
+    FileIdentity id;
+    struct stat st {};
+    id.exists = ::stat(name.c_str(), &st) == 0;  // follows links
+    id.device = st.st_dev;
+    id.inode = st.st_ino;
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(follow_links(option, name), ec);
+    id.canonical = fs::weakly_canonical(absolute, ec);
+    if (ec) id.canonical = absolute.lexically_normal();
+    return id;
+}
+
+}  // namespace
+
+FileOptions file_options(const boost::program_options::variables_map& vm, std::initializer_list<const char*> names) {
+    FileOptions given;
+    for (const char* name : names)
+        if (vm.count(name)) given.emplace_back(std::string("--") + name, vm[name].as<std::string>());
+    return given;
+}
+
+void check_file_options(const FileOptions& inputs, const FileOptions& outputs) {
+    for (const FileOptions* options : {&inputs, &outputs})
+        for (const auto& [option, name] : *options)
+            if (name.empty()) throw UsageError(option, empty_name);
+    std::vector<FileIdentity> read, written;
+    for (const auto& [option, name] : inputs) read.push_back(identity_of(option, name));
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const auto& [option, name] = outputs[i];
+        written.push_back(identity_of(option, name));
+        for (std::size_t j = 0; j < inputs.size(); ++j)
+            if (written[i].same_as(read[j]))
+                throw UsageError(option, "'" + name + "' is also the file of " + inputs[j].first +
+                                             ", an input: writing it would destroy what is read; give another file");
+        for (std::size_t j = 0; j < i; ++j)
+            if (written[i].same_as(written[j]))
+                throw UsageError(option, "'" + name + "' is also the file of " + outputs[j].first + "; give two files");
+    }
 }
 
 OutputFile::OutputFile(std::string_view option, std::filesystem::path path) : option_(option), path_(std::move(path)) {
-    if (path_.empty()) throw UsageError(option_, "empty file name");
+    if (path_.empty()) throw UsageError(option_, empty_name);
     target_ = follow_links(option_, path_);
     const std::string shown = "'" + path_.string() + "'";
     struct stat st {};
@@ -367,25 +418,63 @@ bool OutputFile::commit() {
     return existed_;
 }
 
-// ---- Running a program --------------------------------------------------------------------
+// ---- Text shown to people ------------------------------------------------------------------
 
 namespace {
 
-// Control characters of a message as \xNN, so a bad value cannot drive the terminal.
-std::string escaped(std::string_view text) {
+// The length of the valid UTF-8 sequence that starts text[at], or 0 when there is none
+// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+    const auto byte = [&](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u; };
+    const unsigned lead = byte(at);
+    if (lead < 0x80) return 1;
+    std::size_t length = 4;
+    if (lead < 0xc2 || lead > 0xf4) return 0;
+    if (lead <= 0xdf)
+        length = 2;
+    else if (lead <= 0xef)
+        length = 3;
+    // the byte after the lead: 0x80..0xbf, narrower where shorter forms or surrogates lie
+    const unsigned low = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    const unsigned high = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+    if (byte(at + 1) < low || byte(at + 1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if (byte(at + i) < 0x80 || byte(at + i) > 0xbf) return 0;
+    return length;
+}
+
+// A control character: C0 (below 0x20), DEL, or C1 (U+0080..U+009F, 0xc2 0x80..0x9f).
+bool is_control(std::string_view character) {
+    const auto first = static_cast<unsigned char>(character[0]);
+    if (character.size() == 1) return first < 0x20 || first == 0x7f;
+    return character.size() == 2 && first == 0xc2 && static_cast<unsigned char>(character[1]) <= 0x9f;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
     std::string out;
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t length = utf8_sequence(text, at);
+        const std::string_view character = text.substr(at, std::max<std::size_t>(length, 1));
+        at += character.size();
+        if (length > 0 && !is_control(character)) {
+            out += character;
+            continue;
+        }
+        for (const char c : character) {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
             out += buf;
-        } else {
-            out += ch;
         }
     }
     return out;
 }
+
+// ---- Running a program --------------------------------------------------------------------
+
+namespace {
 
 // Flush standard output; false when anything written to it was lost (e.g. > /dev/full).
 bool standard_output_written() {
@@ -407,16 +496,16 @@ int run(const char* program, const std::function<int()>& body) {
     try {
         status = body();
     } catch (const UsageError& e) {
-        std::cerr << program << ": " << escaped(e.what()) << '\n';
+        std::cerr << program << ": " << printable(e.what()) << '\n';
         status = exit_usage;
     } catch (const boost::program_options::error& e) {
-        std::cerr << program << ": " << escaped(e.what()) << " (see --help)\n";
+        std::cerr << program << ": " << printable(e.what()) << " (see --help)\n";
         status = exit_usage;
     } catch (const std::bad_alloc&) {
         std::cerr << program << ": error: out of memory\n";
         status = 1;
     } catch (const std::exception& e) {
-        std::cerr << program << ": error: " << escaped(e.what()) << '\n';
+        std::cerr << program << ": error: " << printable(e.what()) << '\n';
         status = 1;
     }
     return finish(program, status);
@@ -426,7 +515,7 @@ int run_chapter(int argc, char** argv, const std::function<int()>& body) {
     const char* program = argc > 0 ? argv[0] : "program";
     if (const char* slash = std::strrchr(program, '/')) program = slash + 1;
     if (argc > 1) {
-        std::cerr << program << ": unexpected argument '" << escaped(argv[1])
+        std::cerr << program << ": unexpected argument '" << printable(argv[1])
                   << "': this program takes no arguments (it shows one chapter's example)\n";
         return exit_usage;
     }

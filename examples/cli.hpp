@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -79,16 +80,32 @@ std::string describe_start(const boost::program_options::variables_map& vm);
 // What --help says about every output file (one paragraph, shared by the programs).
 inline constexpr const char* output_files_help =
     "Output files are written to a temporary file in the same folder and renamed into\n"
-    "place when complete, so an interrupted run (Ctrl-C, an error) leaves the old file\n"
-    "as it was and nothing behind. A symbolic link is followed (its target is replaced);\n"
-    "a file with several hard links, and a device or FIFO (e.g. /dev/null), are written\n"
-    "in place; the old file's permissions are kept; a read-only file is refused; two\n"
-    "options naming the same file are refused.";
+    "place when complete, so an interrupted run (Ctrl-C, an error, any signal that ends\n"
+    "the program) leaves the old file as it was and nothing behind. A symbolic link is\n"
+    "followed (its target is replaced); a file with several hard links, and a device or\n"
+    "FIFO (e.g. /dev/null), are written in place; the old file's permissions are kept; a\n"
+    "read-only file is refused; an empty file name is refused; an output that is also an\n"
+    "input of the run, or two options naming the same file (even through `..` or a\n"
+    "link), are refused.";
 
-// Two outputs that name the same file (after following links and resolving `..`: the
-// same device and inode, or the same canonical path) are refused, naming both options.
-// Each entry: the option and the file it names.
-void refuse_same_file(const std::vector<std::pair<std::string, std::string>>& outputs);
+// A program's file options as given on the command line: each the option and the name.
+using FileOptions = std::vector<std::pair<std::string, std::string>>;
+
+// The options among `names` ("data", "save") that were given, as "--data" and the name.
+FileOptions file_options(const boost::program_options::variables_map& vm, std::initializer_list<const char*> names);
+
+// The one check of a program's file options, made before anything is read or written
+// (a UsageError): an empty name is refused, and so is an output that names an input or
+// another output. Two names are the same file when they lead, through symbolic links,
+// hard links and `..`, to the same device and inode (both files exist) or else to the
+// same canonical path. The message names both options:
+//     predict_mlp: --output: 'p.csv' is also the file of --data, an input; ...
+void check_file_options(const FileOptions& inputs, const FileOptions& outputs);
+
+// `text` as it may be shown on a terminal or in a picture: control characters and bytes
+// that are not valid UTF-8 become \xNN, so that no value can end a line of a script,
+// drive a terminal or break a document's encoding ("a\nb" -> "a\x0ab").
+std::string printable(std::string_view text);
 
 // The one writer of the programs' output files. Constructing it checks the path and
 // opens where the bytes go (so an unwritable path fails early, naming the option):
@@ -100,8 +117,11 @@ void refuse_same_file(const std::vector<std::pair<std::string, std::string>>& ou
 //     in place by commit(), so every link sees the new contents;
 //   - a device, FIFO or other special file: written in place;
 //   - a directory or a read-only file: refused (UsageError).
-// A temporary is removed if never committed, and also on SIGINT, SIGTERM, SIGHUP and
-// SIGQUIT (a signal handler unlinks every registered temporary, then re-raises).
+// A temporary is removed if never committed, and also on every signal whose default
+// action ends the program and that a handler can catch (SIGINT, SIGTERM, SIGHUP, SIGPIPE,
+// SIGUSR1, SIGALRM, SIGXFSZ, the real-time signals, ...): a handler unlinks every
+// registered temporary, then re-raises. A signal found ignored, or caught by someone else
+// (a sanitizer's SIGSEGV handler), is left as it was.
 class OutputFile {
 public:
     OutputFile(std::string_view option, std::filesystem::path path);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
             ("rows", po::value<int>()->default_value(1000)->value_name("N"), "number of rows (at least 1)")
             ("noise", po::value<double>()->default_value(0.1, "0.1")->value_name("X"),
              "standard deviation of the Gaussian noise (>= 0)")
-            ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("S"), "random seed")
+            ("seed", po::value<std::string>()->default_value("1")->value_name("S"), "random seed, 0 to 2^64-1")
             ("output", po::value<std::string>()->value_name("FILE.csv"), "file to write (default: standard output)");
         // clang-format on
         po::options_description all;
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
         po::notify(vm);
         if (vm.count("help")) {
-            std::cout << options << '\n';
+            std::cout << options << '\n' << cli::output_files_help << '\n';
             return 0;
         }
         if (!vm.count("kind")) throw cli::UsageError("make_dataset", "say which data set: moons, circles or friedman1");
@@ -52,10 +52,12 @@ int main(int argc, char** argv) {
         if (rows < 1 || rows > 10'000'000) throw cli::UsageError("--rows", "must be from 1 to 10000000");
         const double noise = vm["noise"].as<double>();
         if (!(noise >= 0) || !std::isfinite(noise)) throw cli::UsageError("--noise", "must be a finite number >= 0");
+        const std::uint64_t seed = cli::parse_seed("--seed", vm["seed"].as<std::string>());
+        cli::check_file_options({}, cli::file_options(vm, {"output"}));
         std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
 
-        const nn::SyntheticData data = nn::make_dataset(*kind, rows, noise, vm["seed"].as<std::uint64_t>());
+        const nn::SyntheticData data = nn::make_dataset(*kind, rows, noise, seed);
         nn::write_csv(file ? file->stream() : std::cout, data.columns, data.values);
         if (file) {
             const bool replaced = file->commit();

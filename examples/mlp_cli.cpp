@@ -2,6 +2,7 @@
 #include "mlp_cli.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 namespace tapegrad::cli {
@@ -75,8 +76,17 @@ nn::Scaler fit_scaler(std::string_view option, std::string_view kind, const nn::
                             : nn::Scaler::standard(x);
 }
 
-void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::MatrixXd& raw) {
-    nn::write_csv(out, {model.loss == nn::Loss::log ? "probability" : "prediction"}, model.predict(raw));
+void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::MatrixXd& raw,
+                       const PredictionSource& from) {
+    const Eigen::MatrixXd predictions = model.predict(raw);
+    for (Eigen::Index r = 0; r < predictions.rows(); ++r)
+        for (const double p : predictions.row(r))
+            if (!std::isfinite(p))
+                throw UsageError(from.option, from.model + " predicts " + number(p) + " for row " +
+                                                  std::to_string(r + 1) + " (" + from.data_file + ":" +
+                                                  std::to_string(r + 2) +
+                                                  "), not a finite number: are its weights too large? Nothing written");
+    nn::write_csv(out, {model.loss == nn::Loss::log ? "probability" : "prediction"}, predictions);
 }
 
 std::string number(double x, const char* format) {

@@ -40,10 +40,21 @@ nn::OptimizerKind parse_optimizer(std::string_view option, std::string_view text
 nn::Scaler fit_scaler(std::string_view option, std::string_view kind, const nn::Examples& examples,
                       const std::string& file);
 
+// Where predictions come from, for the message when one is not finite: the option to
+// blame, the model (a file name, or "the trained model") and the data file of the rows.
+struct PredictionSource {
+    std::string_view option;
+    std::string model, data_file;
+};
+
 // One prediction per row of `raw`: a header ("prediction", or "probability" of class 1
 // for a log-loss model), then each number in the shortest form that reads back exactly,
-// so predict_mlp's file and train_mlp's --predictions compare byte for byte.
-void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::MatrixXd& raw);
+// so predict_mlp's file and train_mlp's --predictions compare byte for byte. A prediction
+// that is not finite (a hand-edited weight of 1e308 overflows), which the project's own
+// CSV reader would refuse, is a UsageError of `from.option` naming the model and the row's
+// line in the data file, thrown before a byte is written.
+void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::MatrixXd& raw,
+                       const PredictionSource& from);
 
 // "%.6g", or another printf format.
 std::string number(double x, const char* format = "%.6g");

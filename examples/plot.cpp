@@ -117,9 +117,14 @@ ImageFormat image_format(std::string_view option, const std::filesystem::path& f
 
 std::string run_gnuplot(const std::string& script) { return run_filter("gnuplot", {}, script); }
 
+// A newline ends a gnuplot command even inside quotes, and a line starting with ! runs in a
+// shell: a file name "d\n!touch PWNED\n#.csv" in a title would run `touch PWNED`. So the
+// text is shown with its control characters as \xNN (cli::printable), and inside single
+// quotes the only other special character is the quote itself, written twice. (Backquotes
+// and @macros are not expanded in single-quoted strings.)
 std::string gnuplot_string(std::string_view text) {
     std::string q = "'";
-    for (char c : text) {
+    for (char c : cli::printable(text)) {
         if (c == '\'') q += '\'';
         q += c;
     }

@@ -58,6 +58,9 @@ std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat f
 
 // The pieces every script starts from (the MLP's pictures in mlp_plot.cpp use them too):
 // a string quoted for gnuplot, and the terminal line for a format, size and font size.
+// Every text a user chose (a file name, a column name) reaches gnuplot only through
+// gnuplot_string, which shows control characters as \xNN: no text can end the command
+// and start another.
 std::string gnuplot_string(std::string_view text);
 std::string terminal(ImageFormat format, int width, int height, int font_size);
 

@@ -4,9 +4,11 @@
 //
 // The data file needs the model's input columns by name (in any order); the target column
 // may be there too and is ignored; any other column is an error, as is a model file that
-// is not a tapegrad model (exit 2, nothing written). The output has one row per data row:
-// "prediction" for an mse model, "probability" of class 1 for a log-loss model, each
-// number exact (it reads back as the same double), on standard output without --output.
+// is not a tapegrad model, a model that predicts inf or NaN for a row, and an --output
+// that names the model or the data (exit 2, nothing written). The output has one row
+// per data row: "prediction" for an mse model, "probability" of class 1 for a log-loss
+// model, each number exact (it reads back as the same double), on standard output
+// without --output.
 #include <iostream>
 #include <optional>
 
@@ -52,16 +54,18 @@ int main(int argc, char** argv) {
             ("output", po::value<std::string>()->value_name("FILE.csv"), "file to write (default: standard output)");
         // clang-format on
         po::variables_map vm;
-        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
+        if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
         if (!vm.count("model")) throw cli::UsageError("--model", "give the model file (train_mlp --save)");
         if (!vm.count("data")) throw cli::UsageError("--data", "give the data file");
+        cli::check_file_options(cli::file_options(vm, {"model", "data"}), cli::file_options(vm, {"output"}));
 
-        const nn::Model model = cli::read_model("--model", vm["model"].as<std::string>());
+        const std::string model_file = vm["model"].as<std::string>();
+        const nn::Model model = cli::read_model("--model", model_file);
         const nn::Table table = cli::read_table("--data", vm["data"].as<std::string>());
         const Eigen::MatrixXd x = inputs_for(model, table);
         std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
-        cli::write_predictions(file ? file->stream() : std::cout, model, x);
+        cli::write_predictions(file ? file->stream() : std::cout, model, x, {"--model", model_file, table.file});
         if (file) {
             const bool replaced = file->commit();
             std::cerr << "predict_mlp: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " ("

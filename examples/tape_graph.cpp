@@ -212,10 +212,7 @@ int main(int argc, char** argv) {
         choice.which = neuron ? Choice::Which::neuron : batched ? Choice::Which::batched : Choice::Which::person;
         choice.activation = cli::parse_activation("--activation", vm["activation"].as<std::string>());
         choice.start = cli::starting_parameters(vm);
-        std::vector<std::pair<std::string, std::string>> outputs;
-        for (const char* option : {"output", "html"})
-            if (vm.count(option)) outputs.emplace_back(std::string("--") + option, vm[option].as<std::string>());
-        cli::refuse_same_file(outputs);
+        cli::check_file_options({}, cli::file_options(vm, {"output", "html"}));
         bool svg = false, unused = false;
         std::optional<cli::OutputFile> output = output_file(vm, "output", {".dot", ".svg"}, svg);
         std::optional<cli::OutputFile> html = output_file(vm, "html", {".html"}, unused);

@@ -185,6 +185,7 @@ Settings read_settings(const po::variables_map& vm) {
     s.history = optional_string(vm, "history");
     s.plot = optional_string(vm, "plot");
     s.compare_plot = optional_string(vm, "compare-plot");
+    cli::check_file_options({}, cli::file_options(vm, {"history", "plot", "compare-plot"}));
     // Pictures: the file names must say .svg or .png, and gnuplot must be there to draw
     // them. Without gnuplot, a run that keeps a history still trains and writes it.
     if (s.plot) s.plot_format = pictures::image_format("--plot", *s.plot);
@@ -194,11 +195,6 @@ Settings read_settings(const po::variables_map& vm) {
         throw cli::UsageError(s.plot_option(), "draws every iteration, kept in memory: at most " +
                                                    std::to_string(most_iterations_drawn) + " iterations, got " +
                                                    std::to_string(s.training.iterations));
-    std::vector<std::pair<std::string, std::string>> outputs;
-    if (s.history) outputs.emplace_back("--history", *s.history);
-    if (s.plot) outputs.emplace_back("--plot", *s.plot);
-    if (s.compare_plot) outputs.emplace_back("--compare-plot", *s.compare_plot);
-    cli::refuse_same_file(outputs);
     s.gnuplot_missing = (s.plot || s.compare_plot) && !pictures::find_program("gnuplot");
     if (s.gnuplot_missing && !s.history) throw cli::UsageError(s.plot_option(), missing_gnuplot);
     s.quiet = vm.count("quiet") > 0;

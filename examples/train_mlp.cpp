@@ -65,7 +65,8 @@ po::options_description declare_options() {
         ("learning-rate", po::value<double>()->default_value(0.01, "0.01")->value_name("RATE"), "step size (positive)")
         ("epochs", po::value<int>()->default_value(100)->value_name("N"), "passes over the training data")
         ("batch-size", po::value<int>()->default_value(32)->value_name("N"), "rows per step; 0 = all (full batch)")
-        ("seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"), "seed of the start and the shuffle")
+        ("seed", po::value<std::string>()->default_value("1")->value_name("N"),
+         "seed of the start and the shuffle, 0 to 2^64-1")
         ("scaler", po::value<std::string>()->default_value("standard")->value_name("NAME"),
          "input scaling fitted on the training data: minmax, standard or none")
         ("save", po::value<std::string>()->value_name("MODEL.json"), "write the trained model")
@@ -99,7 +100,7 @@ Settings read_settings(const po::variables_map& vm) {
     if (s.training.epochs < 1) throw cli::UsageError("--epochs", "must be at least 1");
     s.training.batch_size = vm["batch-size"].as<int>();
     if (s.training.batch_size < 0) throw cli::UsageError("--batch-size", "must be 0 (full batch) or more");
-    s.init_seed = s.training.seed = vm["seed"].as<std::uint64_t>();
+    s.init_seed = s.training.seed = cli::parse_seed("--seed", vm["seed"].as<std::string>());
     s.scaler_name = vm["scaler"].as<std::string>();
     s.json = vm.count("json") > 0;
     s.quiet = vm.count("quiet") > 0;
@@ -222,8 +223,10 @@ int main(int argc, char** argv) {
     return cli::run("train_mlp", [&] {
         const po::options_description options = declare_options();
         po::variables_map vm;
-        if (!cli::parse_command_line(argc, argv, options, vm)) return 0;
+        if (!cli::parse_command_line(argc, argv, options, vm, cli::output_files_help)) return 0;
         const Settings s = read_settings(vm);
+        cli::check_file_options(cli::file_options(vm, {"data", "test"}),
+                                cli::file_options(vm, {"save", "history", "predictions", "plot"}));
 
         // ---- The data, checked before anything is written ----
         const nn::Table table = cli::read_table("--data", s.data_file);
@@ -246,10 +249,6 @@ int main(int argc, char** argv) {
                                       "gnuplot is not installed (no gnuplot on PATH); install the Debian "
                                       "package gnuplot-nox (apt-get install gnuplot-nox)");
         }
-        std::vector<std::pair<std::string, std::string>> outputs;
-        for (const char* option : {"save", "history", "predictions", "plot"})
-            if (vm.count(option)) outputs.emplace_back(std::string("--") + option, vm[option].as<std::string>());
-        cli::refuse_same_file(outputs);
         std::optional<cli::OutputFile> save_file, history_file, predictions_file, plot_file;
         if (vm.count("save")) save_file.emplace("--save", vm["save"].as<std::string>());
         if (vm.count("history")) history_file.emplace("--history", vm["history"].as<std::string>());
@@ -323,7 +322,9 @@ int main(int argc, char** argv) {
             print_results(model, result, scores, test.has_value(), seconds);
         if (save_file) save_file->stream() << nn::to_json(model);
         commit(save_file, std::to_string(model.network.parameter_count()) + " parameters");
-        if (predictions_file) cli::write_predictions(predictions_file->stream(), model, train.features);
+        if (predictions_file)
+            cli::write_predictions(predictions_file->stream(), model, train.features,
+                                   {"--predictions", "the trained model", s.data_file});
         commit(predictions_file, std::to_string(train.features.rows()) + " predictions");
         if (plot_file) {
             const pictures::MlpPicture picture{
