@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli.hpp"
+
 namespace tapegrad::pages {
 
 namespace {
@@ -72,7 +74,7 @@ void sweep_page_dot(std::ostream& out, const Tape& tape) {
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
         std::string label = "#" + std::to_string(i) + " ";
-        const std::string name(tape.name(i));
+        const std::string name = cli::printable(tape.name(i));
         label += name.empty() ? op_label(n) : is_leaf(n) ? name : name + " = " + op_label(n);
         if (!n.shape.is_scalar()) label += " (" + n.shape.to_string() + ")";
         std::string escaped;
@@ -100,7 +102,7 @@ nlohmann::json page_data(const Tape& tape, const SweepTrace& trace, const std::s
         const char* kind = n.op == Op::variable ? "variable" : n.op == Op::constant ? "constant" : "operation";
         nodes.push_back({{"op", op_label(n)},
                          {"kind", kind},
-                         {"name", std::string(tape.name(i))},
+                         {"name", cli::printable(tape.name(i))},
                          {"parents", parents_of(tape, i)},
                          {"shape", n.shape.to_string()},
                          {"value", format_matrix(tape.value(i), options)},
@@ -119,6 +121,32 @@ nlohmann::json page_data(const Tape& tape, const SweepTrace& trace, const std::s
     }
     return {{"title", title}, {"loss", trace.loss}, {"one", format_matrix(Eigen::Matrix<double, 1, 1>(1.0), options)},
             {"nodes", nodes}, {"back", steps}};
+}
+
+// The page's data as the text of its <script> element. Inside a <script>, "</script>" ends
+// the element and "<!--" starts a state in which it no longer does, and a line separator
+// (U+2028, U+2029) ends a line of JavaScript: so < > & and those two are written as \u
+// escapes, which JSON.parse reads back as the same characters. They can only occur inside
+// the JSON's strings. Bytes that are not UTF-8 become U+FFFD instead of an exception.
+std::string script_json(const nlohmann::json& data) {
+    const std::string json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    constexpr std::string_view line_separator = "\xe2\x80\xa8", paragraph_separator = "\xe2\x80\xa9";
+    std::string out;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        const std::string_view rest = std::string_view(json).substr(i);
+        if (rest.starts_with(line_separator) || rest.starts_with(paragraph_separator)) {
+            out += rest.starts_with(line_separator) ? "\\u2028" : "\\u2029";
+            i += 2;
+            continue;
+        }
+        switch (rest[0]) {
+            case '<': out += "\\u003c"; break;
+            case '>': out += "\\u003e"; break;
+            case '&': out += "\\u0026"; break;
+            default: out += rest[0];
+        }
+    }
+    return out;
 }
 
 // The SVG from Graphviz starts with an XML declaration and a DOCTYPE; inline, only <svg ...> on.
@@ -272,7 +300,7 @@ void write_rows(std::ostream& out, const Tape& tape) {
         for (std::size_t p : parents_of(tape, i)) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
         const char* kind = n.op == Op::variable ? "variable" : n.op == Op::constant ? "constant" : "operation";
         out << "<tr id=\"row-" << i << "\" class=\"" << kind << "\"><td>" << i << "</td><td>" << html_escape(op_label(n))
-            << "</td><td class=\"name\">" << html_escape(std::string(tape.name(i))) << "</td><td>"
+            << "</td><td class=\"name\">" << html_escape(cli::printable(tape.name(i))) << "</td><td>"
             << (parents.empty() ? "-" : parents) << "</td><td>" << n.shape.to_string()
             << "</td><td class=\"value\"></td><td class=\"adjoint\"></td></tr>\n";
     }
@@ -284,11 +312,10 @@ void write_rows(std::ostream& out, const Tape& tape) {
 void write_sweep_page(std::ostream& out, const Tape& tape, const SweepTrace& trace, const std::string& svg,
                       const std::string& title, const PrintOptions& options) {
     if (tape.size() == 0) throw TapeError("sweep page: the tape is empty (record something first)");
-    // "</" cannot appear inside a <script> element; JSON allows its slash escaped.
-    std::string json = page_data(tape, trace, title, options).dump();
-    for (std::size_t at = json.find("</"); at != std::string::npos; at = json.find("</", at)) json.replace(at, 2, "<\\/");
-    out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << html_escape(title)
-        << "</title>\n<style>" << page_style << "</style>\n</head>\n<body>\n<header>\n<h1>" << html_escape(title)
+    const std::string heading = cli::printable(title);
+    const std::string json = script_json(page_data(tape, trace, heading, options));
+    out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << html_escape(heading)
+        << "</title>\n<style>" << page_style << "</style>\n</head>\n<body>\n<header>\n<h1>" << html_escape(heading)
         << "</h1>\n<div class=\"controls\"><button id=\"first\" title=\"Home\">« start</button>"
            "<button id=\"prev\" title=\"←\">◀ back</button><button id=\"next\" title=\"→\">forward ▶</button>"
            "<button id=\"end\" title=\"End\">end »</button><span id=\"counter\"></span></div>\n"

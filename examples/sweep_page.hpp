@@ -48,13 +48,16 @@ struct SweepTrace {
 SweepTrace trace_sweep(Tape& tape, Var loss, const PrintOptions& options = {});
 
 // The page. `svg` is the graph drawn by Graphviz from sweep_page_dot() (empty: no drawing,
-// the table alone); `title` heads the page.
+// the table alone); `title` heads the page. Node names and the title are shown with their
+// control characters and bytes that are not UTF-8 as \xNN (cli::printable), and the data
+// in the page's script has < > & U+2028 U+2029 escaped: no name can end or break the script.
 void write_sweep_page(std::ostream& out, const Tape& tape, const SweepTrace& trace, const std::string& svg,
                       const std::string& title, const PrintOptions& options = {});
 
 // The tape as DOT for the page: each node labelled with its index, name, operation and
 // shape only (the page fills in values and adjoints as it steps), with ids the page's
-// script finds (node i is "n<i>", the edge from p to i is "e<p>_<i>").
+// script finds (node i is "n<i>", the edge from p to i is "e<p>_<i>"). Names are shown as
+// on the page, quotes and backslashes escaped: no name can end a label.
 void sweep_page_dot(std::ostream& out, const Tape& tape);
 
 }  // namespace tapegrad::pages

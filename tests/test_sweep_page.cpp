@@ -2,7 +2,8 @@
 //
 // The trace's shares are checked against the chain rule by hand (a * b sends adj * b to a
 // and adj * a to b; x * x sends 2 x adj to x in one step; a broadcast scalar receives the sum
-// of its column's shares), and the trace must leave the tape as gradient() leaves it. The
+// of its column's shares), and the trace must leave the tape as gradient() leaves it. Node
+// names are the user's: none may end or break the page's script, or its encoding. The
 // last case writes a page of a 1,000-node tape for the browser test (tests/sweep_page_browser.py).
 #define BOOST_TEST_MODULE sweep_page
 #include <boost/test/unit_test.hpp>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "sweep_page.hpp"
 
@@ -107,6 +110,75 @@ BOOST_AUTO_TEST_CASE(page_is_one_file_with_the_tapes_numbers) {
     BOOST_TEST(page.find("a</script>") == std::string::npos);
     // Nothing to fetch: no scripts, styles or images from elsewhere.
     for (const char* outside : {"src=", "href=", "@import", "url("}) BOOST_TEST(page.find(outside) == std::string::npos);
+}
+
+namespace {
+// The page of a x a, a named `name`.
+std::string page_with_name(const std::string& name, const std::string& title = "a * a") {
+    Tape tape;
+    const Var a = tape.variable(2.0);
+    tape.set_name(a, name);
+    const Var loss = a * a;
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    std::ostringstream out;
+    pages::write_sweep_page(out, tape, trace, "", title);
+    return out.str();
+}
+
+// The text of the page's data element, which the page's script hands to JSON.parse.
+std::string data_script(const std::string& page) {
+    const std::string open = "<script type=\"application/json\" id=\"tape-data\">";
+    const std::size_t from = page.find(open);
+    BOOST_TEST_REQUIRE(from != std::string::npos);
+    const std::size_t start = from + open.size();
+    return page.substr(start, page.find("</script>", start) - start);
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+}  // namespace
+
+// "<!--<script>" would put the HTML parser in a state where the data's own "</script>"
+// no longer ends it, so the page's script never runs; "</script>" ends the data early; a
+// line separator ends a line of JavaScript. The data holds none of < > & U+2028 U+2029,
+// and reads back as the names given.
+BOOST_AUTO_TEST_CASE(node_name_cannot_end_or_break_the_script) {
+    for (const std::string name :
+         {"<!--<script>", "</script>", "a</SCRIPT >b", "<!-- x -->", "x\xe2\x80\xa8y\xe2\x80\xa9z", "&lt;", "]]>"}) {
+        BOOST_TEST_CONTEXT("name '" << name << "'") {
+            const std::string page = page_with_name(name, "title " + name);
+            const std::string script = data_script(page);
+            BOOST_TEST(script.find_first_of("<>&") == std::string::npos);
+            BOOST_TEST(script.find("\xe2\x80\xa8") == std::string::npos);
+            BOOST_TEST(script.find("\xe2\x80\xa9") == std::string::npos);
+            BOOST_TEST(count(page, "<script") == 2u);  // the data and the page's program, nothing else
+            BOOST_TEST(count(page, "</script>") == 2u);
+            const nlohmann::json data = nlohmann::json::parse(script);
+            BOOST_TEST(data["nodes"][0]["name"].get<std::string>() == name);
+            BOOST_TEST(data["title"].get<std::string>() == "title " + name);
+        }
+    }
+}
+
+// Bytes that are not UTF-8 (a cut-short sequence, 0xff) and control characters in a name
+// are shown as \xNN, in the table, the data and the title alike, instead of making the
+// page writer throw nlohmann's type_error 316. The whole page is valid UTF-8.
+BOOST_AUTO_TEST_CASE(invalid_utf8_name_is_shown_not_thrown) {
+    std::string page;
+    BOOST_REQUIRE_NO_THROW(page = page_with_name("w\xff\xc3 a\nb", "t\xfe"));
+    BOOST_CHECK_NO_THROW(nlohmann::json(page).dump());  // throws on invalid UTF-8
+    BOOST_TEST(page.find("<td class=\"name\">w\\xff\\xc3 a\\x0ab</td>") != std::string::npos);
+    BOOST_TEST(page.find("<h1>t\\xfe</h1>") != std::string::npos);
+    const nlohmann::json data = nlohmann::json::parse(data_script(page));
+    BOOST_TEST(data["nodes"][0]["name"].get<std::string>() == "w\\xff\\xc3 a\\x0ab");
+    std::ostringstream dot;
+    Tape tape;
+    tape.set_name(tape.variable(1.0), "v\xff\"");
+    pages::sweep_page_dot(dot, tape);
+    BOOST_TEST(dot.str().find("label=\"#0 v\\\\xff\\\"\"") != std::string::npos);
 }
 
 // A long computation: x <- sin(x) * w + b, 333 times, then its square: 1,002 nodes. The page
