@@ -34,6 +34,7 @@ signal_*)  # any signal that ends the program, sent while the history is being w
     RTMAX) send=-64 ;;
     esac
     ulimit -c 0  # SIGQUIT, SIGXFSZ, ...: no core file
+    ulimit -f 1000000  # a run that outlives its signal stops at 512 MB (SIGXFSZ), not at a full disk
     # (env: a background job of a script starts with SIGINT ignored, and the test runner
     # may ignore others; give every signal back its default)
     env --default-signal "$program" --iterations 1000000000 --quiet --history h.csv > out 2> err &
