@@ -242,7 +242,8 @@ double plain_sum(const std::vector<double>& w, const std::vector<double>& x, dou
 
 BOOST_AUTO_TEST_CASE(bias_between_products_is_kept) {
     // The sums, each w = 1: three products with the bias second, six and ten products.
-    for (const bool fuse : {false, true}) BOOST_TEST_CONTEXT((fuse ? "fusing tape" : "plain tape")) {
+    for (const bool fuse : {false, true}) {
+        BOOST_TEST_CONTEXT((fuse ? "fusing tape" : "plain tape")) {
             Tape tape;
             tape.set_fuse_expressions(fuse);
             const Var w1 = tape.variable(1.0), w2 = tape.variable(1.0), w3 = tape.variable(1.0);
@@ -263,6 +264,7 @@ BOOST_AUTO_TEST_CASE(bias_between_products_is_kept) {
             tape.gradient(ten);
             for (int i = 0; i < 10; ++i) BOOST_TEST(w[i].scalar_adjoint() == double(i + 1));
         }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(sums_of_1_to_20_products_with_the_bias_anywhere) {
