@@ -418,6 +418,12 @@ bool OutputFile::commit() {
     return existed_;
 }
 
+void put_in_place(std::string_view program, OutputFile& file, const std::string& what) {
+    const bool replaced = file.commit();
+    std::cerr << program << ": " << (replaced ? "replaced " : "wrote ") << printable(file.path().string()) << " ("
+              << what << ")\n";
+}
+
 // ---- Text shown to people ------------------------------------------------------------------
 
 namespace {

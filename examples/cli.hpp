@@ -145,6 +145,10 @@ private:
     std::unique_ptr<std::ostream> out_;
 };
 
+// Commit `file` and say so on standard error, its name shown with printable():
+//     train_health: wrote h.csv (100 iterations)        ("replaced" when it existed)
+void put_in_place(std::string_view program, OutputFile& file, const std::string& what);
+
 // Run `body` and turn errors into messages and exit statuses: UsageError and Boost's
 // option errors give status 2; anything else unexpected, status 1. Standard output is
 // flushed and checked at the end: if it could not be written, a message and status 1.

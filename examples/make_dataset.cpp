@@ -59,11 +59,7 @@ int main(int argc, char** argv) {
 
         const nn::SyntheticData data = nn::make_dataset(*kind, rows, noise, seed);
         nn::write_csv(file ? file->stream() : std::cout, data.columns, data.values);
-        if (file) {
-            const bool replaced = file->commit();
-            std::cerr << "make_dataset: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " ("
-                      << rows << " rows of " << kind_name << ")\n";
-        }
+        if (file) cli::put_in_place("make_dataset", *file, std::to_string(rows) + " rows of " + kind_name);
         return 0;
     });
 }

@@ -66,11 +66,7 @@ int main(int argc, char** argv) {
         std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
         cli::write_predictions(file ? file->stream() : std::cout, model, x, {"--model", model_file, table.file});
-        if (file) {
-            const bool replaced = file->commit();
-            std::cerr << "predict_mlp: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " ("
-                      << x.rows() << " predictions)\n";
-        }
+        if (file) cli::put_in_place("predict_mlp", *file, std::to_string(x.rows()) + " predictions");
         return 0;
     });
 }

@@ -223,9 +223,7 @@ int main(int argc, char** argv) {
                 return 0;
             }
             output->stream() << (svg ? pictures::run_filter("dot", {"-Tsvg"}, network_dot()) : network_dot());
-            const bool replaced = output->commit();
-            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << output->path().string()
-                      << " (the network)\n";
+            cli::put_in_place("tape_graph", *output, "the network");
             return 0;
         }
 
@@ -235,9 +233,7 @@ int main(int argc, char** argv) {
         const std::string title = title_of(choice, tape.size());
         if (html) {  // the page sweeps the tape itself, one node at a time
             html->stream() << sweep_page(tape, loss, title);
-            const bool replaced = html->commit();
-            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << html->path().string() << " ("
-                      << tape.size() << " nodes, a page to step through)\n";
+            cli::put_in_place("tape_graph", *html, std::to_string(tape.size()) + " nodes, a page to step through");
         }
         tape.gradient(loss);
         if (vm.count("optimized")) {
@@ -252,9 +248,9 @@ int main(int argc, char** argv) {
                 std::cout << graph;
             if (!output) return 0;
             output->stream() << (svg ? pictures::run_filter("dot", {"-Tsvg"}, graph) : graph);
-            const bool replaced = output->commit();
-            std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << output->path().string() << " ("
-                      << plan.steps().size() << " steps from " << tape.size() << " nodes)\n";
+            cli::put_in_place("tape_graph", *output,
+                              std::to_string(plan.steps().size()) + " steps from " + std::to_string(tape.size()) +
+                                  " nodes");
             return 0;
         }
         if (vm.count("table")) {
@@ -272,9 +268,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         output->stream() << (svg ? pictures::run_filter("dot", {"-Tsvg"}, graph) : graph);
-        const bool replaced = output->commit();
-        std::cerr << "tape_graph: " << (replaced ? "replaced " : "wrote ") << output->path().string() << " ("
-                  << tape.size() << " nodes)\n";
+        cli::put_in_place("tape_graph", *output, std::to_string(tape.size()) + " nodes");
         return 0;
     });
 }

@@ -261,12 +261,6 @@ void print_summary(const Settings& s, const nn::Scaler& scaler, const nn::Traini
     std::cout << "  training time: " << number(seconds * 1e3, "%.3f") << " ms\n";
 }
 
-void put_in_place(cli::OutputFile& file, const std::string& what) {
-    const bool replaced = file.commit();
-    std::cerr << "train_health: " << (replaced ? "replaced " : "wrote ") << file.path().string() << " (" << what
-              << ")\n";
-}
-
 // The pictures, after the history so that a drawing problem cannot lose it.
 void draw_pictures(const nn::HealthNetwork& network, const Settings& s, const nn::Scaler& scaler,
                    const nn::TrainingResult& result, Outputs& out) {
@@ -278,7 +272,7 @@ void draw_pictures(const nn::HealthNetwork& network, const Settings& s, const nn
         const std::string title = "Training the health network: " + settings + ", gradients from " +
                                   gradient_source_words(s.source) + ", " + scaler.name() + " scaling";
         out.plot->stream() << pictures::run_gnuplot(pictures::training_grid_script(result, *s.plot_format, title));
-        put_in_place(*out.plot,
+        cli::put_in_place("train_health", *out.plot,
                      "RMSE and 11 parameters over " + std::to_string(result.iterations_done) + " iterations");
     }
     if (out.compare) {  // the same start and settings, once per gradient source
@@ -294,7 +288,7 @@ void draw_pictures(const nn::HealthNetwork& network, const Settings& s, const nn
         const std::string title = "RMSE with each source of the gradient: " + settings + ", " + s.compare_start;
         out.compare->stream() << pictures::run_gnuplot(
             pictures::rmse_comparison_script(curves, *s.compare_format, title));
-        put_in_place(*out.compare, "RMSE of the tape, the chain rule and the article's gradients");
+        cli::put_in_place("train_health", *out.compare, "RMSE of the tape, the chain rule and the article's gradients");
     }
 }
 
@@ -318,7 +312,7 @@ int train_health(int argc, char** argv) {
     const nn::TrainingResult result = train_with(network, s, s.source, out.history ? &out.history->stream() : nullptr);
     print_summary(s, scaler, result, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
 
-    if (out.history) put_in_place(*out.history, std::to_string(result.iterations_done) + " iterations");
+    if (out.history) cli::put_in_place("train_health", *out.history, std::to_string(result.iterations_done) + " iterations");
     if (s.gnuplot_missing) {
         std::cerr << "train_health: " << s.plot_option() << ": " << missing_gnuplot << "; no picture drawn\n";
         return cli::exit_usage;

@@ -211,11 +211,10 @@ void print_json(const nn::Model& model, const nn::MlpTrainingResult& result, con
               << ", \"epochs\": " << result.history.epochs.size() - 1 << ", \"steps\": " << result.steps << "}\n";
 }
 
-template <class T>
-void commit(std::optional<cli::OutputFile>& file, const T& what) {
+// Put an output file in place, when it was asked for.
+void commit(std::optional<cli::OutputFile>& file, const std::string& what) {
     if (!file) return;
-    const bool replaced = file->commit();
-    std::cerr << "train_mlp: " << (replaced ? "replaced " : "wrote ") << file->path().string() << " (" << what << ")\n";
+    cli::put_in_place("train_mlp", *file, what);
 }
 }  // namespace
 
