@@ -59,16 +59,17 @@ std::string read_bytes(const std::filesystem::path& path, std::uintmax_t size_li
     constexpr std::size_t piece = 64 << 10;
     char buffer[piece];
     while (true) {
-        const std::uintmax_t room = size_limit - bytes.size() + 1;  // bytes.size() <= size_limit here
-        const ssize_t got = ::read(in.fd, buffer, static_cast<std::size_t>(std::min<std::uintmax_t>(piece, room)));
+        const std::uintmax_t left = size_limit - bytes.size();  // bytes.size() <= size_limit here
+        const std::size_t ask = left >= piece ? piece : static_cast<std::size_t>(left) + 1;
+        const ssize_t got = ::read(in.fd, buffer, ask);
         if (got < 0) {
             if (errno == EINTR) continue;
             throw ReadError(file + ": cannot read the file (" + std::strerror(errno) + ")");
         }
         if (got == 0) return bytes;
         if (static_cast<std::uintmax_t>(got) > size_limit - bytes.size())
-            throw ReadError(file + ": more than " + std::to_string(size_limit) + " bytes, over the limit of " +
-                            std::to_string(size_limit) + " bytes (reading stopped there)");
+            throw ReadError(file + ": longer than the limit of " + std::to_string(size_limit) +
+                            " bytes (reading stopped there)");
         bytes.append(buffer, static_cast<std::size_t>(got));
     }
 }
