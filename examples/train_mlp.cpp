@@ -7,7 +7,9 @@
 // option and the place in the file, exit 2, nothing written); fit the scaler on the
 // training rows; build the network (--hidden sizes, --activation for the hidden layers,
 // an identity output: a value for mse, a logit for log loss); check the tape's gradient
-// against central differences at the start (disagreement: exit 1, no training); train;
+// against central differences at the start, every parameter up to 1000 and along 8 random
+// directions past that, so the check costs the same at any size (disagreement: exit 1, no
+// training); train;
 // print the final training (and test) RMSE for mse or accuracy for log loss, as text
 // or with --json as one JSON object; write the model, the history, the predictions and
 // the picture. A loss that becomes inf or NaN stops training: the history is written,
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -125,11 +128,18 @@ void check_labels(const nn::Examples& e, const std::string& file) {
                                                 "; log loss needs labels 0 and 1 (use --loss mse for a value)");
 }
 
+// Up to this many parameters the start-up check compares every one (two losses each);
+// past it, the gradient along a few random directions (two losses each, whatever the size).
+constexpr std::size_t full_check_limit = 1000;
+constexpr int check_directions_count = 8;
+
 // The tape's gradient of the loss on the first rows (at most 64), at the starting
-// parameters, against central differences of the loss computed with plain doubles.
+// parameters, against central differences of the loss computed with plain doubles:
+// parameter by parameter for a small network, along random directions for a large one.
 // Rounding makes central differences err by about eps |loss| / step = 2.2e-10 |loss|, so
 // the absolute tolerance grows with the loss: atol = 1e-8 max(1, |loss|), rtol 1e-6.
-GradientReport check_start(const nn::MLP& network, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, nn::Loss loss) {
+GradientReport check_start(const nn::MLP& network, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, nn::Loss loss,
+                           const std::function<void(int)>& progress) {
     const Eigen::Index rows = std::min<Eigen::Index>(x.rows(), 64);
     const Eigen::MatrixXd xs = x.topRows(rows), ys = y.topRows(rows);
     nn::BatchGradient tape_gradient(network, loss);
@@ -141,10 +151,12 @@ GradientReport check_start(const nn::MLP& network, const Eigen::MatrixXd& x, con
         return moved.loss(xs, ys, loss);
     };
     const std::vector<double> start(network.parameters().begin(), network.parameters().end());
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < g.size(); ++i) names.push_back("parameter " + std::to_string(i));
     GradientCheckOptions tolerance;
     tolerance.atol = 1e-8 * std::max(1.0, std::abs(network.loss(xs, ys, loss)));
+    if (g.size() > full_check_limit)
+        return check_directions(f, start, g, tolerance, check_directions_count, 1, progress);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < g.size(); ++i) names.push_back("parameter " + std::to_string(i));
     return compare_gradients(names, g, central_differences(f, start), tolerance);
 }
 
@@ -165,8 +177,12 @@ struct Progress {
     double after = std::getenv("TAPEGRAD_PROGRESS_AFTER") ? std::atof(std::getenv("TAPEGRAD_PROGRESS_AFTER")) : 1.0;
     bool shown = false;
     void operator()(int epoch, double loss) {
+        show("epoch " + std::to_string(epoch) + " of " + std::to_string(epochs) + ", training loss " +
+             number(loss, "%.6g"));
+    }
+    void show(const std::string& text) {
         if (!enabled || std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count() < after) return;
-        std::fprintf(stderr, "\r\033[Ktrain_mlp: epoch %d of %d, training loss %.6g", epoch, epochs, loss);
+        std::fprintf(stderr, "\r\033[Ktrain_mlp: %s", text.c_str());
         std::fflush(stderr);
         shown = true;
     }
@@ -266,28 +282,39 @@ int main(int argc, char** argv) {
         const Eigen::MatrixXd test_x = test ? model.scaler.transform(test->features) : Eigen::MatrixXd();
         const Eigen::MatrixXd test_y = test ? test->targets : Eigen::MatrixXd();
         if (!s.json) {
-            std::cout << "Data: " << s.data_file << ", " << x.rows() << " rows, " << x.cols() << " inputs -> "
-                      << s.target
-                      << (test ? "; test: " + s.test_file + ", " + std::to_string(test_x.rows()) + " rows" : "")
+            std::cout << "Data: " << cli::printable(s.data_file) << ", " << x.rows() << " rows, " << x.cols()
+                      << " inputs -> " << cli::printable(s.target)
+                      << (test ? "; test: " + cli::printable(s.test_file) + ", " + std::to_string(test_x.rows()) + " rows"
+                               : "")
                       << "\nNetwork: " << describe_network(model.network, s) << "\n";
         }
 
         // ---- Check the tape's gradient before training ----
         // (train() starts an mse network's output bias at the targets' mean: so does the check.)
         if (s.training.loss == nn::Loss::mse) model.network.bias(sizes.size() - 2) = train.targets.colwise().mean();
-        const GradientReport check = check_start(model.network, x, train.targets, s.training.loss);
+        const bool along_directions = model.network.parameter_count() > full_check_limit;
+        Progress check_progress{!s.quiet && ::isatty(STDERR_FILENO), 0};
+        const GradientReport check =
+            check_start(model.network, x, train.targets, s.training.loss, [&](int done) {
+                check_progress.show("gradient check, direction " + std::to_string(done) + " of " +
+                                    std::to_string(check_directions_count));
+            });
+        const std::string checked = along_directions ? "directions" : "parameters";
         const ParameterCheck& worst = check.worst_parameter();
         if (!check.passed) {
             std::cerr << "train_mlp: the tape's gradient disagrees with central differences at " << check.failures()
-                      << " of " << check.parameters.size() << " parameters (worst: " << worst.name << ", tape "
+                      << " of " << check.parameters.size() << " " << checked << " (worst: " << worst.name << ", tape "
                       << number(worst.analytic, "%.10g") << ", central differences " << number(worst.numeric, "%.10g")
                       << "); not training\n";
             return exit_not_verified;
         }
         if (!s.json)
             std::cout << "Gradient check at the start: the tape against central differences on "
-                      << std::min<Eigen::Index>(x.rows(), 64) << " rows, " << check.parameters.size()
-                      << " parameters: all within rtol 1e-6, atol 1e-8 max(1, loss)\n";
+                      << std::min<Eigen::Index>(x.rows(), 64) << " rows, "
+                      << (along_directions ? std::to_string(check.parameters.size()) + " random directions through " +
+                                                 std::to_string(model.network.parameter_count()) + " parameters"
+                                           : std::to_string(check.parameters.size()) + " parameters")
+                      << ": all within rtol 1e-6, atol 1e-8 max(1, loss)\n";
 
         // ---- Train ----
         const Eigen::Index batch =
