@@ -156,6 +156,15 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
 
 template <class T>
 Var Tape::record(std::initializer_list<Var> parents, double constant) {
+    if constexpr (std::is_same_v<T, ops::WeightedSum>) {  // any number of parents, 2 to 9: a list of their own
+        return record_weighted_sum(std::span<const Var>(parents.begin(), parents.size()));
+    } else {
+        return record_fixed<T>(parents, constant);
+    }
+}
+
+template <class T>
+Var Tape::record_fixed(std::initializer_list<Var> parents, double constant) {
     if (static_cast<int>(parents.size()) != T::parents) [[unlikely]]
         refuse_parents(T::name, T::parents, parents.size());
     std::uint32_t index[3] = {Node::no_parent, Node::no_parent, Node::no_parent};
@@ -189,11 +198,6 @@ Var Tape::record(std::initializer_list<Var> parents, double constant) {
     return handle(node);
 }
 
-// A weighted sum takes any number of parents (2 to 9): they go in a list of their own.
-template <>
-Var Tape::record<ops::WeightedSum>(std::initializer_list<Var> parents, double) {
-    return record_weighted_sum(std::span<const Var>(parents.begin(), parents.size()));
-}
 
 // A weighted sum's parents go in a list of their own, each product's number first. The
 // list's room is made before the node is appended (so a bad_alloc leaves the tape as it

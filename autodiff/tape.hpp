@@ -269,6 +269,8 @@ private:
     [[noreturn]] void refuse_set_value(Var leaf, Shape given) const;
     void check_variable_elements(std::size_t given, std::string_view where) const;
     template <class T>
+    Var record_fixed(std::initializer_list<Var> parents, double constant);  ///< record<T> of a T with fixed parents
+    template <class T>
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
     void evaluate_generically(std::uint32_t index);
     ops::Element element(const Node& n) const;
@@ -316,8 +318,5 @@ private:
     std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 
-/// A weighted sum takes any number of parents: record_weighted_sum.
-template <>
-Var Tape::record<ops::WeightedSum>(std::initializer_list<Var> parents, double constant);
 
 }  // namespace tapegrad
