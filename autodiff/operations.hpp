@@ -8,6 +8,11 @@
 /// the tests enumerate it. Adding an operation is one struct, one line in the list, and
 /// its function in var.hpp (see `Cube`).
 ///
+/// Each struct declares its kind (OpKind), which says how its parents reach its value:
+/// the tests' shape cases, the gradient checker's list of operations and the sweep page's
+/// words for what a parent receives are chosen by kind, so a new op of a known kind gets
+/// them all without another list to edit.
+///
 /// Elementwise operations are scalar functions: value(x, c) and derivative(x, y, c) for
 /// one parent, value(a, b), da and db for two; the tape applies them element by element
 /// with broadcasting. Shape-changing operations are written per output element Y_ij:
@@ -29,6 +34,19 @@
 #include <type_traits>
 
 #include "tapegrad/autodiff/shape.hpp"
+
+namespace tapegrad {
+
+/// What kind of operation an op is: how each element of its value depends on its parents.
+enum class OpKind : std::uint8_t {
+    leaf,          ///< variable, constant: no parents, nothing computed
+    elementwise,   ///< one parent, y = f(x) element by element: y has x's shape
+    broadcasting,  ///< two or more parents combined element by element, a 1 in a dimension repeating
+    reduction,     ///< a parent's elements summed (or averaged) into fewer: sum, mean, col/row sums, mse
+    matrix,        ///< elements moved or combined across rows and columns: matmul, transpose, linear
+};
+
+}  // namespace tapegrad
 
 namespace tapegrad::ops {
 
@@ -59,12 +77,15 @@ struct Term {
 
 struct Leaf {  ///< variable, constant: recorded with a value, nothing computed
     static constexpr int parents = 0;
+    static constexpr OpKind kind = OpKind::leaf;
 };
 struct Unary {  ///< y = f(x), elementwise
     static constexpr int parents = 1;
+    static constexpr OpKind kind = OpKind::elementwise;
 };
 struct Binary {  ///< y = f(a, b), elementwise with broadcasting
     static constexpr int parents = 2;
+    static constexpr OpKind kind = OpKind::broadcasting;
 };
 // Out of line and cold: the message is built only on a refusal, and none of it sits in record()'s path.
 [[noreturn, gnu::cold, gnu::noinline]] inline void refuse_shapes(std::string_view name, Shape a, Shape b,
@@ -234,6 +255,7 @@ struct Identity : Unary {
 /// Y = A B (A: n x k, B: k x m):  Y_ij = sum_l A_il B_lj;  dY_ij/dA_il = B_lj,  dY_ij/dB_lj = A_il
 struct MatMul {
     static constexpr std::string_view name = "matmul";
+    static constexpr OpKind kind = OpKind::matrix;
     static constexpr int parents = 2;
     static Shape shape(const Shape* s) {
         if (s[0].cols != s[1].rows)
@@ -260,6 +282,7 @@ struct MatMul {
 ///   dY_ij/dX_il = W_lj,   dY_ij/dW_lj = X_il,   dY_ij/db_j = 1
 struct Linear {
     static constexpr std::string_view name = "linear";
+    static constexpr OpKind kind = OpKind::matrix;
     static constexpr int parents = 3;
     static Shape shape(const Shape* s) {
         if (s[0].cols != s[1].rows)
@@ -286,6 +309,7 @@ struct Linear {
 /// Y = A^T:  Y_ij = A_ji;  dY_ij/dA_ji = 1
 struct Transpose {
     static constexpr std::string_view name = "transpose";
+    static constexpr OpKind kind = OpKind::matrix;
     static constexpr int parents = 1;
     static Shape shape(const Shape* s) { return {s[0].cols, s[0].rows}; }
     static double value(const Element& e) { return e.p[0](e.j, e.i); }
@@ -298,6 +322,7 @@ struct Transpose {
 template <bool Down, bool Across, bool Mean>
 struct Reduction {
     static constexpr int parents = 1;
+    static constexpr OpKind kind = OpKind::reduction;
     static Shape shape(const Shape* s) { return {Down ? 1u : s[0].rows, Across ? 1u : s[0].cols}; }
     static std::size_t terms(const Element& e, int) {
         return (Down ? e.p[0].shape.rows : 1u) * std::size_t{Across ? e.p[0].shape.cols : 1u};
@@ -351,6 +376,7 @@ struct RowMeans : Reduction<false, true, true> {
 /// (a 1 x 1 parent's derivative sums these over every element, as broadcasting does).
 struct WeightedSum {
     static constexpr std::string_view name = "weighted_sum";
+    static constexpr OpKind kind = OpKind::broadcasting;
     static constexpr int parents = -1;  // 2 to most_parents: see above
     static constexpr int most_products = (most_parents - 1) / 2;
     static bool has_bias(int count) { return count % 2 == 1; }
@@ -373,6 +399,7 @@ struct WeightedSum {
 ///   dy/dP_l = 2 (P_l - T_l) / N,   dy/dT_l = -2 (P_l - T_l) / N
 struct MeanSquaredError {
     static constexpr std::string_view name = "mse";
+    static constexpr OpKind kind = OpKind::reduction;
     static constexpr int parents = 2;
     static Shape shape(const Shape* s) {
         if (s[0] != s[1])
@@ -482,7 +509,27 @@ inline std::string_view op_symbol(Op op) {
 inline int op_parents(Op op) {
     return visit(op, []<class T>(T) { return T::parents; });
 }
-inline bool is_leaf(Op op) { return op == Op::variable || op == Op::constant; }
+/// The kind its struct declares: op_kind(Op::multiply) is OpKind::broadcasting.
+inline OpKind op_kind(Op op) {
+    return visit(op, []<class T>(T) {
+        static_assert(T::kind != OpKind::leaf || T::parents == 0, "a leaf has no parents");
+        static_assert(T::kind != OpKind::elementwise || T::parents == 1, "elementwise: one parent");
+        static_assert(T::kind != OpKind::broadcasting || (T::parents != 0 && T::parents != 1), "two or more parents");
+        return T::kind;
+    });
+}
+/// The kind as a word, as the tests and pages print it.
+inline std::string_view kind_name(OpKind kind) {
+    switch (kind) {
+        case OpKind::leaf: return "leaf";
+        case OpKind::elementwise: return "elementwise";
+        case OpKind::broadcasting: return "broadcasting";
+        case OpKind::reduction: return "reduction";
+        case OpKind::matrix: return "matrix";
+    }
+    return "?";  // not reached: every OpKind is listed
+}
+inline bool is_leaf(Op op) { return op_kind(op) == OpKind::leaf; }
 
 namespace ops {
 
@@ -495,7 +542,7 @@ template <class T>
         const auto y = broadcast(s[0], s[1]);
         if (!y) refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
         return *y;
-    } else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Leaf, T>) {
+    } else if constexpr (T::kind == OpKind::elementwise || T::kind == OpKind::leaf) {
         return s[0];
     } else {
         return T::shape(s);

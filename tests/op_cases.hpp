@@ -1,5 +1,6 @@
 // tests/op_cases.hpp — the cases every test of "one op, every shape class" walks: the
-// parents' shapes each kind of op accepts (scalar, column, matrix, broadcast both ways),
+// parents' shapes each kind of op accepts (scalar, column, matrix, broadcast both ways;
+// chosen by op_kind, so a new op of a known kind has cases without an edit),
 // deterministic numbers in [0.5, 1.5] to fill them (no sum cancels, so sums taken in
 // another order agree to a few ulps), and record_with(), which records an op on any
 // number of parents. Used by test_operations, test_fast_path and test_optimized_tape.
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -22,6 +24,7 @@
 namespace tapegrad::testing {
 
 using Eigen::MatrixXd;
+using tapegrad::OpKind;
 
 inline MatrixXd filled(Shape s, double seed) {  // deterministic numbers in [0.5, 1.5]
     MatrixXd x(s.rows, s.cols);
@@ -29,31 +32,65 @@ inline MatrixXd filled(Shape s, double seed) {  // deterministic numbers in [0.5
     return x;
 }
 
-// The parents' shapes to try for `op`: every shape class its kind of op accepts.
+/// The shape of `op`'s result on parents of `shapes`, or nothing when they do not fit (or
+/// for the weighted sum, whose rule is the tape's: Tape::record_weighted_sum).
+inline std::optional<Shape> result_shape(Op op, const std::vector<Shape>& shapes) {
+    return tapegrad::visit(op, [&]<class T>(T) -> std::optional<Shape> {
+        if constexpr (T::parents == -1) {
+            return std::nullopt;
+        } else {
+            try {
+                return tapegrad::ops::shape_of<T>(shapes.data());
+            } catch (const TapeError&) {
+                return std::nullopt;
+            }
+        }
+    });
+}
+
+/// The weighted sum's cases: one to four products, with and without a bias (1 x 1 or the
+/// sum's shape). Its own, as its parents come in pairs (ops::WeightedSum).
+inline std::vector<std::vector<Shape>> weighted_sum_classes(Shape c, Shape big) {
+    const Shape s{1, 1};
+    return {{s, c},
+            {s, s, s},
+            {s, c, s},
+            {s, big, s, big, big},
+            {s, c, s, c, s, c, s},
+            {s, big, s, big, s, big, s, big, s}};
+}
+
+// The parents' shapes to try for `op`: every shape class its kind of op accepts. Chosen by
+// kind (and number of parents), so a new op of a known kind has its cases without an edit.
 inline std::vector<std::vector<Shape>> shape_classes(Op op) {
     const Shape scalar{1, 1}, column{6, 1}, matrix{4, 3}, row{1, 3}, col4{4, 1};
-    const bool binary = tapegrad::visit(op, []<class T>(T) { return std::is_base_of_v<tapegrad::ops::Binary, T>; });
-    if (binary)
-        return {{scalar, scalar}, {column, column}, {matrix, matrix}, {scalar, matrix}, {matrix, scalar},
-                {matrix, row},    {row, matrix},    {matrix, col4},   {col4, matrix},   {col4, row}};
-    switch (op) {
-        case Op::matmul:
-            return {{scalar, scalar}, {column, {1, 4}}, {matrix, {3, 2}}, {row, {3, 1}}, {{40, 30}, {30, 20}}};
-        case Op::linear:
+    const int parents = tapegrad::op_parents(op);
+    const auto each_parent = [parents](std::vector<Shape> shapes) {  // every parent of one shape
+        std::vector<std::vector<Shape>> classes;
+        for (Shape s : shapes) classes.emplace_back(static_cast<std::size_t>(parents), s);
+        return classes;
+    };
+    switch (tapegrad::op_kind(op)) {
+        case OpKind::leaf: return {};
+        case OpKind::elementwise: return each_parent({scalar, column, matrix, row});
+        case OpKind::broadcasting:
+            if (parents == -1) return weighted_sum_classes(column, matrix);
+            if (parents == 2)  // every way two shapes broadcast
+                return {{scalar, scalar}, {column, column}, {matrix, matrix}, {scalar, matrix}, {matrix, scalar},
+                        {matrix, row},    {row, matrix},    {matrix, col4},   {col4, matrix},   {col4, row}};
+            return each_parent({scalar, column, matrix});
+        case OpKind::reduction:  // one parent: any shape; several (the mse): all of one shape
+            return parents == 1 ? each_parent({scalar, column, matrix, row}) : each_parent({scalar, column, matrix});
+        case OpKind::matrix:  // by parents: any shape moved (transpose), a product, a layer X W + b
+            if (parents == 1) return {{scalar}, {column}, {matrix}, {row}};
+            if (parents == 2)
+                return {{scalar, scalar}, {column, {1, 4}}, {matrix, {3, 2}}, {row, {3, 1}}, {{40, 30}, {30, 20}}};
             return {{scalar, scalar, scalar},
                     {{6, 3}, {3, 2}, {1, 2}},
                     {{7, 5}, {5, 6}, {1, 6}},
                     {{50, 4}, {4, 4}, {1, 4}}};
-        case Op::mean_squared_error: return {{scalar, scalar}, {column, column}, {matrix, matrix}};
-        case Op::weighted_sum:  // one to four products, with and without a bias (1 x 1 or the sum's shape)
-            return {{scalar, column},
-                    {scalar, scalar, scalar},
-                    {scalar, column, scalar},
-                    {scalar, matrix, scalar, matrix, matrix},
-                    {scalar, column, scalar, column, scalar, column, scalar},
-                    {scalar, matrix, scalar, matrix, scalar, matrix, scalar, matrix, scalar}};
-        default: return {{scalar}, {column}, {matrix}, {row}};
     }
+    return {};
 }
 
 /// `op` recorded on `parents`, however many (a weighted sum takes up to nine).
@@ -109,8 +146,8 @@ inline std::vector<SpecialCase> special_cases(Op op) {
     const std::vector<double>&x = specials(), &w = adjoint_weights();
     const auto n = static_cast<Eigen::Index>(x.size()), m = static_cast<Eigen::Index>(w.size());
     std::vector<SpecialCase> cases;
-    const bool unary = tapegrad::visit(op, []<class T>(T) { return std::is_base_of_v<tapegrad::ops::Unary, T>; });
-    const bool binary = tapegrad::visit(op, []<class T>(T) { return std::is_base_of_v<tapegrad::ops::Binary, T>; });
+    const bool unary = tapegrad::op_kind(op) == OpKind::elementwise;
+    const bool binary = tapegrad::op_kind(op) == OpKind::broadcasting && tapegrad::op_parents(op) == 2;
     if (unary) {
         MatrixXd v(n * m, 1), g(n * m, 1);
         for (Eigen::Index i = 0; i < n * m; ++i) v(i) = x[i % n], g(i) = w[i / n];
@@ -134,24 +171,30 @@ inline std::vector<SpecialCase> special_cases(Op op) {
         cases.push_back({{row, MatrixXd(row.transpose())}, grid});
         return cases;
     }
+    // The others by kind, small: each element of y a sum of at most three terms.
     std::vector<std::vector<Shape>> shapes;
     const Shape one{1, 1}, two{2, 1}, pair{1, 2}, square{2, 2};
-    switch (op) {
-        case Op::matmul: shapes = {{one, one}, {two, pair}, {pair, two}, {square, square}, {{3, 2}, {2, 4}}}; break;
-        case Op::linear:
-            shapes = {{one, one, one}, {square, square, pair}, {{4, 2}, {2, 4}, {1, 4}}, {{3, 1}, {1, 3}, {1, 3}}};
+    const int parents = tapegrad::op_parents(op);
+    switch (tapegrad::op_kind(op)) {
+        case OpKind::matrix:
+            if (parents == 1) shapes = {{{3, 4}}};
+            if (parents == 2) shapes = {{one, one}, {two, pair}, {pair, two}, {square, square}, {{3, 2}, {2, 4}}};
+            if (parents == 3)
+                shapes = {{one, one, one}, {square, square, pair}, {{4, 2}, {2, 4}, {1, 4}}, {{3, 1}, {1, 3}, {1, 3}}};
             break;
-        case Op::transpose: shapes = {{{3, 4}}}; break;
-        case Op::sum:
-        case Op::mean: shapes = {{two}, {pair}}; break;
-        case Op::col_sums:
-        case Op::col_means:
-        case Op::row_sums:
-        case Op::row_means: shapes = {{square}, {{2, 3}}}; break;
-        case Op::mean_squared_error: shapes = {{one, one}, {two, two}}; break;
-        case Op::weighted_sum:
-            shapes = {
-                {one, {3, 1}}, {one, {3, 1}, one}, {one, {3, 1}, one, {3, 1}, {3, 1}}, {one, square, one, square, one}};
+        case OpKind::reduction:
+            for (Shape s : {one, two, pair, square, Shape{2, 3}}) {
+                const std::vector<Shape> all(static_cast<std::size_t>(parents), s);
+                const auto y = result_shape(op, all);
+                if (y && s.size() <= 3 * y->size()) shapes.push_back(all);
+            }
+            break;
+        case OpKind::broadcasting:
+            if (parents == -1)
+                shapes = {{one, {3, 1}},
+                          {one, {3, 1}, one},
+                          {one, {3, 1}, one, {3, 1}, {3, 1}},
+                          {one, square, one, square, one}};
             break;
         default: return cases;
     }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "op_cases.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/operations.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 
@@ -29,46 +30,95 @@ namespace ops = tapegrad::ops;
 
 namespace {
 
+using tapegrad::Op;
+using tapegrad::OpKind;
+
+// ---- The reference tables: each op's derivative written here by hand, as plain doubles ----
+// Keyed by op; the cases below walk TAPEGRAD_OPS and look each op up, so an op of the list
+// without an entry is a failing case (and every_op_of_the_list_has_a_reference says which).
+
+struct ElementwiseReference {  // dy/dx at x for the constant c, and where to look
+    std::vector<double> at;
+    double c = 0;
+    std::function<double(double)> by_hand;
+};
+const std::vector<double> anywhere{-2.5, -0.7, 0.3, 1.9}, positive{0.2, 1.0, 3.7};
+
+std::multimap<Op, ElementwiseReference> elementwise_references() {
+    using std::exp, std::cos, std::sin, std::cosh, std::sqrt;
+    return {
+        {Op::negate, {anywhere, 0, [](double) { return -1.0; }}},
+        {Op::exp, {anywhere, 0, [](double v) { return exp(v); }}},
+        {Op::log, {positive, 0, [](double v) { return 1 / v; }}},
+        {Op::sqrt, {positive, 0, [](double v) { return 1 / (2 * sqrt(v)); }}},
+        {Op::power_scalar, {anywhere, 3.0, [](double v) { return 3 * v * v; }}},
+        {Op::power_scalar, {anywhere, -2.0, [](double v) { return -2 / (v * v * v); }}},
+        {Op::power_scalar, {positive, 0.5, [](double v) { return 0.5 / sqrt(v); }}},
+        {Op::square, {anywhere, 0, [](double v) { return 2 * v; }}},
+        {Op::cube, {anywhere, 0, [](double v) { return 3 * v * v; }}},
+        {Op::abs, {anywhere, 0, [](double v) { return v > 0 ? 1.0 : -1.0; }}},
+        {Op::sin, {anywhere, 0, [](double v) { return cos(v); }}},
+        {Op::cos, {anywhere, 0, [](double v) { return -sin(v); }}},
+        {Op::tanh, {anywhere, 0, [](double v) { return 1 / (cosh(v) * cosh(v)); }}},
+        {Op::sigmoid,
+         {anywhere, 0, [](double v) { return exp(-v) / ((1 + exp(-v)) * (1 + exp(-v))); }}},  // d/dv (1+e^-v)^-1
+        {Op::relu, {anywhere, 0, [](double v) { return v > 0 ? 1.0 : 0.0; }}},
+        {Op::identity, {anywhere, 0, [](double) { return 1.0; }}},
+    };
+}
+
+struct BinaryReference {  // dy/da and dy/db at (a, b)
+    std::vector<std::pair<double, double>> at;
+    std::function<double(double, double)> da, db;
+};
+std::map<Op, BinaryReference> binary_references() {
+    const std::vector<std::pair<double, double>> pairs{{1.5, -0.4}, {0.3, 2.2}, {-3.0, 0.9}};
+    const std::vector<std::pair<double, double>> positive_base{{1.5, -0.4}, {0.3, 2.2}, {2.0, 3.0}};
+    const auto one = [](double, double) { return 1.0; };
+    return {
+        {Op::add, {pairs, one, one}},
+        {Op::subtract, {pairs, one, [](double, double) { return -1.0; }}},
+        {Op::multiply, {pairs, [](double, double v) { return v; }, [](double u, double) { return u; }}},
+        {Op::divide, {pairs, [](double, double v) { return 1 / v; }, [](double u, double v) { return -u / (v * v); }}},
+        {Op::power,
+         {positive_base, [](double u, double v) { return v * std::pow(u, v - 1); },
+          [](double u, double v) { return std::pow(u, v) * std::log(u); }}},
+    };
+}
+
+// Ops whose struct has the scalar forms (elementwise: value(x, c) and derivative; two-parent
+// broadcasting: value(a, b), da and db), from the list.
+bool is_scalar_unary(Op op) { return tapegrad::op_kind(op) == OpKind::elementwise; }
+bool is_scalar_binary(Op op) { return tapegrad::op_kind(op) == OpKind::broadcasting && tapegrad::op_parents(op) == 2; }
+
 struct UnaryCase {
     std::string name;
     double x;
     double c;  // the op's constant (exponent of pow)
     std::function<double(double, double)> value;
     std::function<double(double, double, double)> derivative;
-    std::function<double(double)> by_hand;  // dy/dx written independently
+    std::function<double(double)> by_hand;  // dy/dx written independently; empty: no reference
 };
 std::ostream& operator<<(std::ostream& out, const UnaryCase& k) { return out << k.name << " at x=" << k.x; }
 
-template <class Op>
-UnaryCase unary(std::string name, double x, std::function<double(double)> by_hand, double c = 0) {
-    return {std::move(name), x, c, &Op::value, &Op::derivative, std::move(by_hand)};
-}
-
+// Every elementwise op of TAPEGRAD_OPS at its reference's points.
 std::vector<UnaryCase> unary_cases() {
+    const auto references = elementwise_references();
     std::vector<UnaryCase> cases;
-    for (double x : {-2.5, -0.7, 0.3, 1.9}) {
-        cases.push_back(unary<ops::Negate>("negate", x, [](double) { return -1.0; }));
-        cases.push_back(unary<ops::Exp>("exp", x, [](double v) { return std::exp(v); }));
-        cases.push_back(unary<ops::Square>("square", x, [](double v) { return 2 * v; }));
-        cases.push_back(unary<ops::Abs>("abs", x, [](double v) { return v > 0 ? 1.0 : -1.0; }));
-        cases.push_back(unary<ops::Sin>("sin", x, [](double v) { return std::cos(v); }));
-        cases.push_back(unary<ops::Cos>("cos", x, [](double v) { return -std::sin(v); }));
-        cases.push_back(unary<ops::Tanh>("tanh", x, [](double v) { return 1 / (std::cosh(v) * std::cosh(v)); }));
-        cases.push_back(unary<ops::Sigmoid>("sigmoid", x, [](double v) {
-            return std::exp(-v) / ((1 + std::exp(-v)) * (1 + std::exp(-v)));  // d/dv (1+e^-v)^-1
-        }));
-        cases.push_back(unary<ops::Relu>("relu", x, [](double v) { return v > 0 ? 1.0 : 0.0; }));
-        cases.push_back(unary<ops::Identity>("identity", x, [](double) { return 1.0; }));
-        cases.push_back(unary<ops::PowerScalar>(
-            "pow 3", x, [](double v) { return 3 * v * v; }, 3.0));
-        cases.push_back(unary<ops::PowerScalar>(
-            "pow -2", x, [](double v) { return -2 / (v * v * v); }, -2.0));
-    }
-    for (double x : {0.2, 1.0, 3.7}) {  // positive inputs only
-        cases.push_back(unary<ops::Log>("log", x, [](double v) { return 1 / v; }));
-        cases.push_back(unary<ops::Sqrt>("sqrt", x, [](double v) { return 1 / (2 * std::sqrt(v)); }));
-        cases.push_back(unary<ops::PowerScalar>(
-            "pow 0.5", x, [](double v) { return 0.5 / std::sqrt(v); }, 0.5));
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        tapegrad::visit(op, [&]<class T>(T) {
+            if constexpr (T::kind == OpKind::elementwise) {
+                const std::string name(T::name);
+                if (references.count(op) == 0)
+                    cases.push_back({name + " (no reference)", 0.5, 0, &T::value, &T::derivative, {}});
+                for (auto [at, end] = references.equal_range(op); at != end; ++at) {
+                    const ElementwiseReference& r = at->second;
+                    const std::string label = op == Op::power_scalar ? name + " " + tapegrad::format_number(r.c) : name;
+                    for (double x : r.at) cases.push_back({label, x, r.c, &T::value, &T::derivative, r.by_hand});
+                }
+            }
+        });
     }
     return cases;
 }
@@ -80,6 +130,7 @@ double central(const std::function<double(double)>& f, double x, double h = 1e-6
 }  // namespace
 
 BOOST_DATA_TEST_CASE(unary_derivative_matches_hand_formula_and_central_difference, bdata::make(unary_cases()), k) {
+    BOOST_TEST_REQUIRE(static_cast<bool>(k.by_hand), k.name << ": add its derivative to elementwise_references()");
     const double y = k.value(k.x, k.c);
     const double d = k.derivative(k.x, y, k.c);
     const double hand = k.by_hand(k.x);
@@ -96,38 +147,35 @@ struct BinaryCase {
     double a, b;
     std::function<double(double, double)> value;
     std::function<double(double, double, double)> da, db;
-    std::function<double(double, double)> hand_a, hand_b;
+    std::function<double(double, double)> hand_a, hand_b;  // empty: no reference
 };
 std::ostream& operator<<(std::ostream& out, const BinaryCase& k) {
     return out << k.name << " at a=" << k.a << ", b=" << k.b;
 }
-template <class Op>
-BinaryCase binary(std::string name, double a, double b, std::function<double(double, double)> ha,
-                  std::function<double(double, double)> hb) {
-    return {std::move(name), a, b, &Op::value, &Op::da, &Op::db, std::move(ha), std::move(hb)};
-}
+// Every two-parent broadcasting op of TAPEGRAD_OPS at its reference's points.
 std::vector<BinaryCase> binary_cases() {
+    const auto references = binary_references();
     std::vector<BinaryCase> cases;
-    for (auto [a, b] : {std::pair{1.5, -0.4}, std::pair{0.3, 2.2}, std::pair{-3.0, 0.9}}) {
-        cases.push_back(binary<ops::Add>(
-            "add", a, b, [](double, double) { return 1.0; }, [](double, double) { return 1.0; }));
-        cases.push_back(binary<ops::Subtract>(
-            "subtract", a, b, [](double, double) { return 1.0; }, [](double, double) { return -1.0; }));
-        cases.push_back(binary<ops::Multiply>(
-            "multiply", a, b, [](double, double v) { return v; }, [](double u, double) { return u; }));
-        cases.push_back(binary<ops::Divide>(
-            "divide", a, b, [](double, double v) { return 1 / v; }, [](double u, double v) { return -u / (v * v); }));
-    }
-    for (auto [a, b] : {std::pair{1.5, -0.4}, std::pair{0.3, 2.2}, std::pair{2.0, 3.0}}) {  // positive base
-        cases.push_back(binary<ops::Power>(
-            "pow", a, b, [](double u, double v) { return v * std::pow(u, v - 1); },
-            [](double u, double v) { return std::pow(u, v) * std::log(u); }));
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        tapegrad::visit(op, [&]<class T>(T) {
+            if constexpr (T::kind == OpKind::broadcasting && T::parents == 2) {
+                const std::string name(T::name);
+                const auto found = references.find(op);
+                if (found == references.end())
+                    cases.push_back({name + " (no reference)", 0.5, 0.5, &T::value, &T::da, &T::db, {}, {}});
+                else
+                    for (auto [a, b] : found->second.at)
+                        cases.push_back({name, a, b, &T::value, &T::da, &T::db, found->second.da, found->second.db});
+            }
+        });
     }
     return cases;
 }
 }  // namespace
 
 BOOST_DATA_TEST_CASE(binary_partials_match_hand_formula_and_central_difference, bdata::make(binary_cases()), k) {
+    BOOST_TEST_REQUIRE(static_cast<bool>(k.hand_a), k.name << ": add its partials to binary_references()");
     const double y = k.value(k.a, k.b);
     const double da = k.da(k.a, k.b, y), db = k.db(k.a, k.b, y);
     const double ha = k.hand_a(k.a, k.b), hb = k.hand_b(k.a, k.b);
@@ -212,7 +260,6 @@ BOOST_AUTO_TEST_CASE(every_op_has_a_distinct_printable_name) {
 // The cases are looked up by op for every op of the list: a new op without a case fails.
 namespace {
 using Eigen::MatrixXd;
-using tapegrad::Op;
 using Inputs = std::vector<MatrixXd>;
 struct OpCase {
     Inputs inputs;
@@ -393,6 +440,77 @@ BOOST_AUTO_TEST_CASE(every_op_of_the_list_matches_its_hand_formula_and_central_d
                                 "parent " << p << " element " << e << ": " << adjoint.data()[e] << " vs " << numeric);
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+// A new op of TAPEGRAD_OPS without its hand-derived reference fails here, by name (and its
+// cases above fail too): no op can be added and silently go untested.
+BOOST_AUTO_TEST_CASE(every_op_of_the_list_has_a_reference) {
+    const auto tape_cases = by_hand();
+    const auto elementwise = elementwise_references();
+    const auto binary = binary_references();
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        BOOST_TEST_CONTEXT("op " << tapegrad::op_name(op) << " (" << tapegrad::kind_name(tapegrad::op_kind(op))
+                                 << ")") {
+            BOOST_TEST(tape_cases.count(op) == 1u, "no case in by_hand()");
+            if (is_scalar_unary(op)) BOOST_TEST(elementwise.count(op) >= 1u, "no entry in elementwise_references()");
+            if (is_scalar_binary(op)) BOOST_TEST(binary.count(op) == 1u, "no entry in binary_references()");
+        }
+    }
+    // and the tables name nothing that is not an op of that kind
+    for (const auto& [op, r] : elementwise) BOOST_TEST(is_scalar_unary(op), tapegrad::op_name(op));
+    for (const auto& [op, r] : binary) BOOST_TEST(is_scalar_binary(op), tapegrad::op_name(op));
+}
+
+// Each op's declared kind against what it does to shapes, on every shape class of
+// op_cases.hpp: elementwise keeps its parent's shape, broadcasting gives the broadcast of
+// its parents', a reduction keeps a dimension or makes it 1 (no more elements), and a
+// matrix op's result is set by rows and columns (transpose's are swapped; a product's are
+// its outer dimensions).
+BOOST_AUTO_TEST_CASE(each_ops_kind_says_what_it_does_to_shapes) {
+    using tapegrad::Shape;
+    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::variable)) == "leaf");
+    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::cube)) == "elementwise");
+    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::weighted_sum)) == "broadcasting");
+    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::mean_squared_error)) == "reduction");
+    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::linear)) == "matrix");
+    BOOST_TEST((tapegrad::op_kind(Op::mean) == OpKind::reduction));  // the sweep page once called it a broadcast
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        const OpKind kind = tapegrad::op_kind(op);
+        BOOST_TEST((kind == OpKind::leaf) == tapegrad::is_leaf(op));
+        for (const auto& shapes : tapegrad::testing::shape_classes(op)) {
+            tapegrad::Tape tape;
+            std::vector<tapegrad::Var> parents;
+            for (std::size_t p = 0; p < shapes.size(); ++p)
+                parents.push_back(tape.variable(tapegrad::testing::filled(shapes[p], double(p))));
+            const Shape y = tapegrad::testing::record_with(tape, op, parents, 2.0).shape();
+            std::string text;
+            for (Shape s : shapes) text += s.to_string() + " ";
+            BOOST_TEST_CONTEXT(tapegrad::op_name(op)
+                               << " (" << tapegrad::kind_name(kind) << ") on " << text << "-> " << y.to_string()) {
+                Shape widest = shapes[0];
+                for (Shape s : shapes) widest = *tapegrad::broadcast(widest, s);
+                switch (kind) {
+                    case OpKind::leaf: BOOST_FAIL("a leaf has no shape classes"); break;
+                    case OpKind::elementwise: BOOST_TEST((y == shapes[0])); break;
+                    case OpKind::broadcasting: BOOST_TEST((y == widest)); break;
+                    case OpKind::reduction:
+                        BOOST_TEST(y.size() <= shapes[0].size());  // equal: summed along a dimension of 1
+                        BOOST_TEST((y.rows == 1u || y.rows == shapes[0].rows));
+                        BOOST_TEST((y.cols == 1u || y.cols == shapes[0].cols));
+                        break;
+                    case OpKind::matrix:
+                        if (shapes.size() == 1)
+                            BOOST_TEST((y == Shape{shapes[0].cols, shapes[0].rows}));
+                        else
+                            BOOST_TEST((y == Shape{shapes[0].rows, shapes[1].cols}));
+                        break;
                 }
             }
         }
