@@ -9,6 +9,7 @@
 //                                        tape over steps 1e-1 .. 1e-12: the V shape
 //   gradient_check --eps 1e-4 --rtol 1e-8 --json
 //
+// The operations' cases come from TAPEGRAD_OPS (operation_checks.hpp), chosen by kind.
 // The checker compares an analytic gradient with central differences,
 //   (f(x + h) - f(x - h)) / 2h,  h = eps * max(1, |x|),
 // and passes a parameter when |analytic - numeric| <= atol + rtol * |numeric|.
@@ -24,6 +25,7 @@
 
 #include "cli.hpp"
 #include "json.hpp"
+#include "operation_checks.hpp"
 #include "plot.hpp"
 #include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/gradient_check.hpp"
@@ -47,87 +49,13 @@ struct Check {
     bool as_expected() const { return report.passed == expect_pass; }
 };
 
-// ---- ops: every operation of the tape at a few points ------------------------------
+// ---- ops: every operation of the tape at a few points, from TAPEGRAD_OPS ------------
 std::vector<Check> check_operations(const GradientCheckOptions& options) {
     std::vector<Check> checks;
-    auto add = [&](const std::string& name, const TapeFunction& f, const std::vector<MatrixXd>& point) {
-        checks.push_back({"ops", name, true, check_gradient(f, point, options)});
-    };
-    auto scalar = [](double x) { return MatrixXd::Constant(1, 1, x); };
-
-    struct Unary {
-        const char* name;
-        std::function<Var(Var)> op;
-        bool positive_only;
-    };
     // [ops]
-    const std::vector<Unary> unary{
-        {"negate", [](Var x) { return -x; }, false},
-        {"exp", [](Var x) { return exp(x); }, false},
-        {"log", [](Var x) { return log(x); }, true},
-        {"sqrt", [](Var x) { return sqrt(x); }, true},
-        {"pow 3", [](Var x) { return pow(x, 3.0); }, false},
-        {"square", [](Var x) { return square(x); }, false},
-        {"abs", [](Var x) { return abs(x); }, false},
-        {"sin", [](Var x) { return sin(x); }, false},
-        {"cos", [](Var x) { return cos(x); }, false},
-        {"tanh", [](Var x) { return tanh(x); }, false},
-        {"sigmoid", [](Var x) { return sigmoid(x); }, false},
-        {"relu", [](Var x) { return relu(x); }, false},
-        {"identity", [](Var x) { return identity(x); }, false},
-    };
-    for (const auto& u : unary)
-        for (double x : u.positive_only ? std::vector<double>{0.4, 1.1, 2.1} : std::vector<double>{-1.3, 0.4, 2.1})
-            add(std::string(u.name) + " at x = " + number(x),
-                [op = u.op](Tape&, const std::vector<Var>& p) { return op(p[0]); }, {scalar(x)});
+    for (const examples::OperationCheck& op : examples::operation_checks())
+        checks.push_back({"ops", op.name, true, check_gradient(op.loss, op.point, options)});
     // [ops]
-
-    struct Binary {
-        const char* name;
-        std::function<Var(Var, Var)> op;
-    };
-    const std::vector<Binary> binary{
-        {"a + b", [](Var a, Var b) { return a + b; }},         {"a - b", [](Var a, Var b) { return a - b; }},
-        {"a * b", [](Var a, Var b) { return a * b; }},         {"a / b", [](Var a, Var b) { return a / b; }},
-        {"pow(a, b)", [](Var a, Var b) { return pow(a, b); }},
-    };
-    for (const auto& b : binary)
-        for (auto [x, y] : {std::pair{0.7, 1.9}, std::pair{2.3, -0.6}})
-            add(std::string(b.name) + " at a = " + number(x) + ", b = " + number(y),
-                [op = b.op](Tape&, const std::vector<Var>& p) { return op(p[0], p[1]); }, {scalar(x), scalar(y)});
-
-    // Shapes: a loss of sum(square(...)) gives every element its own adjoint.
-    MatrixXd a(2, 3), b(3, 2), column(6, 1);
-    a << 0.5, -1.2, 0.3, 0.9, 0.1, -0.4;
-    b << 1.1, -0.2, 0.4, 0.8, -0.6, 0.5;
-    column << 0.59, 0.62, 0.17, 0.35, 0.89, 0.10;
-    auto matrix = [&](const std::string& name, std::function<Var(Var)> op, const MatrixXd& at) {
-        add(name, [op](Tape&, const std::vector<Var>& p) { return sum(square(op(p[0]))); }, {at});
-    };
-    add("matmul (2x3)(3x2)", [](Tape&, const std::vector<Var>& p) { return sum(square(matmul(p[0], p[1]))); }, {a, b});
-    add("scalar w times 6x1 column", [](Tape&, const std::vector<Var>& p) { return sum(square(p[0] * p[1])); },
-        {scalar(0.7), column});
-    MatrixXd bias(1, 2), target(2, 2);
-    bias << 0.3, -0.2;
-    target << 0.1, -0.5, 0.4, 0.2;
-    add("linear (2x3)(3x2) + (1x2)",
-        [](Tape&, const std::vector<Var>& p) { return sum(square(linear(p[0], p[1], p[2]))); }, {a, b, bias});
-    add("mean_squared_error (2x2)",
-        [](Tape&, const std::vector<Var>& p) { return mean_squared_error(p[0], p[1]); }, {MatrixXd(a * b), target});
-    matrix(
-        "transpose (2x3)", [](Var x) { return transpose(x); }, a);
-    matrix(
-        "sum (2x3)", [](Var x) { return sum(x); }, a);
-    matrix(
-        "mean (2x3)", [](Var x) { return mean(x); }, a);
-    matrix(
-        "col_sums (2x3)", [](Var x) { return col_sums(x); }, a);
-    matrix(
-        "row_sums (2x3)", [](Var x) { return row_sums(x); }, a);
-    matrix(
-        "col_means (2x3)", [](Var x) { return col_means(x); }, a);
-    matrix(
-        "row_means (2x3)", [](Var x) { return row_means(x); }, a);
     return checks;
 }
 
