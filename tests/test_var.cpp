@@ -7,6 +7,8 @@
 // adjoint of an input element is W times the local derivative (summed over the elements
 // it was broadcast to). Hand formulas: agreement to 1e-12 relative. Finite differences:
 // rtol 1e-6, atol 1e-8 (step 1e-6; the rounding error is near 1e-10 relative).
+// The tables are written by hand (the Var functions and their formulas are what is tested),
+// and every_op_of_the_list_has_a_case_here fails for an op of TAPEGRAD_OPS none records.
 #define BOOST_TEST_MODULE var
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <functional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +76,7 @@ std::vector<UnaryCase> unary_cases() {
         {"pow 1.5", [](Var x) { return pow(x, 1.5); }, [](double x) { return x * std::sqrt(x); },
          [](double x) { return 1.5 * std::sqrt(x); }, true},
         {"square", [](Var x) { return square(x); }, [](double x) { return x * x; }, [](double x) { return 2 * x; }},
+        {"cube", [](Var x) { return cube(x); }, [](double x) { return x * x * x; }, [](double x) { return 3 * x * x; }},
         {"abs", [](Var x) { return abs(x); }, [](double x) { return std::abs(x); },
          [](double x) { return x > 0 ? 1.0 : -1.0; }},
         {"sin", [](Var x) { return sin(x); }, [](double x) { return std::sin(x); },
@@ -358,10 +362,10 @@ BOOST_DATA_TEST_CASE(linear_value_and_adjoints, bdata::make(layer_shapes()), s) 
     const MatrixXd want = (x * w).rowwise() + b.row(0);
     BOOST_TEST(close(y.value(), want), "tape\n" << y.value() << "\nby hand\n" << want);
     tape.gradient(weighted_sum(tape, y));
-    const MatrixXd g = weights(s.n, s.m);  // d loss / d Y
-    BOOST_TEST(close(xv.adjoint(), g * w.transpose()));      // dX = dY W^T
-    BOOST_TEST(close(wv.adjoint(), x.transpose() * g));      // dW = X^T dY
-    BOOST_TEST(close(bv.adjoint(), g.colwise().sum()));      // db = column sums of dY
+    const MatrixXd g = weights(s.n, s.m);                // d loss / d Y
+    BOOST_TEST(close(xv.adjoint(), g * w.transpose()));  // dX = dY W^T
+    BOOST_TEST(close(wv.adjoint(), x.transpose() * g));  // dW = X^T dY
+    BOOST_TEST(close(bv.adjoint(), g.colwise().sum()));  // db = column sums of dY
     const auto report = tapegrad::check_gradient(
         [](Tape& t, const std::vector<Var>& p) { return weighted_sum(t, linear(p[0], p[1], p[2])); },
         std::vector<MatrixXd>{x, w, b}, {}, {"X", "W", "b"});
@@ -425,9 +429,9 @@ BOOST_AUTO_TEST_CASE(mean_squared_error_value_and_adjoints) {
     tape.gradient(loss);
     BOOST_TEST(close(pv.adjoint(), 2.0 * (p - t) / 12.0));   // d/dP = 2 (P - T) / N
     BOOST_TEST(close(tv.adjoint(), -2.0 * (p - t) / 12.0));  // d/dT = -2 (P - T) / N
-    const auto report = tapegrad::check_gradient(
-        [](Tape&, const std::vector<Var>& v) { return mean_squared_error(v[0], v[1]); },
-        std::vector<MatrixXd>{p, t}, {}, {"P", "T"});
+    const auto report =
+        tapegrad::check_gradient([](Tape&, const std::vector<Var>& v) { return mean_squared_error(v[0], v[1]); },
+                                 std::vector<MatrixXd>{p, t}, {}, {"P", "T"});
     BOOST_TEST(report.passed, report);
 }
 
@@ -453,5 +457,125 @@ BOOST_AUTO_TEST_CASE(mean_squared_error_refuses_different_shapes) {
     } catch (const tapegrad::TapeError& e) {
         BOOST_TEST(std::string(e.what()).find("the prediction is 6x1 but the target is 1x6") != std::string::npos,
                    e.what());
+    }
+}
+
+// ---- Shape-changing operations and the fused ones, as one table ----------------------------
+
+namespace {
+using Inputs = std::vector<MatrixXd>;
+struct ShapedCase {
+    std::string name;
+    std::function<Var(const std::vector<Var>&)> op;
+    Inputs inputs;
+    std::function<MatrixXd(const Inputs&)> value;                                      // by hand
+    std::function<MatrixXd(const Inputs&, const MatrixXd& w, std::size_t p)> adjoint;  // d sum(W ⊙ y) / d input p
+    bool fuse = false;  // recorded on a tape that fuses expressions
+};
+std::ostream& operator<<(std::ostream& out, const ShapedCase& k) { return out << k.name; }
+std::vector<ShapedCase> shaped_cases() {
+    using M = MatrixXd;
+    return {
+        {"matmul",
+         [](const std::vector<Var>& p) { return matmul(p[0], p[1]); },
+         {filled(2, 3, -1, 1, 0.0), filled(3, 4, -1, 1, 1.0)},
+         [](const Inputs& in) { return M(in[0] * in[1]); },
+         [](const Inputs& in, const M& w, std::size_t p) {
+             return p == 0 ? M(w * in[1].transpose()) : M(in[0].transpose() * w);
+         }},
+        {"transpose",
+         [](const std::vector<Var>& p) { return transpose(p[0]); },
+         {filled(2, 3, -1, 1)},
+         [](const Inputs& in) { return M(in[0].transpose()); },
+         [](const Inputs&, const M& w, std::size_t) { return M(w.transpose()); }},
+        {"linear",
+         [](const std::vector<Var>& p) { return linear(p[0], p[1], p[2]); },
+         {filled(5, 3, -1, 1, 0.0), filled(3, 2, -1, 1, 1.0), filled(1, 2, -1, 1, 2.0)},
+         [](const Inputs& in) { return M((in[0] * in[1]).rowwise() + in[2].row(0)); },
+         [](const Inputs& in, const M& w, std::size_t p) {
+             if (p == 0) return M(w * in[1].transpose());
+             if (p == 1) return M(in[0].transpose() * w);
+             return M(w.colwise().sum());
+         }},
+        {"mean_squared_error",
+         [](const std::vector<Var>& p) { return mean_squared_error(p[0], p[1]); },
+         {filled(4, 3, -2, 2), filled(4, 3, -1, 1, 1.0)},
+         [](const Inputs& in) { return M::Constant(1, 1, (in[0] - in[1]).array().square().mean()); },
+         [](const Inputs& in, const M& w, std::size_t p) {
+             const M d = 2.0 * w(0, 0) * (in[0] - in[1]) / double(in[0].size());
+             return p == 0 ? d : M(-d);
+         }},
+        // s1 c1 + s2 c2 + b on a fusing tape: one weighted_sum node (expression.hpp)
+        {"weighted_sum (fused s1 c1 + s2 c2 + b)",
+         [](const std::vector<Var>& p) { return Var(p[0] * p[1] + p[2] * p[3] + p[4]); },
+         {filled(1, 1, -1, 1, 0.0), filled(6, 1, -1, 1, 1.0), filled(1, 1, -1, 1, 2.0), filled(6, 1, -1, 1, 3.0),
+          filled(1, 1, -1, 1, 4.0)},
+         [](const Inputs& in) { return M(in[0](0, 0) * in[1] + in[2](0, 0) * in[3] + M::Constant(6, 1, in[4](0, 0))); },
+         [](const Inputs& in, const M& w, std::size_t p) {
+             if (p == 4) return M::Constant(1, 1, w.sum()).eval();
+             if (p % 2 == 0) return M::Constant(1, 1, w.cwiseProduct(in[p + 1]).sum()).eval();
+             return M(in[p - 1](0, 0) * w);
+         },
+         true},
+    };
+}
+}  // namespace
+
+BOOST_DATA_TEST_CASE(shaped_operation_value_and_adjoints, bdata::make(shaped_cases()), k) {
+    Tape tape;
+    tape.set_fuse_expressions(k.fuse);
+    std::vector<Var> vars;
+    for (const MatrixXd& in : k.inputs) vars.push_back(tape.variable(in));
+    const Var y = k.op(vars);
+    const MatrixXd want = k.value(k.inputs);
+    BOOST_TEST(close(y.value(), want), "tape\n" << y.value() << "\nby hand\n" << want);
+    tape.gradient(weighted_sum(tape, y));
+    const MatrixXd w = weights(y.shape().rows, y.shape().cols);
+    for (std::size_t p = 0; p < vars.size(); ++p) {
+        const MatrixXd hand = k.adjoint(k.inputs, w, p);
+        BOOST_TEST(close(vars[p].adjoint(), hand), "parent " << p << ": tape\n"
+                                                             << vars[p].adjoint() << "\nby hand\n"
+                                                             << hand);
+    }
+    const auto report = tapegrad::check_gradient(
+        [&](Tape& t, const std::vector<Var>& p) {
+            t.set_fuse_expressions(k.fuse);
+            return weighted_sum(t, k.op(p));
+        },
+        k.inputs);
+    BOOST_TEST(report.passed, report);
+}
+
+// Every op of TAPEGRAD_OPS must be recorded by a case of this file's tables, each with its
+// derivative by hand: an op added to the list and to var.hpp without a case here fails.
+BOOST_AUTO_TEST_CASE(every_op_of_the_list_has_a_case_here) {
+    std::set<tapegrad::Op> recorded;
+    const auto note = [&](const Tape& tape, Var y) { recorded.insert(tape.node(y.index()).op); };
+    const MatrixXd positive = filled(2, 3, 0.2, 3.0);
+    for (const UnaryCase& k : unary_cases()) {
+        Tape tape;
+        note(tape, k.op(tape.variable(positive)));
+    }
+    for (const BinaryCase& k : binary_cases()) {
+        Tape tape;
+        note(tape, k.op(tape.variable(positive), tape.variable(positive)));
+    }
+    for (const ReductionCase& k : reduction_cases()) {
+        Tape tape;
+        note(tape, k.op(tape.variable(positive)));
+    }
+    for (const ShapedCase& k : shaped_cases()) {
+        Tape tape;
+        tape.set_fuse_expressions(k.fuse);
+        std::vector<Var> vars;
+        for (const MatrixXd& in : k.inputs) vars.push_back(tape.variable(in));
+        note(tape, k.op(vars));
+    }
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<tapegrad::Op>(i);
+        if (!tapegrad::is_leaf(op))
+            BOOST_TEST(recorded.count(op) == 1u, "no case records " << tapegrad::op_name(op) << " ("
+                                                                    << tapegrad::kind_name(tapegrad::op_kind(op))
+                                                                    << ")");
     }
 }
