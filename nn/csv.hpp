@@ -18,7 +18,7 @@
 /// The size limit holds while reading: bytes are counted as they arrive, so /dev/zero, a
 /// pipe or a growing file is refused at the limit, never read whole (read_bytes, which
 /// the model reader shares). Text from the file is quoted in messages with printable():
-/// a NUL or another control byte shows as \0 or \x01, and the message is never cut short.
+/// a NUL or another control byte shows as \\0 or \\x01, and the message is never cut short.
 #pragma once
 
 #include <cstddef>
@@ -67,8 +67,8 @@ std::string read_bytes(const std::filesystem::path& path, std::uintmax_t size_li
 /// surrogates and code points past U+10FFFF are not), or std::string_view::npos.
 std::size_t invalid_utf8_at(std::string_view text);
 
-/// `text` as it can be shown in a message: NUL as \0, other control bytes and bytes that
-/// are not UTF-8 as \xhh, everything else as it is. The result has no NUL, so what() of an
+/// `text` as it can be shown in a message: NUL as \\0, other control bytes and bytes that
+/// are not UTF-8 as \\xhh, everything else as it is. The result has no NUL, so what() of an
 /// error holding it is never cut short, and it is valid UTF-8.
 std::string printable(std::string_view text);
 
