@@ -36,7 +36,8 @@ SweepStep sweep_one(Tape& tape, std::size_t k, const PrintOptions& options) {
         // identity is a view of its parent (Tape::record): one place in the arenas, so what
         // reaches it has reached the parent already. Its share, adjoint x 1, is its adjoint.
         const std::size_t parent = tape.node(k).parents[0];
-        step.shares.push_back({parent, step.adjoint, format_matrix(tape.adjoint(parent), options), false});
+        step.shares.push_back({parent, step.adjoint, format_matrix(tape.adjoint(parent), options),
+                               what_a_parent_receives(Op::identity, tape.node(k).shape, tape.node(parent).shape)});
         return step;
     }
     const std::vector<std::size_t> all = parents_of(tape, k);
@@ -50,13 +51,31 @@ SweepStep sweep_one(Tape& tape, std::size_t k, const PrintOptions& options) {
         if (old.size() == 0) continue;  // a constant whose adjoint the tape does not compute
         const Eigen::MatrixXd now = tape.adjoint(p);
         step.shares.push_back({p, format_matrix(now - old, options), format_matrix(now, options),
-                               tape.node(p).shape != tape.node(k).shape && tape.node(k).op != Op::matmul &&
-                                   tape.node(k).op != Op::linear && tape.node(k).op != Op::transpose});
+                               what_a_parent_receives(tape.node(k).op, tape.node(k).shape, tape.node(p).shape)});
     }
     return step;
 }
 
 }  // namespace
+
+std::string what_a_parent_receives(Op op, Shape node, Shape parent) {
+    // One number from one number: the contribution shown is all there is to say.
+    const bool one_from_one = node.is_scalar() && parent.is_scalar();
+    switch (op_kind(op)) {
+        case OpKind::leaf: return "";
+        case OpKind::elementwise:
+        case OpKind::broadcasting:
+            if (parent != node) return "summed over the elements it was broadcast to";
+            return one_from_one ? "" : "element by element: each element's adjoint times its local derivative";
+        case OpKind::reduction:
+            return "a reduction: each element receives the adjoint of the element it went into, times its local "
+                   "derivative";
+        case OpKind::matrix:
+            return "a matrix operation: each element receives, summed over the elements of the result it enters, "
+                   "their adjoint times its local derivative";
+    }
+    return "";
+}
 
 SweepTrace trace_sweep(Tape& tape, Var loss, const PrintOptions& options) {
     if (tape.size() == 0) throw TapeError("sweep page: the tape is empty (record something first)");
@@ -116,7 +135,7 @@ nlohmann::json page_data(const Tape& tape, const SweepTrace& trace, const std::s
             shares.push_back({{"parent", sh.parent},
                               {"contribution", sh.contribution},
                               {"sum", sh.running_sum},
-                              {"summed", sh.summed}});
+                              {"how", sh.how}});
         steps.push_back({{"node", s.node}, {"adjoint", s.adjoint}, {"shares", shares}});
     }
     return {{"title", title}, {"loss", trace.loss}, {"one", format_matrix(Eigen::Matrix<double, 1, 1>(1.0), options)},
@@ -228,7 +247,7 @@ function describe(s) {
   if (b.shares.length === 0) text += ' no parent takes an adjoint (constants only).';
   for (const sh of b.shares)
     text += '<br>&nbsp;&nbsp;to ' + who(sh.parent) + ': adjoint × ∂#' + b.node + '/∂#' + sh.parent + ' = <code>' +
-            esc(sh.contribution) + '</code>' + (sh.summed ? ' (summed over the elements it was broadcast to)' : '') +
+            esc(sh.contribution) + '</code>' + (sh.how ? ' (' + esc(sh.how) + ')' : '') +
             '; its running sum is now <code>' + esc(sh.sum) + '</code>';
   return text;
 }

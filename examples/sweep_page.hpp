@@ -2,9 +2,9 @@
 //
 // trace_sweep() runs the sweep of a tape one node at a time (Tape::begin_sweep and
 // Tape::sweep_node) and writes down, for every node from the loss back to the first, what
-// each of its parents received: the contribution adjoint × ∂node/∂parent (summed over the
-// elements a broadcast parent was reused for) and the parent's running sum after it. The
-// numbers are the tape's own, formatted as print_tape formats them.
+// each of its parents received: the contribution adjoint × ∂node/∂parent, the words that say
+// how it was formed (from the node's kind of op: what_a_parent_receives), and the parent's
+// running sum after it. The numbers are the tape's own, formatted as print_tape formats them.
 //
 // write_sweep_page() turns a tape and its trace into one self-contained HTML file: the
 // graph as inline SVG, a table of the nodes, and buttons (and the keys → ← Home End) that
@@ -28,7 +28,7 @@ struct Share {
     std::size_t parent = 0;
     std::string contribution;  // adjoint × ∂node/∂parent, in the parent's shape
     std::string running_sum;   // the parent's adjoint right after this node's step
-    bool summed = false;       // the parent was broadcast: its elements' contributions were summed
+    std::string how;           // how the contribution was formed: what_a_parent_receives()
 };
 
 // One step of the sweep: node `node` passes its adjoint back to its parents.
@@ -42,6 +42,15 @@ struct SweepTrace {
     std::size_t loss = 0;
     std::vector<SweepStep> steps;  // from the loss back to node 0, leaves left out
 };
+
+// What a parent of shape `parent` receives from a node of `op` and shape `node`, in the
+// words the page shows beside the contribution, chosen by the op's kind: element by
+// element (elementwise, or broadcasting at the node's shape); "summed over the elements it
+// was broadcast to" for a broadcasting op's smaller parent; for a reduction, each element
+// the adjoint of the element it went into times its local derivative; for a matrix op, a
+// sum over the elements of the result it enters. Empty for a leaf (it has no parents) and
+// for a number that an elementwise or broadcasting number receives (nothing more to say).
+std::string what_a_parent_receives(Op op, Shape node, Shape parent);
 
 // Sweep `tape` from `loss` one node at a time and record every share. Leaves the tape as
 // gradient(loss) would. Throws TapeError for an empty tape or a loss that is not 1 x 1.

@@ -8,12 +8,15 @@
 #define BOOST_TEST_MODULE sweep_page
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "op_cases.hpp"
+#include "operation_checks.hpp"
 #include "sweep_page.hpp"
 
 using tapegrad::Tape;
@@ -37,7 +40,7 @@ BOOST_AUTO_TEST_CASE(product_sends_each_parent_the_other_factor) {
     BOOST_TEST(step.shares[0].contribution == "15");  // 5 * 3
     BOOST_TEST(step.shares[1].parent == b.index());
     BOOST_TEST(step.shares[1].contribution == "10");  // 5 * 2
-    BOOST_TEST(a.scalar_adjoint() == 15.0);  // the tape is swept as gradient() sweeps it
+    BOOST_TEST(a.scalar_adjoint() == 15.0);           // the tape is swept as gradient() sweeps it
     BOOST_TEST(b.scalar_adjoint() == 10.0);
 }
 
@@ -77,9 +80,39 @@ BOOST_AUTO_TEST_CASE(broadcast_parent_receives_the_sum_of_its_elements_shares) {
     BOOST_TEST_REQUIRE(multiply.shares.size() == 2u);
     BOOST_TEST(multiply.shares[0].parent == w.index());
     BOOST_TEST(multiply.shares[0].contribution == "7");
-    BOOST_TEST(multiply.shares[0].summed);
+    BOOST_TEST(multiply.shares[0].how == "summed over the elements it was broadcast to");
     BOOST_TEST(multiply.shares[1].contribution == "[0.5, 0.5, 0.5]");
-    BOOST_TEST(!multiply.shares[1].summed);
+    BOOST_TEST(multiply.shares[1].how == "element by element: each element's adjoint times its local derivative");
+}
+
+// mean's 6 x 1 parent was reduced into one number, not broadcast: the page once said
+// "summed over the elements it was broadcast to" for it. Each element gets adjoint / 6.
+BOOST_AUTO_TEST_CASE(mean_parent_is_told_a_reduction_not_a_broadcast) {
+    Tape tape;
+    const Var x = tape.variable(Eigen::VectorXd::LinSpaced(6, 1.0, 6.0));
+    const Var loss = mean(x);
+    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
+    BOOST_TEST_REQUIRE(trace.steps.size() == 1u);
+    const pages::Share& share = trace.steps[0].shares.at(0);
+    BOOST_TEST(share.contribution == "[0.166667, 0.166667, 0.166667, 0.166667, 0.166667, 0.166667]");
+    BOOST_TEST(share.how.find("broadcast") == std::string::npos, share.how);
+    BOOST_TEST(share.how.find("a reduction: each element receives the adjoint") == 0u, share.how);
+}
+
+BOOST_AUTO_TEST_CASE(wording_follows_the_kind_of_op) {
+    const tapegrad::Shape one{1, 1}, column{6, 1}, matrix{2, 3};
+    const std::string broadcast = "summed over the elements it was broadcast to";
+    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::multiply, column, one) == broadcast);
+    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::weighted_sum, column, one) == broadcast);
+    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::multiply, column, column).find("element by element") == 0u);
+    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::sigmoid, column, column).find("element by element") == 0u);
+    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::add, one, one).empty());  // nothing more than the number
+    for (tapegrad::Op op : {tapegrad::Op::sum, tapegrad::Op::mean, tapegrad::Op::col_sums, tapegrad::Op::row_means,
+                            tapegrad::Op::mean_squared_error})
+        BOOST_TEST(pages::what_a_parent_receives(op, one, column).find("a reduction") == 0u, tapegrad::op_name(op));
+    for (tapegrad::Op op : {tapegrad::Op::matmul, tapegrad::Op::transpose, tapegrad::Op::linear})
+        BOOST_TEST(pages::what_a_parent_receives(op, matrix, matrix).find("a matrix operation") == 0u,
+                   tapegrad::op_name(op));
 }
 
 BOOST_AUTO_TEST_CASE(bad_tapes_are_refused) {
@@ -109,7 +142,8 @@ BOOST_AUTO_TEST_CASE(page_is_one_file_with_the_tapes_numbers) {
     BOOST_TEST(page.find("\"contribution\":\"3\"") != std::string::npos);  // d(ab)/da = b
     BOOST_TEST(page.find("a</script>") == std::string::npos);
     // Nothing to fetch: no scripts, styles or images from elsewhere.
-    for (const char* outside : {"src=", "href=", "@import", "url("}) BOOST_TEST(page.find(outside) == std::string::npos);
+    for (const char* outside : {"src=", "href=", "@import", "url("})
+        BOOST_TEST(page.find(outside) == std::string::npos);
 }
 
 namespace {
@@ -198,4 +232,56 @@ BOOST_AUTO_TEST_CASE(thousand_node_page) {
     std::ofstream table("thousand.txt");  // what the page must show at the end: print_tape's table
     tapegrad::print_tape(table, tape);
     BOOST_TEST(table.good());
+}
+
+// ---- The op list is the only list (issue 24) ------------------------------------------------
+// An op added as one struct, one line of TAPEGRAD_OPS and its Var function must appear in
+// every list generated from it: shape classes and IEEE-special cases (op_cases.hpp), a
+// passing check in gradient_check's list (operation_checks.hpp: one line of its output
+// each), and words on the sweep page for what each of its parents receives. (The tests'
+// reference tables are hand-written; test_operations and test_var each fail for an op
+// missing from theirs.)
+BOOST_AUTO_TEST_CASE(every_op_of_the_list_appears_in_every_generated_list) {
+    namespace testing = tapegrad::testing;
+    const auto checks = tapegrad::examples::operation_checks();
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<tapegrad::Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " (" << tapegrad::kind_name(tapegrad::op_kind(op)) << ")") {
+            const auto classes = testing::shape_classes(op);
+            BOOST_TEST(!classes.empty(), "no shape classes in op_cases.hpp");
+            BOOST_TEST(!testing::special_cases(op).empty(), "no IEEE-special cases in op_cases.hpp");
+
+            std::size_t lines = 0;
+            for (const auto& check : checks)
+                if (check.op == op) {
+                    ++lines;
+                    const auto report = tapegrad::check_gradient(check.loss, check.point);
+                    BOOST_TEST(report.passed, check.name << ": " << report);
+                }
+            BOOST_TEST(lines >= 1u, "no line in gradient_check's list");
+
+            // The sweep page, on the op's largest shape class: every parent is told what it got.
+            if (classes.empty()) continue;
+            std::vector<tapegrad::Shape> shapes = classes.front();
+            for (const auto& c : classes) {
+                std::size_t size = 0, best = 0;
+                for (auto s : c) size += s.size();
+                for (auto s : shapes) best += s.size();
+                if (size > best) shapes = c;
+            }
+            Tape tape;
+            std::vector<Var> parents;
+            for (std::size_t p = 0; p < shapes.size(); ++p)
+                parents.push_back(tape.variable(testing::filled(shapes[p], double(p))));
+            const Var y = testing::record_with(tape, op, parents, 2.0);
+            const pages::SweepTrace trace = pages::trace_sweep(tape, sum(y));
+            const auto step = std::find_if(trace.steps.begin(), trace.steps.end(),
+                                           [&](const pages::SweepStep& s) { return s.node == y.index(); });
+            BOOST_TEST_REQUIRE((step != trace.steps.end()), "no step of the sweep for the op's node");
+            BOOST_TEST(!step->shares.empty());
+            for (const pages::Share& share : step->shares)
+                BOOST_TEST(!share.how.empty(), "parent #" << share.parent << " is not told what it received");
+        }
+    }
 }
