@@ -163,7 +163,7 @@ void write_dot(std::ostream& out, const Tape& tape, const PrintOptions& options)
     for (std::size_t i = 0; i < tape.size(); ++i) {
         const Node& n = tape.node(i);
         const std::string name(tape.name(i));
-        const bool leaf = n.op == Op::variable || n.op == Op::constant;
+        const bool leaf = is_leaf(n.op);
         // First line: index, name and operation. A named leaf is just its name (its
         // style says variable or constant); a scalar's shape goes without saying.
         std::string head = "#" + std::to_string(i) + " ";

@@ -26,7 +26,7 @@ std::vector<std::size_t> parents_of(const Tape& tape, std::size_t k) {
     return {parents.begin(), parents.end()};
 }
 
-bool is_leaf(const Node& n) { return n.op == Op::variable || n.op == Op::constant; }
+bool is_leaf(const Node& n) { return op_kind(n.op) == OpKind::leaf; }
 
 // Node k's step: what each distinct parent held before and after sweep_node(k). A parent
 // used twice (x * x) receives both shares in one step, and shows their sum.
