@@ -6,7 +6,10 @@
 // dimension is read at index 0 there, so in the sweep a broadcast parent's adjoint *sums*
 // the contributions of every element it was reused for, which is what the chain rule
 // asks. Each node goes to the fast path first (fast_path.hpp), which computes the same
-// numbers with kernels for the shapes that matter; what it does not handle comes here.
+// numbers with kernels for the shapes that matter; what it does not handle comes here, to
+// evaluate_generically and sweep_generically: free functions of a node and the storage it
+// lives in (fast_path::Arenas), so OptimizedTape's plan calls the same two, on its own
+// arenas, where a kernel declines. There is no other generic implementation.
 #include "tapegrad/autodiff/tape.hpp"
 
 #include <algorithm>
@@ -259,32 +262,38 @@ void Tape::refuse_weighted_sum(std::span<const Var> parents) const {
                     "the bias is 1x1 or the sum's shape)");
 }
 
-ops::Element Tape::element(const Node& n) const {
+// ---- The generic path: one node, on any storage laid out like a tape's ------------------------
+
+namespace {
+// What the op's formulas see of node n: each parent's values and shape, and n's constant.
+ops::Element element(const fast_path::Arenas& storage, const Node& n) {
     ops::Element e;
-    const std::span<const std::uint32_t> parents = parents_of(n);
+    const std::span<const std::uint32_t> parents = parents_of(storage, n);
     e.parents = static_cast<int>(parents.size());
     for (int p = 0; p < e.parents; ++p) {
-        const Node& parent = nodes_[parents[p]];
-        e.p[p] = {values_.data() + parent.offset, parent.shape};
+        const Node& parent = storage.nodes[parents[p]];
+        e.p[p] = {storage.values + parent.offset, parent.shape};
     }
     e.constant = n.constant;
     return e;
 }
+}  // namespace
 
-// The value of node `index` from its parents' values: the forward half of every operation,
-// run by record() as a node is appended (replay() does the same for every node again).
+// The value of node n from its parents' values: the forward half of every operation, run
+// by record() as a node is appended (replay() does the same for every node again).
+void evaluate_generically(const fast_path::Arenas& storage, const Node& n) {
+    ops::Element e = element(storage, n);
+    double* y = storage.values + n.offset;
+    for (e.j = 0; e.j < n.shape.cols; ++e.j)
+        for (e.i = 0; e.i < n.shape.rows; ++e.i) y[e.i + e.j * n.shape.rows] = ops::value(n.op, e);
+}
+
+// Node `index` on this tape: its op's kernel, or (when there is none for the case, or the
+// fast path is off) the generic path above.
 template <class T>
 void Tape::evaluate(std::uint32_t index) {
     if (fast_path_ && fast_path::forward_node<T>(arenas(), nodes_[index])) return;
     evaluate_generically(index);
-}
-
-void Tape::evaluate_generically(std::uint32_t index) {
-    const Node& n = nodes_[index];
-    ops::Element e = element(n);
-    double* y = values_.data() + n.offset;
-    for (e.j = 0; e.j < n.shape.cols; ++e.j)
-        for (e.i = 0; e.i < n.shape.rows; ++e.i) y[e.i + e.j * n.shape.rows] = ops::value(n.op, e);
 }
 
 // ---- The reverse sweep -----------------------------------------------------------------
@@ -305,27 +314,33 @@ void Tape::begin_sweep(Var loss) {
     swept_size_ = nodes_.size();
 }
 
-// Node k passes its adjoint back: each parent receives adjoint x local derivative.
-inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
-    const Node& n = nodes_[k];
-    if (is_leaf(n.op) || n.op == Op::identity) return;             // leaves: nothing below (identity: see record)
-    if (fast_path_ && fast_path::backward(fast, n, n.op)) return;  // the same sums by faster kernels
-    ops::Element e = element(n);
-    const std::span<const std::uint32_t> parents = parents_of(n);
+// Node n passes its adjoint back: each parent receives adjoint x local derivative. The core's
+// one generic sweep of a node, on a tape's storage or a plan's (tape.hpp).
+void sweep_generically(const fast_path::Arenas& storage, const Node& n) {
+    ops::Element e = element(storage, n);
+    const std::span<const std::uint32_t> parents = parents_of(storage, n);
     for (e.j = 0; e.j < n.shape.cols; ++e.j)
         for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
-            const double adjoint = adjoints_[n.offset + e.i + e.j * n.shape.rows];
+            const double adjoint = storage.adjoints[n.offset + e.i + e.j * n.shape.rows];
             if (adjoint == 0.0) continue;  // nothing flows (and no 0 * inf = NaN off the loss's path)
-            e.y = values_[n.offset + e.i + e.j * n.shape.rows];
+            e.y = storage.values[n.offset + e.i + e.j * n.shape.rows];
             for (int p = 0; p < e.parents; ++p) {
-                const Node& parent = nodes_[parents[p]];
+                const Node& parent = storage.nodes[parents[p]];
                 for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
                     const ops::Term t = ops::term(n.op, e, p, l);
-                    double& parent_adjoint = adjoints_[parent.offset + e.p[p].at(t.row, t.col)];
+                    double& parent_adjoint = storage.adjoints[parent.offset + e.p[p].at(t.row, t.col)];
                     parent_adjoint += adjoint * t.derivative;
                 }
             }
         }
+}
+
+// Node k passes its adjoint back: by its op's kernel, or else generically.
+inline void Tape::sweep(std::size_t k, const fast_path::Arenas& fast) {
+    const Node& n = nodes_[k];
+    if (is_leaf(n.op) || n.op == Op::identity) return;             // leaves: nothing below (identity: see record)
+    if (fast_path_ && fast_path::backward(fast, n, n.op)) return;  // the same sums by faster kernels
+    sweep_generically(fast, n);
 }
 
 void Tape::gradient(Var loss) {

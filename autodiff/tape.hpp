@@ -20,7 +20,10 @@
 /// was recorded after a mark, and keeps what came before (the leaves of a training loop).
 /// Growing the arenas is all-or-nothing.
 /// Each node is computed by the fast path (fast_path.hpp) when it has a kernel for it,
-/// else by the generic path in tape.cpp, which is the reference the tests hold it to.
+/// else by the generic path in tape.cpp, which is the reference the tests hold it to. That
+/// generic path is two free functions, evaluate_generically and sweep_generically (below
+/// Node), on any storage laid out like a tape's: OptimizedTape's plan calls the
+/// same two where a kernel declines, so there is one generic implementation.
 /// (One exception to "each node its own place": identity(x) is a view of x; see record().)
 #pragma once
 
@@ -62,6 +65,26 @@ struct Node {
     Op op = Op::constant;
 };
 static_assert(sizeof(Node) == 40);
+
+// ---- The generic path: one node, on any tape's storage ------------------------------------
+/// The core's evaluator, element by element from the op's struct (operations.hpp), for node
+/// `n` of storage laid out like a tape's (fast_path::Arenas: nodes, values and adjoints at
+/// the nodes' offsets, weighted sums' parent lists). What a Tape does for every node its
+/// fast path leaves (or all of them, set_fast_path(false)), and what OptimizedTape's plan
+/// does for a node whose kernel declines.
+/// evaluate_generically: node n's value from its parents' values.
+void evaluate_generically(const fast_path::Arenas& storage, const Node& n);
+/// sweep_generically: node n's share of the sweep, `parent adjoint += adjoint x local
+/// derivative` for every element of n and every element of a parent it depends on; an
+/// element whose adjoint is 0 passes nothing on. Every parent's adjoint is written (a
+/// constant's too, whatever storage.constant_adjoints says). Not for identity on a tape,
+/// whose node shares its parent's place (Tape::record): the sweep skips it.
+void sweep_generically(const fast_path::Arenas& storage, const Node& n);
+/// Node n's parents in `storage`, in order (a weighted sum's from its list).
+inline std::span<const std::uint32_t> parents_of(const fast_path::Arenas& storage, const Node& n) {
+    if (n.op == Op::weighted_sum) return {storage.operands + n.parents[0], n.parents[1]};
+    return {n.parents, static_cast<std::size_t>(op_parents(n.op))};
+}
 
 /// How a tape stamps its nodes (var.hpp): node i has stamp `kept_base + i` when it is one
 /// of the first `kept` nodes, the ones the last rewind() kept, and `base + i` otherwise.
@@ -272,8 +295,7 @@ private:
     Var record_fixed(std::initializer_list<Var> parents, double constant);  ///< record<T> of a T with fixed parents
     template <class T>
     void evaluate(std::uint32_t index);  ///< a node's value from its parents' (the forward half)
-    void evaluate_generically(std::uint32_t index);
-    ops::Element element(const Node& n) const;
+    void evaluate_generically(std::uint32_t index) { tapegrad::evaluate_generically(arenas(), nodes_[index]); }
     /// Node k's share of the sweep.
     [[gnu::always_inline]] inline void sweep(std::size_t k, const fast_path::Arenas& fast);
     fast_path::Arenas arenas() {
