@@ -8,6 +8,7 @@
 #include "tapegrad/autodiff/fast_path.hpp"
 
 #include <array>
+#include <atomic>
 #include <utility>
 
 #include <Eigen/Core>
@@ -383,14 +384,66 @@ void weighted_sum_backward(const Arenas& t, const Node& n) {
     with_terms(w, [&]<int K, Bias B>() { weighted_sum_backward<K, B>(w, dy, n.shape.size()); });
 }
 
+// Whether T has kernels: every elementwise op, the mse and the weighted sum, and a
+// shape-changing op when it has its forward and backward above. A kernel is opt-in: an op
+// without one declines, and the generic path does its nodes.
+template <class T>
+constexpr bool has_kernels() {
+    if constexpr (std::is_base_of_v<ops::Leaf, T> || std::is_base_of_v<ops::Unary, T> ||
+                  std::is_base_of_v<ops::Binary, T> || std::is_same_v<T, ops::MeanSquaredError> ||
+                  std::is_same_v<T, ops::WeightedSum>)
+        return true;
+    else
+        return requires(Parent & p, Map & y, const ConstMap& dy) {
+            forward(T{}, p, p, p, y);
+            backward(T{}, p, p, p, dy);
+        };
+}
+
+// The ops whose kernels decline for a test (set_declining_for_testing), bit k for Op k, and
+// how often they did. A leaf's kernels have nothing to do, and never decline.
+static_assert(op_count <= 64);
+std::atomic<std::uint64_t> declining_ops{0};
+std::atomic<std::uint64_t> declines{0};
+template <class T>
+bool declining_for_testing() {
+    constexpr std::uint64_t bit = std::uint64_t{1} << static_cast<int>(op_of<T>());
+    if constexpr (std::is_base_of_v<ops::Leaf, T>) return false;
+    if ((declining_ops.load(std::memory_order_relaxed) & bit) == 0) [[likely]]
+        return false;
+    declines.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
 }  // namespace
+
+bool has_kernels(Op op) {
+    return visit(op, []<class T>(T) {
+        return has_kernels<T>() &&
+               (std::is_base_of_v<ops::Leaf, T> || (declining_ops.load(std::memory_order_relaxed) &
+                                                    (std::uint64_t{1} << static_cast<int>(op_of<T>()))) == 0);
+    });
+}
+
+void set_declining_for_testing(Op op, bool declining) {
+    const std::uint64_t bit = std::uint64_t{1} << static_cast<int>(op);
+    if (declining)
+        declining_ops.fetch_or(bit, std::memory_order_relaxed);
+    else
+        declining_ops.fetch_and(~bit, std::memory_order_relaxed);
+}
+std::uint64_t declines_for_testing() { return declines.load(std::memory_order_relaxed); }
 
 // ---- One node: the kernel for its op ---------------------------------------------------------
 
 template <class T>
 bool forward_node(const Arenas& t, const Node& n) {
     double* y = t.values + n.offset;
-    if constexpr (std::is_base_of_v<ops::Leaf, T>) {
+    if (declining_for_testing<T>()) [[unlikely]]
+        return false;
+    if constexpr (!has_kernels<T>()) {
+        return false;  // none for this op: the generic path does it
+    } else if constexpr (std::is_base_of_v<ops::Leaf, T>) {
         return true;  // a leaf's value is given, not computed
     } else if constexpr (std::is_base_of_v<ops::Unary, T>) {
         const Node& a = t.nodes[n.parents[0]];
@@ -423,7 +476,11 @@ bool forward_node(const Arenas& t, const Node& n) {
 template <class T>
 bool backward_node(const Arenas& t, const Node& n) {
     const double *y = t.values + n.offset, *dy = t.adjoints + n.offset;
-    if constexpr (std::is_base_of_v<ops::Leaf, T>) {
+    if (declining_for_testing<T>()) [[unlikely]]
+        return false;
+    if constexpr (!has_kernels<T>()) {
+        return false;  // none for this op: the generic path does it
+    } else if constexpr (std::is_base_of_v<ops::Leaf, T>) {
         return true;  // nothing below a leaf
     } else if constexpr (std::is_base_of_v<ops::Unary, T>) {
         // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:

@@ -17,6 +17,11 @@
 /// (Eigen's default, 128 KB; tapegrad does not change it, so it leaks into no program):
 /// a large layer (bench_scaling H = 256) costs a few allocations per gradient.
 /// tests/test_fast_path.cpp runs every op and shape class both ways and compares.
+/// A kernel is opt-in per op: an op without one (a new op of TAPEGRAD_OPS, before anyone
+/// writes it a kernel) declines every node, and so does an op switched off for a test
+/// (set_declining_for_testing): whoever calls a kernel must then call the core's generic
+/// path (tape.hpp: evaluate_generically, sweep_generically), as the tape and
+/// OptimizedTape's plan do.
 #pragma once
 
 #include <algorithm>
@@ -211,6 +216,19 @@ template <class T>
 bool forward_node(const Arenas& tape, const Node& n);
 template <class T>
 bool backward_node(const Arenas& tape, const Node& n);
+
+/// Whether `op` has kernels at all: false when its kernels decline every node (it has none,
+/// or set_declining_for_testing switched them off), so a caller can take the generic path
+/// from the start (OptimizedTape decides so per node when it compiles).
+bool has_kernels(Op op);
+
+/// For tests only: make the kernels of `op` decline every node, forwards and backwards
+/// (`declining` false gives them back), so that tests can check that every caller then
+/// takes the generic path and gets the same numbers. Costs the kernels one test of a bit
+/// that is never set outside tests. declines_for_testing(): how many times a kernel has
+/// declined because of it.
+void set_declining_for_testing(Op op, bool declining = true);
+std::uint64_t declines_for_testing();
 
 /// The same, for an op known only at run time: forward for Tape::replay, backward for the sweep.
 [[gnu::always_inline]] inline bool forward(const Arenas& tape, const Node& n, Op op) {

@@ -8,6 +8,8 @@
 // Then the same at the IEEE specials (op_cases.hpp), with zero and non-zero adjoints:
 // there every value and adjoint must be the core's, NaN where it is NaN (issue 28: a zero
 // adjoint times an infinite operand gave NaN in the products' kernels, 0 in the core).
+// Last, every op's kernels made to decline (set_declining_for_testing): the tape must then
+// give the core's numbers (issue 24).
 #define BOOST_TEST_MODULE fast_path
 #include <boost/test/unit_test.hpp>
 
@@ -174,4 +176,71 @@ BOOST_AUTO_TEST_CASE(list_grows_keeps_its_elements_and_extends_in_place) {
     list.clear();  // keeps the memory
     BOOST_TEST(list.size() == 0u);
     BOOST_TEST(list.capacity() == capacity);
+}
+
+// ---- Issue 24: a kernel that declines ------------------------------------------------------
+// A kernel may decline (it returns false and has done nothing), and then the tape's generic
+// path does the node. No kernel declines today, so set_declining_for_testing makes each op's
+// decline in turn: the tape with its fast path on must then give the core's numbers
+// (that op's node to the bit), recording, sweeping and replaying, and the kernels must
+// really have been asked.
+
+BOOST_AUTO_TEST_CASE(every_op_has_kernels_and_a_declining_one_leaves_the_tape_to_the_generic_path) {
+    namespace fp = tapegrad::fast_path;
+    int cases = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        BOOST_TEST(fp::has_kernels(op), tapegrad::op_name(op) << " has kernels");
+        if (tapegrad::is_leaf(op)) continue;
+        for (const auto& shapes : shape_classes(op)) {
+            BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shapes[0]) {
+                const Run generic = run(op, shapes, false);
+                fp::set_declining_for_testing(op, true);
+                BOOST_TEST(!fp::has_kernels(op));
+                const std::uint64_t before = fp::declines_for_testing();
+                const Run declining = run(op, shapes, true);
+                const std::uint64_t declines = fp::declines_for_testing() - before;
+                fp::set_declining_for_testing(op, false);
+                BOOST_TEST(fp::has_kernels(op));
+                // identity is a view on the tape: no kernel is asked for it
+                BOOST_TEST((declines >= 2u || op == Op::identity), declines << " declines (forward and backward)");
+                // The op's node by the generic path both ways: bit for bit. The loss's nodes
+                // around it (a product, a sum) still take their kernels on the fast tape: 1e-14.
+                BOOST_TEST(agree(declining.values[0], generic.values[0], true), "value");
+                BOOST_TEST(agree(declining.values[1], generic.values[1], false), "loss");
+                for (std::size_t p = 0; p < generic.adjoints.size(); ++p)
+                    BOOST_TEST(agree(declining.adjoints[p], generic.adjoints[p], false), "adjoint of parent " << p);
+                ++cases;
+            }
+        }
+    }
+    BOOST_TEST(cases > 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_declining_kernel_on_replay_leaves_the_node_to_the_generic_path) {
+    // replay() offers every node to its kernel again: declining there, the generic path
+    // computes the node at the new values (a kernel that did nothing would leave the old).
+    namespace fp = tapegrad::fast_path;
+    for (const Op op : {Op::sigmoid, Op::multiply, Op::matmul, Op::col_sums, Op::mean_squared_error}) {
+        BOOST_TEST_CONTEXT(tapegrad::op_name(op)) {
+            double loss[2];
+            for (const bool fast : {true, false}) {
+                Tape tape;
+                tape.set_fast_path(fast);
+                const Var a = tape.variable(filled({4, 3}, 0.2)), b = tape.variable(filled({3, 4}, 0.7));
+                const Var y = op == Op::matmul               ? matmul(a, b)
+                              : op == Op::mean_squared_error ? mean_squared_error(a, transpose(b))
+                              : op == Op::col_sums           ? col_sums(a)
+                              : op == Op::multiply           ? a * transpose(b)
+                                                             : sigmoid(a);
+                const Var l = sum(y);
+                fp::set_declining_for_testing(op, true);
+                std::vector<double> point(tape.variable_elements(), 0.75);
+                tape.replay(point);
+                loss[fast] = l.scalar_value();
+                fp::set_declining_for_testing(op, false);
+            }
+            BOOST_TEST(std::abs(loss[1] - loss[0]) <= 1e-14 * std::abs(loss[0]), loss[1] << " vs " << loss[0]);
+        }
+    }
 }
