@@ -10,6 +10,11 @@
 //                it, or a plain step of its own;
 //   3. lay out   every node that still has a value gets a fixed place in the plan's arenas;
 //   4. emit      one Call per step: a kernel pointer and the pointers and sizes it needs.
+// A kernel may decline (fast_path.hpp). Where that is known when compiling (an op without
+// kernels: fast_path::has_kernels), the node is a plain step of its own that calls the
+// core's generic evaluator (tape.hpp: evaluate_generically, sweep_generically) on the
+// plan's arenas; a plain step that calls a kernel checks what it returns and, where it
+// declines, calls the same evaluator. No other copy of the generic path is here.
 // Every stage is a loop (the add trees of stage 2 on a work stack of their own), never a
 // recursion over the graph: a tape of a million nodes compiles like one of ten.
 // The kernels of fused steps are here; plain steps call the fast path's (fast_path.cpp).
@@ -60,14 +65,22 @@ struct Call {
 
 // ---- Kernels ------------------------------------------------------------------------------
 
+// A plain step: the node's fast-path kernel, or the core's generic evaluator (tape.hpp) on
+// the plan's arenas where the kernel declines (it returns false, and has done nothing).
 template <class T>
 void plain_forward(const Call& c) {
-    fast_path::forward_node<T>(*c.arenas, *c.node);
+    if (!fast_path::forward_node<T>(*c.arenas, *c.node)) [[unlikely]]
+        evaluate_generically(*c.arenas, *c.node);
 }
 template <class T>
 void plain_backward(const Call& c) {
-    fast_path::backward_node<T>(*c.arenas, *c.node);
+    if (!fast_path::backward_node<T>(*c.arenas, *c.node)) [[unlikely]]
+        sweep_generically(*c.arenas, *c.node);
 }
+// A node of an op without kernels (fast_path::has_kernels), known when compiling: the
+// generic evaluator straight away.
+void generic_forward(const Call& c) { evaluate_generically(*c.arenas, *c.node); }
+void generic_backward(const Call& c) { sweep_generically(*c.arenas, *c.node); }
 
 // z_i = sum_k s_k c_ki and the scalar addends, each term added in the order the tape adds
 // it (so an overflow, or inf - inf, happens where the tape's does), then y = f(z) when there
@@ -328,8 +341,10 @@ Analysis analyse(const Tape& tape, std::uint32_t loss) {
 }
 
 // Can node c be taken into a fused step whose output has `shape`: used once, not taken yet?
+// (An op without kernels is never taken in: its node is a step of its own, done generically.)
 bool single_use(const Analysis& g, std::uint32_t c, Shape shape) {
-    return !g.absorbed[c] && g.uses[c] == 1 && !is_leaf(g.nodes[c].op) && g.nodes[c].shape == shape;
+    return !g.absorbed[c] && g.uses[c] == 1 && !is_leaf(g.nodes[c].op) && g.nodes[c].shape == shape &&
+           fast_path::has_kernels(g.nodes[c].op);
 }
 
 // One node of an add tree as expand() meets it: its weighted sum's terms, its product's
@@ -390,11 +405,14 @@ bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
 }
 
 // The step rooted at live node k, taking in the single-use nodes below it that fit a pattern.
+// A node whose op has no kernels (fast_path::has_kernels) is a plain step of its own.
 Plan fuse(Analysis& g, std::uint32_t k) {
     const Node& n = g.nodes[k];
     Plan plan;
     plan.node = k;
-    if (n.op == Op::mean_squared_error) {
+    if (!fast_path::has_kernels(n.op)) {
+        // plain: emit() gives it the generic evaluator
+    } else if (n.op == Op::mean_squared_error) {
         plan = {Plan::mse, k, none, n.parents[0], n.parents[1], {}, {k}};
     } else if (n.op == Op::mean && single_use(g, n.parents[0], g.nodes[n.parents[0]].shape) &&
                g.nodes[n.parents[0]].op == Op::square) {
@@ -430,7 +448,9 @@ Plan fuse(Analysis& g, std::uint32_t k) {
 }
 
 std::string describe(const Plan& plan, const Analysis& g) {
-    if (plan.kind == Plan::plain) return std::string(op_name(g.nodes[plan.node].op));
+    if (plan.kind == Plan::plain)
+        return std::string(op_name(g.nodes[plan.node].op)) +
+               (fast_path::has_kernels(g.nodes[plan.node].op) ? "" : " (generic)");
     if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
     if (plan.kind == Plan::linear_mse) return "linear, then mse";
     std::size_t products = 0, addends = 0;
@@ -520,7 +540,8 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
     call.y = value(plan.node);
     call.dy = adjoints.data() + out.offset;
     call.n = out.shape.size();
-    if (plan.kind == Plan::plain && out.op == Op::linear) {  // rows of the output: call.n
+    const bool generic = plan.kind == Plan::plain && !fast_path::has_kernels(out.op);  // fuse() made it plain
+    if (plan.kind == Plan::plain && out.op == Op::linear && !generic) {  // rows of the output: call.n
         const Shape w = nodes[out.parents[1]].shape;
         layer_inputs(call, out, g);
         if (pick_linear<false>(call, w.rows, w.cols)) return call;
@@ -540,10 +561,15 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
     if (plan.kind == Plan::plain) {
         call.arenas = &arenas;
         call.node = &out;
-        visit(out.op, [&]<class T>(T) {
-            call.forward = &plain_forward<T>;
-            call.backward = &plain_backward<T>;
-        });
+        if (generic) {
+            call.forward = &generic_forward;
+            call.backward = &generic_backward;
+        } else {
+            visit(out.op, [&]<class T>(T) {
+                call.forward = &plain_forward<T>;
+                call.backward = &plain_backward<T>;
+            });
+        }
     } else if (plan.kind == Plan::mse) {
         call.a = value(plan.a);
         call.b = value(plan.b);

@@ -12,7 +12,10 @@
 ///     elementwise activation on top (sigmoid, relu, ...) folded into the same step;
 ///   - mean(square(a - b)) becomes one mean-squared-error step;
 ///   - every remaining node becomes a call of its fast-path kernel (fast_path.hpp), with its
-///     numbers at fixed places in the plan's own arenas.
+///     numbers at fixed places in the plan's own arenas; where the kernel declines (or the
+///     op has none: a step of its own, shown as "op (generic)"), the call runs the core's
+///     generic evaluator for the node instead (tape.hpp: evaluate_generically and
+///     sweep_generically), on those arenas.
 /// gradient() then runs the plan forwards and its active half backwards: one loop each, one
 /// call per step, no allocation, no per-node decisions. The gradients are those of the tape
 /// up to the order of additions (tests/test_optimized_tape.cpp: 1e-12 relative, every op and the

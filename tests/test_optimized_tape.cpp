@@ -3,13 +3,21 @@
 // to 1e-12 relative, on every op of TAPEGRAD_OPS in every shape class (alone, and as the
 // activation of a fused weighted sum), and on the health network in every activation and
 // every recording. Also: what the pass fuses and drops, set_value, zero allocations per
-// gradient, and the refusals.
+// gradient, the refusals, and (issue 24) every op's kernel declining in turn, where the
+// plan must call the core's generic evaluator and still agree with the core and with
+// central differences.
 #define BOOST_TEST_MODULE optimized_tape
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <limits>
+#include <optional>
+#include <span>
 #include <sstream>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -17,6 +25,7 @@
 #include "health_fixtures.hpp"
 #include "op_cases.hpp"
 #include "tape_errors.hpp"
+#include "tapegrad/autodiff/gradient_check.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/optimized_tape.hpp"
 
@@ -472,4 +481,154 @@ BOOST_AUTO_TEST_CASE(fused_steps_at_the_ieee_specials_agree_with_the_core) {
             ++cases;
         }
     BOOST_TEST(cases > 2000);
+}
+
+// ---- Issue 24: a kernel that declines ------------------------------------------------------
+// A kernel may decline (fast_path.hpp), and then the generic path must do the node. The
+// plan once dropped what its plain steps' kernels returned: an op whose kernel declines gave
+// loss 0 and gradient 0, every other test green, since no kernel declined. Here each op of
+// TAPEGRAD_OPS in turn is made to decline (fast_path::set_declining_for_testing), once
+// before compiling (the plan gives its nodes the generic evaluator from the start) and once
+// after (the plain steps see the kernel decline as they run), and the plan must give the
+// core's loss and gradient (a tape with the fast path off, 1e-12 relative) and agree with
+// central differences of the core's loss (gradient_check.hpp's rule, its default
+// tolerances: rtol 1e-6, atol 1e-8; the inputs are in [0.5, 1.5], where no op is near a
+// kink or a pole).
+
+namespace {
+
+// The kernels of `op` decline while this lives.
+struct Declining {
+    Op op;
+    explicit Declining(Op declining) : op(declining) { tapegrad::fast_path::set_declining_for_testing(op, true); }
+    ~Declining() { tapegrad::fast_path::set_declining_for_testing(op, false); }
+    Declining(const Declining&) = delete;
+    Declining& operator=(const Declining&) = delete;
+};
+
+enum class When { compiling, running };
+const char* when_name(When w) { return w == When::compiling ? "declining when compiled" : "declining when run"; }
+
+// `gradient` against central differences of f, element by element for up to 64 numbers,
+// along 4 random directions beyond (check_directions: a 40 x 30 times 30 x 20 product has
+// 1,800 numbers).
+tapegrad::GradientReport central_difference_check(const std::function<double(std::span<const double>)>& f,
+                                                  std::span<const double> point, std::span<const double> gradient) {
+    if (point.size() > 64) return tapegrad::check_directions(f, point, gradient);
+    std::vector<double> rounding;
+    const std::vector<double> numeric = tapegrad::central_differences(f, point, 1e-6, &rounding);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < point.size(); ++i) names.push_back("x" + std::to_string(i));
+    return tapegrad::compare_gradients(names, gradient, numeric, {}, rounding);
+}
+
+// `op` declining `when`, the plan of `core`'s recording (a tape with the fast path off)
+// against the core and against central differences of the core's loss, at the recorded
+// point and at a moved one. How many of the plan's steps the kernels declined in: *declined.
+void check_declining(Tape& core, Var loss, Op op, When when, std::uint64_t* declined) {
+    std::optional<Declining> declining;
+    if (when == When::compiling) declining.emplace(op);
+    OptimizedTape plan(core, loss);
+    if (when == When::running) declining.emplace(op);
+    if (when == When::compiling && op != Op::identity)  // identity is no step: another name for its parent
+        for (std::uint32_t k = 0; k < core.size(); ++k)
+            if (core.node(k).op == op) {
+                const auto& steps = plan.steps();
+                const auto step = std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.node == k; });
+                BOOST_TEST((step != steps.end() && step->fused == std::vector<std::uint32_t>{k} &&
+                            step->what == std::string(tapegrad::op_name(op)) + " (generic)"),
+                           "node " << k << " is a generic step of its own");
+            }
+    const std::uint64_t before = tapegrad::fast_path::declines_for_testing();
+    std::vector<double> point = variables_of(core);
+    for (int round = 0; round < 2; ++round) {
+        std::vector<double> want(point.size()), got(point.size());
+        core.replay(point);
+        core.gradient(loss, want);
+        const double want_loss = loss.scalar_value();
+        const double got_loss = plan.gradient(point, got);
+        BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
+        for (std::size_t i = 0; i < want.size(); ++i)
+            BOOST_TEST(close(got[i], want[i]),
+                       "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+        const auto f = [&](std::span<const double> x) {
+            core.replay(x);
+            return loss.scalar_value();
+        };
+        BOOST_TEST_CONTEXT("at point " << round) {
+            const tapegrad::GradientReport report = central_difference_check(f, point, got);
+            BOOST_TEST(report.passed, report);
+        }
+        for (double& x : point) x += 0.125;
+    }
+    *declined += tapegrad::fast_path::declines_for_testing() - before;
+}
+
+// Whether the plan has a step named for `op` alone: a plain step, which may call its kernel
+// (and so see it decline; a small layer's goes straight to its register kernel instead).
+bool has_plain_step(const OptimizedTape& plan, Op op) {
+    return std::any_of(plan.steps().begin(), plan.steps().end(),
+                       [&](const auto& s) { return s.what == tapegrad::op_name(op); });
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_declining_kernel_falls_back_to_the_generic_evaluator) {
+    // Every op alone in every shape class, under loss = sum(C * op(parents)).
+    int cases = 0, seen_declining = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        for (const auto& shapes : shape_classes(op))
+            for (const When when : {When::compiling, When::running})
+                BOOST_TEST_CONTEXT(tapegrad::op_name(op) << " on " << shapes[0] << ", " << when_name(when)) {
+                    Tape core;
+                    core.set_fast_path(false);
+                    std::vector<Var> parents;
+                    for (std::size_t p = 0; p < shapes.size(); ++p)
+                        parents.push_back(core.variable(filled(shapes[p], 0.3 + static_cast<double>(p))));
+                    const Var y = record_op(core, op, parents);
+                    const Var loss = sum(core.constant(filled(y.shape(), 2.1)) * y);
+                    std::uint64_t declined = 0;
+                    check_declining(core, loss, op, when, &declined);
+                    if (when == When::running && declined > 0) {  // the trap was set: a plain step's kernel declined
+                        BOOST_TEST(has_plain_step(OptimizedTape(core, loss), op));
+                        ++seen_declining;
+                    }
+                    ++cases;
+                }
+    }
+    BOOST_TEST(cases > 200);
+    BOOST_TEST(seen_declining > 60, seen_declining << " cases where a plain step's kernel declined as it ran");
+}
+
+BOOST_AUTO_TEST_CASE(a_declining_kernel_in_the_health_network_falls_back_to_the_generic_evaluator) {
+    // The health network's loss in every activation and recording, each op declining in turn.
+    using namespace tapegrad::nn;
+    const Parameters p = tapegrad::testing::reference_start("b");
+    int cases = 0;
+    std::uint64_t declined = 0;
+    for (int i = 0; i < tapegrad::op_count; ++i) {
+        const auto op = static_cast<Op>(i);
+        if (tapegrad::is_leaf(op)) continue;
+        for (Activation a : {Activation::identity, Activation::sigmoid, Activation::relu, Activation::tanh}) {
+            const HealthNetwork network = tapegrad::testing::article_network(a);
+            for (int recording = 0; recording < 3; ++recording)
+                for (const When when : {When::compiling, When::running})
+                    BOOST_TEST_CONTEXT(tapegrad::op_name(op) << ", " << activation_name(a) << ", recording "
+                                                             << recording << ", " << when_name(when)) {
+                        Tape core;
+                        core.set_fast_path(false);
+                        ParameterVars vars;
+                        LayerVars layer_vars;
+                        const Var loss = recording == 0   ? network.record_loss(core, p, vars)
+                                         : recording == 1 ? network.record_loss_per_person(core, p, vars)
+                                                          : network.record_loss_layers(core, p, layer_vars);
+                        check_declining(core, loss, op, when, &declined);
+                        ++cases;
+                    }
+        }
+    }
+    BOOST_TEST(cases == 2 * 3 * 4 * (tapegrad::op_count - 2));
+    BOOST_TEST(declined > 0u, "the layers' activations are plain steps: their kernels declined as they ran");
 }
