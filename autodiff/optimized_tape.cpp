@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -213,11 +214,14 @@ void linear_mse_backward(const Call& c) {
     fast_path::SmallLinear<K, M>::backward(c.a, c.b, c.dz, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
 }
 
-// The kernels for a k x m weight matrix (1 <= k, m <= 4), the layer alone or with the mse
+// Whether a k x m weight matrix has register kernels (SmallLinear): 1 <= k, m <= 4.
+bool small_layer(std::size_t k, std::size_t m) { return k >= 1 && k <= 4 && m >= 1 && m <= 4; }
+
+// The kernels for a k x m weight matrix (small_layer), the layer alone or with the mse
 // after it; false for any other size.
 template <bool WithMse>
 bool pick_linear(Call& call, std::size_t k, std::size_t m) {
-    if (k < 1 || k > 4 || m < 1 || m > 4) return false;
+    if (!small_layer(k, m)) return false;
     using Kernel = void (*)(const Call&);
     static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
         if constexpr (WithMse)
@@ -435,7 +439,7 @@ Plan fuse(Analysis& g, std::uint32_t k) {
     if (plan.kind == Plan::mse) {  // the output layer too, when it is small and used only here
         const Node& p = g.nodes[plan.a];
         const Shape w = p.op == Op::linear ? g.nodes[p.parents[1]].shape : Shape{};
-        if (p.op == Op::linear && single_use(g, plan.a, p.shape) && w.rows <= 4 && w.cols <= 4) {
+        if (p.op == Op::linear && single_use(g, plan.a, p.shape) && small_layer(w.rows, w.cols)) {
             plan.kind = Plan::linear_mse;
             plan.z = plan.a;
             plan.fused.push_back(plan.a);
@@ -555,7 +559,8 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         call.target = value(plan.b);
         call.dtarget = adjoint(plan.b, g);
         call.constant = 1.0 / static_cast<double>(layer.shape.size());
-        pick_linear<true>(call, nodes[layer.parents[1]].shape.rows, nodes[layer.parents[1]].shape.cols);
+        if (!pick_linear<true>(call, nodes[layer.parents[1]].shape.rows, nodes[layer.parents[1]].shape.cols))
+            throw std::logic_error("OptimizedTape: an output layer fused with its mse has no register kernel");
         return call;
     }
     if (plan.kind == Plan::plain) {
