@@ -561,7 +561,12 @@ BOOST_AUTO_TEST_CASE(nan_in_gives_nan_out_for_every_op_value_and_derivative) {
     for (int i = 0; i < tapegrad::op_count; ++i) {
         const auto op = static_cast<Op>(i);
         if (tapegrad::is_leaf(op)) continue;
-        const OpCase& k = cases.at(op);
+        const auto found = cases.find(op);
+        if (found == cases.end()) {
+            BOOST_TEST(false, tapegrad::op_name(op) << ": no case in by_hand() to put NaN into");
+            continue;
+        }
+        const OpCase& k = found->second;
         for (int p = 0; p < static_cast<int>(k.inputs.size()); ++p)
             for (double s : {0.0, 1.0, -1.0, 0.5, inf, -inf, 1e300, -1e300, 1e-300})
                 for (bool fast : {true, false})
