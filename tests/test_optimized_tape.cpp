@@ -54,20 +54,26 @@ bool close(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max({std
 
 // The plan's loss and gradient at the tape's own point, then at a moved point (each
 // variable + 0.125), against the tape's at the same points.
+// The plan's loss and gradient at `point` against the tape's, replayed there; the plan's
+// gradient is returned.
+std::vector<double> check_plan_at(OptimizedTape& plan, Tape& tape, Var loss, const std::vector<double>& point) {
+    std::vector<double> want(point.size()), got(point.size());
+    tape.replay(point);
+    tape.gradient(loss, want);
+    const double want_loss = loss.scalar_value();
+    const double got_loss = plan.gradient(point, got);
+    BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
+    for (std::size_t i = 0; i < want.size(); ++i)
+        BOOST_TEST(close(got[i], want[i]), "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+    return got;
+}
+
 void check_against_tape(Tape& tape, Var loss, std::size_t* steps = nullptr) {
     OptimizedTape plan(tape, loss);
     if (steps) *steps = plan.steps().size();
     std::vector<double> point = variables_of(tape);
     for (int round = 0; round < 2; ++round) {
-        std::vector<double> want(point.size()), got(point.size());
-        tape.replay(point);
-        tape.gradient(loss, want);
-        const double want_loss = loss.scalar_value();
-        const double got_loss = plan.gradient(point, got);
-        BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
-        for (std::size_t i = 0; i < want.size(); ++i)
-            BOOST_TEST(close(got[i], want[i]),
-                       "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+        check_plan_at(plan, tape, loss, point);
         for (double& x : point) x += 0.125;
     }
 }
@@ -542,15 +548,7 @@ void check_declining(Tape& core, Var loss, Op op, When when, std::uint64_t* decl
     const std::uint64_t before = tapegrad::fast_path::declines_for_testing();
     std::vector<double> point = variables_of(core);
     for (int round = 0; round < 2; ++round) {
-        std::vector<double> want(point.size()), got(point.size());
-        core.replay(point);
-        core.gradient(loss, want);
-        const double want_loss = loss.scalar_value();
-        const double got_loss = plan.gradient(point, got);
-        BOOST_TEST(close(got_loss, want_loss), "loss " << got_loss << " vs " << want_loss);
-        for (std::size_t i = 0; i < want.size(); ++i)
-            BOOST_TEST(close(got[i], want[i]),
-                       "d loss / d variable element " << i << ": " << got[i] << " vs " << want[i]);
+        const std::vector<double> got = check_plan_at(plan, core, loss, point);
         const auto f = [&](std::span<const double> x) {
             core.replay(x);
             return loss.scalar_value();
