@@ -59,8 +59,8 @@ struct Operand {
     }
     double operator()(std::size_t i, std::size_t j) const { return data[at(i, j)]; }
 };
-/// The most parents a node can have: a weighted sum of four products and a bias.
-inline constexpr int most_parents = 9;
+/// The most parents a node can have (linear: X, W, b).
+inline constexpr int most_parents = 3;
 /// Output element (i, j) of a node: its parents, its constant, and (backwards) its value y.
 struct Element {
     Operand p[most_parents];
@@ -87,8 +87,7 @@ struct Binary {  ///< y = f(a, b), elementwise with broadcasting
     static constexpr int parents = 2;
     static constexpr OpKind kind = OpKind::broadcasting;
 };
-// Out of line and cold: the message is built only on a refusal, and none of it sits in record()'s path.
-[[noreturn, gnu::cold, gnu::noinline]] inline void refuse_shapes(std::string_view name, Shape a, Shape b,
+[[noreturn]] inline void refuse_shapes(std::string_view name, Shape a, Shape b,
                                                                  std::string_view why) {
     throw TapeError(std::string(name) + ": shapes " + a.to_string() + " and " + b.to_string() + std::string(why));
 }
@@ -240,8 +239,6 @@ struct Relu : Unary {
     static double derivative(double x, double, double) { return x > 0.0 ? 1.0 : x <= 0.0 ? 0.0 : x; }
 };
 /// y = x (the article's default activation);  dy/dx = 1
-/// The tape records it as a view of x (same value, same adjoint), which is what dy/dx = 1
-/// means, so neither function runs there (Tape::record says why).
 struct Identity : Unary {
     static constexpr std::string_view name = "identity";
     static double value(double x, double) { return x; }
@@ -366,33 +363,6 @@ struct RowMeans : Reduction<false, true, true> {
     static constexpr std::string_view name = "row_means";
 };
 
-// [weighted_sum]
-/// y = s1 c1 + s2 c2 + ... + sk ck + b: numbers s (1 x 1) times nodes c of y's shape, and
-/// a bias b, 1 x 1 or y's shape, which may be left out. The parents are s1, c1, ..., sk,
-/// ck and then b: 2k or 2k + 1 of them, 1 <= k <= 4 (Tape::parents lists them). Added in
-/// that order. The tutorial's `w1 * x1 + w2 * x2 + w3 * x3 + b1` as one node instead of
-/// six, on a tape that fuses sums (Tape::set_fuse_expressions, expression.hpp).
-///   dy_ij/ds_k = (c_k)_ij,   dy_ij/d(c_k)_ij = s_k,   dy_ij/db_ij = 1
-/// (a 1 x 1 parent's derivative sums these over every element, as broadcasting does).
-struct WeightedSum {
-    static constexpr std::string_view name = "weighted_sum";
-    static constexpr OpKind kind = OpKind::broadcasting;
-    static constexpr int parents = -1;  // 2 to most_parents: see above
-    static constexpr int most_products = (most_parents - 1) / 2;
-    static bool has_bias(int count) { return count % 2 == 1; }
-    static double value(const Element& e) {
-        double y = e.p[0](e.i, e.j) * e.p[1](e.i, e.j);
-        for (int p = 2; p + 1 < e.parents; p += 2) y += e.p[p](e.i, e.j) * e.p[p + 1](e.i, e.j);
-        return has_bias(e.parents) ? y + e.p[e.parents - 1](e.i, e.j) : y;
-    }
-    static std::size_t terms(const Element&, int) { return 1; }
-    static Term term(const Element& e, int p, std::size_t) {
-        if (has_bias(e.parents) && p == e.parents - 1) return {e.i, e.j, 1.0};
-        return {e.i, e.j, e.p[p ^ 1](e.i, e.j)};  // s_k's derivative is c_k, and c_k's is s_k
-    }
-};
-// [weighted_sum]
-
 // [mean_squared_error]
 /// y = (1/N) sum_l (P_l - T_l)^2, the mean squared error of a prediction P against a
 /// target T of the same shape (N elements): one node instead of subtract, square, mean.
@@ -454,8 +424,7 @@ struct MeanSquaredError {
     X(row_sums, RowSums)         \
     X(col_means, ColMeans)       \
     X(row_means, RowMeans)       \
-    X(mean_squared_error, MeanSquaredError) \
-    X(weighted_sum, WeightedSum)
+    X(mean_squared_error, MeanSquaredError)
 // clang-format on
 
 }  // namespace tapegrad::ops
@@ -483,7 +452,7 @@ inline constexpr int op_count = 0 TAPEGRAD_OPS(TAPEGRAD_COUNT);
 
 /// Calls f(ops::T{}) with the struct of `op`: the one switch every dispatch goes through.
 template <class F>
-[[gnu::always_inline]] inline decltype(auto) visit(Op op, F&& f) {
+inline decltype(auto) visit(Op op, F&& f) {
 #define TAPEGRAD_CASE(id, T) \
     case Op::id: return f(ops::T{});
     switch (op) { TAPEGRAD_OPS(TAPEGRAD_CASE) }
@@ -504,8 +473,7 @@ inline std::string_view op_symbol(Op op) {
             return T::name;
     });
 }
-/// How many parents a node of `op` has (0 for the leaves; -1 for weighted_sum, whose
-/// nodes each say: Tape::parents).
+/// How many parents a node of `op` has (0 for the leaves).
 inline int op_parents(Op op) {
     return visit(op, []<class T>(T) { return T::parents; });
 }
@@ -535,7 +503,7 @@ namespace ops {
 
 /// The shape of T's result from its parents' shapes; TapeError when they do not fit.
 template <class T>
-[[gnu::always_inline]] inline Shape shape_of(const Shape* s) {
+inline Shape shape_of(const Shape* s) {
     if constexpr (std::is_base_of_v<Binary, T>) {
         if (s[0] == s[1] || s[1].is_scalar()) return s[0];  // the common cases, without the general rule
         if (s[0].is_scalar()) return s[1];

@@ -10,15 +10,17 @@
 //                it, or a plain step of its own;
 //   3. lay out   every node that still has a value gets a fixed place in the plan's arenas;
 //   4. emit      one Call per step: a kernel pointer and the pointers and sizes it needs.
-// A kernel may decline (fast_path.hpp). Where that is known when compiling (an op without
-// kernels: fast_path::has_kernels), the node is a plain step of its own that calls the
-// core's generic evaluator (tape.hpp: evaluate_generically, sweep_generically) on the
-// plan's arenas; a plain step that calls a kernel checks what it returns and, where it
-// declines, calls the same evaluator. No other copy of the generic path is here.
+// A kernel may decline (kernels.hpp). Where that is known when compiling (an op without
+// kernels: kernels::has_kernels), the node is a plain step of its own that calls the
+// core's generic evaluate() and sweep() (tape.hpp) on the plan's arenas; a plain step that
+// calls a kernel checks what it returns and, where it declines, calls the same two. No
+// other copy of the generic path is here.
 // Every stage is a loop (the add trees of stage 2 on a work stack of their own), never a
 // recursion over the graph: a tape of a million nodes compiles like one of ten.
-// The kernels of fused steps are here; plain steps call the fast path's (fast_path.cpp).
+// The kernels of fused steps are here; plain steps call the op kernels of kernels.cpp.
 #include "tapegrad/autodiff/optimized_tape.hpp"
+
+#include "tapegrad/autodiff/kernels.hpp"
 
 #include <algorithm>
 #include <array>
@@ -48,7 +50,7 @@ struct Term {
 struct Call {
     void (*forward)(const Call&) = nullptr;
     void (*backward)(const Call&) = nullptr;
-    const fast_path::Arenas* arenas = nullptr;  // plain: a fast-path kernel on this node
+    const kernels::Arenas* arenas = nullptr;  // plain: a fast-path kernel on this node
     const Node* node = nullptr;
     const Term* terms = nullptr;  // weighted sum: `columns` terms s * c, `scalars` addends (emit)
     std::uint32_t columns = 0, scalars = 0;
@@ -70,18 +72,18 @@ struct Call {
 // the plan's arenas where the kernel declines (it returns false, and has done nothing).
 template <class T>
 void plain_forward(const Call& c) {
-    if (!fast_path::forward_node<T>(*c.arenas, *c.node)) [[unlikely]]
-        evaluate_generically(*c.arenas, *c.node);
+    if (!kernels::forward_node<T>(*c.arenas, *c.node)) [[unlikely]]
+        evaluate(*c.arenas, *c.node);
 }
 template <class T>
 void plain_backward(const Call& c) {
-    if (!fast_path::backward_node<T>(*c.arenas, *c.node)) [[unlikely]]
-        sweep_generically(*c.arenas, *c.node);
+    if (!kernels::backward_node<T>(*c.arenas, *c.node)) [[unlikely]]
+        sweep(*c.arenas, *c.node);
 }
-// A node of an op without kernels (fast_path::has_kernels), known when compiling: the
+// A node of an op without kernels (kernels::has_kernels), known when compiling: the
 // generic evaluator straight away.
-void generic_forward(const Call& c) { evaluate_generically(*c.arenas, *c.node); }
-void generic_backward(const Call& c) { sweep_generically(*c.arenas, *c.node); }
+void generic_forward(const Call& c) { evaluate(*c.arenas, *c.node); }
+void generic_backward(const Call& c) { sweep(*c.arenas, *c.node); }
 
 // z_i = sum_k s_k c_ki and the scalar addends, each term added in the order the tape adds
 // it (so an overflow, or inf - inf, happens where the tape's does), then y = f(z) when there
@@ -92,14 +94,14 @@ void weighted_sum_forward(const Call& call) {
     double* z = call.z;
     const std::size_t n = call.n;
     if constexpr (K > 0) {
-        const double bias = call.scalars ? *call.terms[K].s : 0.0;  // + 0.0 leaves a sum as it is
+        const double bias = call.scalars ? *call.terms[K].s : 0.0;
         double s[K];
         const double* c[K];
         for (int k = 0; k < K; ++k) s[k] = *call.terms[k].s, c[k] = call.terms[k].c;
         for (std::size_t i = 0; i < n; ++i) {
             double sum = s[0] * c[0][i];
             for (int k = 1; k < K; ++k) sum += s[k] * c[k][i];
-            z[i] = sum + bias;
+            z[i] = call.scalars ? sum + bias : sum;  // not sum + 0.0: that makes a sum of -0 +0
         }
     } else {
         for (std::uint32_t k = 0, count = call.columns + call.scalars; k < count; ++k) {
@@ -183,24 +185,22 @@ void pick_weighted_sum(Call& call, bool bias_last) {
     }
 }
 
-double mean_of_squares(const double* p, const double* t, std::size_t count, double inv_n);
-
 // A small dense layer, Y = X W + b, straight to its register kernel (a = X, b = W).
 template <int K, int M>
 void linear_forward(const Call& c) {
-    fast_path::SmallLinear<K, M>::forward(c.a, c.b, c.bias, c.y, static_cast<Eigen::Index>(c.n));
+    kernels::SmallLinear<K, M>::forward(c.a, c.b, c.bias, c.y, static_cast<Eigen::Index>(c.n));
 }
 template <int K, int M>
 void linear_backward(const Call& c) {
-    fast_path::SmallLinear<K, M>::backward(c.a, c.b, c.dy, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
+    kernels::SmallLinear<K, M>::backward(c.a, c.b, c.dy, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
 }
 // A small dense layer and the mean squared error of its output against a target, in one
 // step (the output layer and the loss): dZ = 2 dy (Z - T) / n goes straight into the
 // layer's backward pass. z, dz: the layer's output and its adjoint (only this step uses it).
 template <int K, int M>
 void linear_mse_forward(const Call& c) {
-    fast_path::SmallLinear<K, M>::forward(c.a, c.b, c.bias, c.z, static_cast<Eigen::Index>(c.n));
-    c.y[0] = mean_of_squares(c.z, c.target, c.n * M, c.constant);
+    kernels::SmallLinear<K, M>::forward(c.a, c.b, c.bias, c.z, static_cast<Eigen::Index>(c.n));
+    c.y[0] = kernels::mean_of_squares(c.z, c.target, c.n * M, c.constant);
 }
 template <int K, int M>
 void linear_mse_backward(const Call& c) {
@@ -211,7 +211,7 @@ void linear_mse_backward(const Call& c) {
         c.dz[i] = g;  // the layer's output has no other use: its whole adjoint
         if (c.dtarget) c.dtarget[i] -= g;
     }
-    fast_path::SmallLinear<K, M>::backward(c.a, c.b, c.dz, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
+    kernels::SmallLinear<K, M>::backward(c.a, c.b, c.dz, c.da, c.db, c.dbias, static_cast<Eigen::Index>(c.n));
 }
 
 // Whether a k x m weight matrix has register kernels (SmallLinear): 1 <= k, m <= 4.
@@ -236,46 +236,15 @@ bool pick_linear(Call& call, std::size_t k, std::size_t m) {
     return true;
 }
 
-// GCC's vectorizer is kept out of the two mse kernels below (why: beside mean_of_squares).
-// clang has no such attribute and decides for itself.
-#if defined(__clang__)
-#define TAPEGRAD_ELEMENT_BY_ELEMENT
-#else
-#define TAPEGRAD_ELEMENT_BY_ELEMENT [[gnu::optimize("no-tree-vectorize")]]
-#endif
-
-// mean((p - t)^2) = sum_of_squares * inv_n, in two sums, so the additions need not wait
-// for each other. Element by element, not two at a time: the prediction was usually just
-// stored one number at a time (by the step before), and a 16-byte load of two such numbers
-// waits for both stores to retire (a failed store-to-load forward; bench_health
-// tape_batched_optimized: 69 -> 63 ns).
-TAPEGRAD_ELEMENT_BY_ELEMENT double mean_of_squares(const double* p, const double* t, std::size_t count, double inv_n) {
-    double s0 = 0.0, s1 = 0.0;
-    std::size_t i = 0;
-    for (; i + 1 < count; i += 2) {
-        const double e0 = p[i] - t[i], e1 = p[i + 1] - t[i + 1];
-        s0 += e0 * e0;
-        s1 += e1 * e1;
-    }
-    if (i < count) s0 += (p[i] - t[i]) * (p[i] - t[i]);
-    return (s0 + s1) * inv_n;
-}
-void mse_forward(const Call& c) { c.y[0] = mean_of_squares(c.a, c.b, c.n, c.constant); }  // c.constant = 1/n
-TAPEGRAD_ELEMENT_BY_ELEMENT void mse_backward(const Call& c) {
-    const double scale = 2.0 * c.dy[0] * c.constant;  // c.constant = 1/n: no division to wait for
-    if (scale == 0.0) return;
-    for (std::size_t i = 0; i < c.n; ++i) {
-        const double g = scale * (c.a[i] - c.b[i]);
-        if (c.da) c.da[i] += g;
-        if (c.db) c.db[i] -= g;
-    }
-}
+// The mean squared error of a and b, and its backward half (kernels.hpp: one implementation).
+void mse_forward(const Call& c) { c.y[0] = kernels::mean_of_squares(c.a, c.b, c.n, c.constant); }  // constant = 1/n
+void mse_backward(const Call& c) { kernels::mse_gradient(c.dy[0], c.a, c.b, c.da, c.db, c.n, c.constant); }
 
 // ---- The pass's view of the tape ------------------------------------------------------------
 
-constexpr std::uint32_t none = Node::no_parent;
+constexpr std::uint32_t none = 0xffffffffu;  // no node: the factor `one`
 
-bool is_sum(Op op) { return op == Op::add || op == Op::weighted_sum; }
+bool is_sum(Op op) { return op == Op::add; }
 bool is_elementwise_unary(Op op) {
     return op != Op::identity && visit(op, []<class T>(T) { return std::is_base_of_v<ops::Unary, T>; });
 }
@@ -296,17 +265,16 @@ struct Plan {
 };
 
 struct Analysis {
-    std::vector<Node> nodes;              // the tape's, with parents through identity resolved
-    std::vector<std::uint32_t> operands;  // the weighted sums' parent lists, the same way
+    std::vector<Node> nodes;                 // the tape's
+    std::vector<std::uint32_t> parent_list;  // the tape's, with parents through identity resolved
     std::vector<char> live, active, absorbed;
     std::vector<std::uint32_t> uses;
 
     std::span<std::uint32_t> parents(std::uint32_t k) {
-        Node& n = nodes[k];
-        if (n.op == Op::weighted_sum) return {operands.data() + n.parents[0], n.parents[1]};
-        return {n.parents, static_cast<std::size_t>(op_parents(n.op))};
+        return {parent_list.data() + nodes[k].first_parent, nodes[k].parent_count};
     }
     std::span<const std::uint32_t> parents(std::uint32_t k) const { return const_cast<Analysis&>(*this).parents(k); }
+    std::uint32_t parent(const Node& n, int p) const { return parent_list[n.first_parent + p]; }
 };
 
 Analysis analyse(const Tape& tape, std::uint32_t loss) {
@@ -316,14 +284,10 @@ Analysis analyse(const Tape& tape, std::uint32_t loss) {
     std::vector<std::uint32_t> same(count);  // identity(x) is x
     for (std::uint32_t k = 0; k < count; ++k) {
         g.nodes[k] = tape.node(k);
-        Node& n = g.nodes[k];
-        if (n.op == Op::weighted_sum) {
-            const auto list = tape.parents(k);
-            n.parents[0] = static_cast<std::uint32_t>(g.operands.size());
-            g.operands.insert(g.operands.end(), list.begin(), list.end());
-        }
-        for (std::uint32_t& p : g.parents(k)) p = same[p];
-        same[k] = n.op == Op::identity ? n.parents[0] : k;
+        const auto list = tape.parents(k);
+        g.nodes[k].first_parent = static_cast<std::uint32_t>(g.parent_list.size());
+        for (std::uint32_t p : list) g.parent_list.push_back(same[p]);
+        same[k] = g.nodes[k].op == Op::identity ? g.parents(k)[0] : k;
     }
     g.live.assign(count, 0);
     g.active.assign(count, 0);
@@ -348,7 +312,7 @@ Analysis analyse(const Tape& tape, std::uint32_t loss) {
 // (An op without kernels is never taken in: its node is a step of its own, done generically.)
 bool single_use(const Analysis& g, std::uint32_t c, Shape shape) {
     return !g.absorbed[c] && g.uses[c] == 1 && !is_leaf(g.nodes[c].op) && g.nodes[c].shape == shape &&
-           fast_path::has_kernels(g.nodes[c].op);
+           kernels::has_kernels(g.nodes[c].op);
 }
 
 // One node of an add tree as expand() meets it: its weighted sum's terms, its product's
@@ -360,27 +324,20 @@ struct Pending {  // a node on expand()'s work stack: to expand, or to keep as a
 bool expand_node(const Analysis& g, std::uint32_t k, Shape out, Plan& plan, std::vector<Pending>& work) {
     const Node& n = g.nodes[k];
     plan.fused.push_back(k);
-    if (n.op == Op::weighted_sum) {  // recorded fused already: its terms, then its bias
-        const auto list = g.parents(k);
-        for (std::size_t p = 0; p + 1 < list.size(); p += 2) plan.terms.push_back({list[p], list[p + 1], true});
-        if (list.size() % 2 == 1) {
-            const std::uint32_t b = list.back();
-            plan.terms.push_back(g.nodes[b].shape.is_scalar() ? TermSpec{b, none, false} : TermSpec{none, b, true});
-        }
-        return true;
-    }
     if (n.op == Op::multiply) {  // s * c or c * s (checked when it was taken in)
-        const bool left_scalar = g.nodes[n.parents[0]].shape.is_scalar();
-        plan.terms.push_back({n.parents[left_scalar ? 0 : 1], n.parents[left_scalar ? 1 : 0], true});
+        const bool left_scalar = g.nodes[g.parent(n, 0)].shape.is_scalar();
+        plan.terms.push_back({g.parent(n, left_scalar ? 0 : 1), g.parent(n, left_scalar ? 1 : 0), true});
         return true;
     }
     for (int p = 1; p >= 0; --p) {  // an add: the right child below the left on the stack, so the left comes first
-        const std::uint32_t c = n.parents[p];
+        const std::uint32_t c = g.parent(n, p);
         const Node& child = g.nodes[c];
         const bool product = child.op == Op::multiply &&
-                             ((g.nodes[child.parents[0]].shape.is_scalar() && g.nodes[child.parents[1]].shape == out) ||
-                              (g.nodes[child.parents[1]].shape.is_scalar() && g.nodes[child.parents[0]].shape == out));
-        if (single_use(g, c, out) && (is_sum(child.op) || product))
+                             ((g.nodes[g.parent(child, 0)].shape.is_scalar() && g.nodes[g.parent(child, 1)].shape == out) ||
+                              (g.nodes[g.parent(child, 1)].shape.is_scalar() && g.nodes[g.parent(child, 0)].shape == out));
+        // An add is taken in on the left only: the tape adds one on the right, p + (q + r), as a
+        // whole, and (p + q) + r is another number in doubles (1 + (1e17 - 1e17) is 1, not 0).
+        if (single_use(g, c, out) && ((is_sum(child.op) && p == 0) || product))
             work.push_back({c, false});  // taken in: expanded in its turn
         else if (child.shape == out || child.shape.is_scalar())
             work.push_back({c, true});
@@ -409,28 +366,28 @@ bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
 }
 
 // The step rooted at live node k, taking in the single-use nodes below it that fit a pattern.
-// A node whose op has no kernels (fast_path::has_kernels) is a plain step of its own.
+// A node whose op has no kernels (kernels::has_kernels) is a plain step of its own.
 Plan fuse(Analysis& g, std::uint32_t k) {
     const Node& n = g.nodes[k];
     Plan plan;
     plan.node = k;
-    if (!fast_path::has_kernels(n.op)) {
+    if (!kernels::has_kernels(n.op)) {
         // plain: emit() gives it the generic evaluator
     } else if (n.op == Op::mean_squared_error) {
-        plan = {Plan::mse, k, none, n.parents[0], n.parents[1], {}, {k}};
-    } else if (n.op == Op::mean && single_use(g, n.parents[0], g.nodes[n.parents[0]].shape) &&
-               g.nodes[n.parents[0]].op == Op::square) {
-        const std::uint32_t sq = n.parents[0], d = g.nodes[sq].parents[0];
+        plan = {Plan::mse, k, none, g.parent(n, 0), g.parent(n, 1), {}, {k}};
+    } else if (n.op == Op::mean && single_use(g, g.parent(n, 0), g.nodes[g.parent(n, 0)].shape) &&
+               g.nodes[g.parent(n, 0)].op == Op::square) {
+        const std::uint32_t sq = g.parent(n, 0), d = g.parent(g.nodes[sq], 0);
         const Node& diff = g.nodes[d];
         if (diff.op == Op::subtract && single_use(g, d, g.nodes[sq].shape) &&
-            g.nodes[diff.parents[0]].shape == diff.shape && g.nodes[diff.parents[1]].shape == diff.shape)
-            plan = {Plan::mse, k, none, diff.parents[0], diff.parents[1], {}, {d, sq, k}};
-    } else if (is_sum(n.op) || (is_elementwise_unary(n.op) && is_sum(g.nodes[n.parents[0]].op) &&
-                                single_use(g, n.parents[0], n.shape))) {
+            g.nodes[g.parent(diff, 0)].shape == diff.shape && g.nodes[g.parent(diff, 1)].shape == diff.shape)
+            plan = {Plan::mse, k, none, g.parent(diff, 0), g.parent(diff, 1), {}, {d, sq, k}};
+    } else if (is_sum(n.op) || (is_elementwise_unary(n.op) && is_sum(g.nodes[g.parent(n, 0)].op) &&
+                                single_use(g, g.parent(n, 0), n.shape))) {
         Plan sum;
         sum.kind = Plan::weighted_sum;
         sum.node = k;
-        sum.z = is_sum(n.op) ? k : n.parents[0];
+        sum.z = is_sum(n.op) ? k : g.parent(n, 0);
         if (expand(g, sum.z, g.nodes[sum.z].shape, sum)) {
             if (sum.z != k) sum.fused.push_back(k);
             plan = std::move(sum);
@@ -438,7 +395,7 @@ Plan fuse(Analysis& g, std::uint32_t k) {
     }
     if (plan.kind == Plan::mse) {  // the output layer too, when it is small and used only here
         const Node& p = g.nodes[plan.a];
-        const Shape w = p.op == Op::linear ? g.nodes[p.parents[1]].shape : Shape{};
+        const Shape w = p.op == Op::linear ? g.nodes[g.parent(p, 1)].shape : Shape{};
         if (p.op == Op::linear && single_use(g, plan.a, p.shape) && small_layer(w.rows, w.cols)) {
             plan.kind = Plan::linear_mse;
             plan.z = plan.a;
@@ -454,7 +411,7 @@ Plan fuse(Analysis& g, std::uint32_t k) {
 std::string describe(const Plan& plan, const Analysis& g) {
     if (plan.kind == Plan::plain)
         return std::string(op_name(g.nodes[plan.node].op)) +
-               (fast_path::has_kernels(g.nodes[plan.node].op) ? "" : " (generic)");
+               (kernels::has_kernels(g.nodes[plan.node].op) ? "" : " (generic)");
     if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
     if (plan.kind == Plan::linear_mse) return "linear, then mse";
     std::size_t products = 0, addends = 0;
@@ -471,13 +428,13 @@ std::string describe(const Plan& plan, const Analysis& g) {
 
 struct OptimizedTape::Program {
     const Tape* tape = nullptr;  // only compared, never read after compiling: which Vars are ours
-    Stamps stamps;               // the tape's, when compiled: which Vars are ours
+    std::uint64_t first_stamp = 0;  // the tape's, when compiled: which Vars are ours
     std::size_t tape_nodes = 0, dead = 0;
     std::vector<Node> nodes;              // the tape's nodes; offsets into the arenas below
-    std::vector<std::uint32_t> operands;  // the weighted sums' parent lists (Analysis)
+    std::vector<std::uint32_t> parent_list;  // the nodes' parents (Analysis)
     std::vector<char> has_place;
-    fast_path::Arena values, adjoints;
-    fast_path::Arenas arenas{};
+    kernels::Arena values, adjoints;
+    kernels::Arenas arenas{};
     std::vector<Term> terms;
     std::vector<Call> forward, backward;  // backward in sweep order (newest first)
     std::size_t variable_elements = 0;
@@ -493,12 +450,12 @@ struct OptimizedTape::Program {
     Call emit(const Plan& plan, const Analysis& g);
     // A dense layer's X, W and bias with their adjoints (a, b, bias), and its rows (n).
     void layer_inputs(Call& call, const Node& layer, const Analysis& g) {
-        call.a = value(layer.parents[0]);
-        call.b = value(layer.parents[1]);
-        call.bias = value(layer.parents[2]);
-        call.da = adjoint(layer.parents[0], g);
-        call.db = adjoint(layer.parents[1], g);
-        call.dbias = adjoint(layer.parents[2], g);
+        call.a = value(g.parent(layer, 0));
+        call.b = value(g.parent(layer, 1));
+        call.bias = value(g.parent(layer, 2));
+        call.da = adjoint(g.parent(layer, 0), g);
+        call.db = adjoint(g.parent(layer, 1), g);
+        call.dbias = adjoint(g.parent(layer, 2), g);
         call.n = layer.shape.rows;
     }
 };
@@ -528,14 +485,18 @@ void OptimizedTape::Program::lay_out(const Analysis& g, const std::vector<Plan>&
     place([&](std::uint32_t k) { return nodes[k].op != Op::variable && g.active[k]; });
     active_size = used;
     place([&](std::uint32_t k) { return !g.active[k]; });  // their adjoints are scratch: nobody reads them
-    fast_path::Arena(std::max<std::size_t>(used, 1)).swap(values);
-    fast_path::Arena(std::max<std::size_t>(used, 1)).swap(adjoints);
+    kernels::Arena(std::max<std::size_t>(used, 1)).swap(values);
+    kernels::Arena(std::max<std::size_t>(used, 1)).swap(adjoints);
     for (std::uint32_t k = 0; k < nodes.size(); ++k)
         if (has_place[k] && is_leaf(nodes[k].op)) {
             const auto v = tape.value(k);
             std::copy_n(v.data(), v.size(), values.data() + nodes[k].offset);
         }
-    arenas = {nodes.data(), values.data(), adjoints.data(), operands.data(), false};
+    arenas.nodes = nodes.data();
+    arenas.parents = parent_list.data();
+    arenas.values = values.data();
+    arenas.adjoints = adjoints.data();
+    arenas.constant_adjoints = false;
 }
 
 Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
@@ -544,9 +505,9 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
     call.y = value(plan.node);
     call.dy = adjoints.data() + out.offset;
     call.n = out.shape.size();
-    const bool generic = plan.kind == Plan::plain && !fast_path::has_kernels(out.op);  // fuse() made it plain
+    const bool generic = plan.kind == Plan::plain && !kernels::has_kernels(out.op);  // fuse() made it plain
     if (plan.kind == Plan::plain && out.op == Op::linear && !generic) {  // rows of the output: call.n
-        const Shape w = nodes[out.parents[1]].shape;
+        const Shape w = nodes[g.parent(out, 1)].shape;
         layer_inputs(call, out, g);
         if (pick_linear<false>(call, w.rows, w.cols)) return call;
         call.n = out.shape.size();
@@ -559,7 +520,7 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         call.target = value(plan.b);
         call.dtarget = adjoint(plan.b, g);
         call.constant = 1.0 / static_cast<double>(layer.shape.size());
-        if (!pick_linear<true>(call, nodes[layer.parents[1]].shape.rows, nodes[layer.parents[1]].shape.cols))
+        if (!pick_linear<true>(call, nodes[g.parent(layer, 1)].shape.rows, nodes[g.parent(layer, 1)].shape.cols))
             throw std::logic_error("OptimizedTape: an output layer fused with its mse has no register kernel");
         return call;
     }
@@ -614,7 +575,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
                         tape.node(loss_index).shape.to_string());
     Program& P = *program_;
     P.tape = &tape;
-    P.stamps = tape.stamps();
+    P.first_stamp = tape.first_stamp();
     P.tape_nodes = tape.size();
 
     Analysis g = analyse(tape, loss_index);
@@ -634,7 +595,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
     }
 
     P.nodes = g.nodes;
-    P.operands = g.operands;
+    P.parent_list = g.parent_list;
     P.lay_out(g, plans, tape);
     P.terms.reserve(term_count);
     for (const Plan& plan : plans) {
@@ -645,7 +606,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
     }
     std::reverse(P.backward.begin(), P.backward.end());
     std::uint32_t last = loss_index;
-    while (g.nodes[last].op == Op::identity) last = g.nodes[last].parents[0];
+    while (g.nodes[last].op == Op::identity) last = g.parent(g.nodes[last], 0);
     P.loss_offset = P.nodes[last].offset;
 }
 
@@ -659,20 +620,20 @@ double OptimizedTape::gradient(std::span<const double> variables, std::span<doub
         throw TapeError("OptimizedTape::gradient: the variables hold " + std::to_string(P.variable_elements) +
                         " numbers, but " + std::to_string(variables.size()) + " were given and " +
                         std::to_string(out.size()) + " asked for");
-    fast_path::copy(variables.data(), variables.size(), P.values.data());  // the variables' block
+    kernels::copy(variables.data(), variables.size(), P.values.data());  // the variables' block
     for (const Call& c : P.forward) c.forward(c);
     std::fill_n(P.adjoints.data(), P.active_size, 0.0);
     P.adjoints[P.loss_offset] = 1.0;
     for (const Call& c : P.backward) c.backward(c);
-    fast_path::copy(P.adjoints.data(), out.size(), out.data());
+    kernels::copy(P.adjoints.data(), out.size(), out.data());
     return P.values[P.loss_offset];
 }
 
 void OptimizedTape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     Program& P = program("set_value");
-    if (!leaf.is_on(*P.tape) || !P.stamps.live(leaf.stamp(), P.tape_nodes))
+    if (!leaf.is_on(*P.tape) || leaf.stamp() - P.first_stamp >= P.tape_nodes)
         throw TapeError("OptimizedTape::set_value: the Var is not a node of the tape this plan was compiled from");
-    const auto k = static_cast<std::uint32_t>(P.stamps.find(leaf.stamp(), P.tape_nodes));
+    const auto k = static_cast<std::uint32_t>(leaf.stamp() - P.first_stamp);
     const Node& n = P.nodes[k];
     if (!is_leaf(n.op))
         throw TapeError("OptimizedTape::set_value: node " + std::to_string(k) + " is " + std::string(op_name(n.op)) +

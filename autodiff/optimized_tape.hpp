@@ -11,11 +11,10 @@
 ///     `w1 * x1 + w2 * x2 + w3 * x3 + b1`: six nodes) become one weighted-sum step, with an
 ///     elementwise activation on top (sigmoid, relu, ...) folded into the same step;
 ///   - mean(square(a - b)) becomes one mean-squared-error step;
-///   - every remaining node becomes a call of its fast-path kernel (fast_path.hpp), with its
+///   - every remaining node becomes a call of its op's kernel (kernels.hpp), with its
 ///     numbers at fixed places in the plan's own arenas; where the kernel declines (or the
 ///     op has none: a step of its own, shown as "op (generic)"), the call runs the core's
-///     generic evaluator for the node instead (tape.hpp: evaluate_generically and
-///     sweep_generically), on those arenas.
+///     generic evaluate() and sweep() for the node instead (tape.hpp), on those arenas.
 /// gradient() then runs the plan forwards and its active half backwards: one loop each, one
 /// call per step, no allocation, no per-node decisions. The gradients are those of the tape
 /// up to the order of additions (tests/test_optimized_tape.cpp: 1e-12 relative, every op and the

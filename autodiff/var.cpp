@@ -27,12 +27,13 @@ Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
 }
 double Var::scalar_value() const {
     tape().check(*this, "scalar_value");
-    const double* v = tape_->scalar_value_at(tape_->index_of(*this));
-    if (v == nullptr) [[unlikely]]
+    const auto v = value();
+    if (v.size() != 1) [[unlikely]]
         throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
-    return *v;
+    return v(0, 0);
 }
 double Var::scalar_adjoint() const {
+    tape().check(*this, "scalar_adjoint");
     const auto a = adjoint();
     if (a.size() != 1) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
@@ -43,45 +44,48 @@ namespace {
 Var lit(const Var& like, double x) { return like.tape().constant(x); }
 }  // namespace
 
-Var operator+(Var a, Var b) { return a.tape().record<ops::Add>({a, b}); }
+Var operator+(Var a, Var b) { return a.tape().record(Op::add, {a, b}); }
+Var operator-(Var a, Var b) { return a.tape().record(Op::subtract, {a, b}); }
+Var operator*(Var a, Var b) { return a.tape().record(Op::multiply, {a, b}); }
 Var operator+(Var a, double b) { return a + lit(a, b); }
 Var operator+(double a, Var b) { return lit(b, a) + b; }
 Var operator-(Var a, double b) { return a - lit(a, b); }
 Var operator-(double a, Var b) { return lit(b, a) - b; }
 Var operator*(Var a, double b) { return a * lit(a, b); }
 Var operator*(double a, Var b) { return lit(b, a) * b; }
-Var operator/(Var a, Var b) { return a.tape().record<ops::Divide>({a, b}); }
+Var operator/(Var a, Var b) { return a.tape().record(Op::divide, {a, b}); }
 Var operator/(Var a, double b) { return a / lit(a, b); }
 Var operator/(double a, Var b) { return lit(b, a) / b; }
-Var operator-(Var a) { return a.tape().record<ops::Negate>({a}); }
+Var operator-(Var a) { return a.tape().record(Op::negate, {a}); }
+Var& operator+=(Var& a, Var b) { return a = a + b; }
 
-Var exp(Var x) { return x.tape().record<ops::Exp>({x}); }
-Var log(Var x) { return x.tape().record<ops::Log>({x}); }
-Var sqrt(Var x) { return x.tape().record<ops::Sqrt>({x}); }
-Var pow(Var base, double exponent) { return base.tape().record<ops::PowerScalar>({base}, exponent); }
-Var pow(Var base, Var exponent) { return base.tape().record<ops::Power>({base, exponent}); }
-Var square(Var x) { return x.tape().record<ops::Square>({x}); }
-Var cube(Var x) { return x.tape().record<ops::Cube>({x}); }
-Var abs(Var x) { return x.tape().record<ops::Abs>({x}); }
-Var sin(Var x) { return x.tape().record<ops::Sin>({x}); }
-Var cos(Var x) { return x.tape().record<ops::Cos>({x}); }
-Var tanh(Var x) { return x.tape().record<ops::Tanh>({x}); }
-Var sigmoid(Var x) { return x.tape().record<ops::Sigmoid>({x}); }
-Var relu(Var x) { return x.tape().record<ops::Relu>({x}); }
-Var identity(Var x) { return x.tape().record<ops::Identity>({x}); }
+Var exp(Var x) { return x.tape().record(Op::exp, {x}); }
+Var log(Var x) { return x.tape().record(Op::log, {x}); }
+Var sqrt(Var x) { return x.tape().record(Op::sqrt, {x}); }
+Var pow(Var base, double exponent) { return base.tape().record(Op::power_scalar, {base}, exponent); }
+Var pow(Var base, Var exponent) { return base.tape().record(Op::power, {base, exponent}); }
+Var square(Var x) { return x.tape().record(Op::square, {x}); }
+Var cube(Var x) { return x.tape().record(Op::cube, {x}); }
+Var abs(Var x) { return x.tape().record(Op::abs, {x}); }
+Var sin(Var x) { return x.tape().record(Op::sin, {x}); }
+Var cos(Var x) { return x.tape().record(Op::cos, {x}); }
+Var tanh(Var x) { return x.tape().record(Op::tanh, {x}); }
+Var sigmoid(Var x) { return x.tape().record(Op::sigmoid, {x}); }
+Var relu(Var x) { return x.tape().record(Op::relu, {x}); }
+Var identity(Var x) { return x.tape().record(Op::identity, {x}); }
 
-Var matmul(Var a, Var b) { return a.tape().record<ops::MatMul>({a, b}); }
-Var transpose(Var a) { return a.tape().record<ops::Transpose>({a}); }
-Var linear(Var x, Var w, Var b) { return x.tape().record<ops::Linear>({x, w, b}); }
+Var matmul(Var a, Var b) { return a.tape().record(Op::matmul, {a, b}); }
+Var transpose(Var a) { return a.tape().record(Op::transpose, {a}); }
+Var linear(Var x, Var w, Var b) { return x.tape().record(Op::linear, {x, w, b}); }
 Var mean_squared_error(Var prediction, Var target) {
-    return prediction.tape().record<ops::MeanSquaredError>({prediction, target});
+    return prediction.tape().record(Op::mean_squared_error, {prediction, target});
 }
 
-Var sum(Var x) { return x.tape().record<ops::Sum>({x}); }
-Var mean(Var x) { return x.tape().record<ops::Mean>({x}); }
-Var col_sums(Var x) { return x.tape().record<ops::ColSums>({x}); }
-Var row_sums(Var x) { return x.tape().record<ops::RowSums>({x}); }
-Var col_means(Var x) { return x.tape().record<ops::ColMeans>({x}); }
-Var row_means(Var x) { return x.tape().record<ops::RowMeans>({x}); }
+Var sum(Var x) { return x.tape().record(Op::sum, {x}); }
+Var mean(Var x) { return x.tape().record(Op::mean, {x}); }
+Var col_sums(Var x) { return x.tape().record(Op::col_sums, {x}); }
+Var row_sums(Var x) { return x.tape().record(Op::row_sums, {x}); }
+Var col_means(Var x) { return x.tape().record(Op::col_means, {x}); }
+Var row_means(Var x) { return x.tape().record(Op::row_means, {x}); }
 
 }  // namespace tapegrad

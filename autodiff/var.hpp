@@ -10,8 +10,7 @@
 ///     auto x1 = tape.constant(ages / 101.0);        // data, 6 x 1
 ///     Var h1 = w1 * x1 + b1;                        // recorded: multiply, add
 ///
-/// (`w1 * x1 + b1` is recorded when it becomes the Var h1, as one node or a node per
-/// operator: expression.hpp.) Plain doubles on either side of an operator become constant nodes. Scalars broadcast
+/// Plain doubles on either side of an operator become constant nodes. Scalars broadcast
 /// against columns and matrices (see shape.hpp). Every misuse — a Var of another tape, a
 /// stale Var, shapes that do not fit — throws tapegrad::TapeError naming the operation.
 #pragma once
@@ -26,19 +25,13 @@
 namespace tapegrad {
 
 class Tape;
-template <class T>
-class BinaryExpression;
-using Product = BinaryExpression<ops::Multiply>;     // a * b, not yet recorded (expression.hpp)
-using Difference = BinaryExpression<ops::Subtract>;  // a - b, the same
 
 /// A handle to one node of a Tape: the tape and the node's stamp. A tape stamps its nodes
-/// with 64-bit numbers that only grow: clear() starts the next recording past the last
-/// stamp (rewind() the nodes after its mark), and a new tape starts past every stamp of the
-/// tapes destroyed before it. So a Var kept across clear() (or of a node a rewind dropped),
-/// or from an earlier tape at the same address, is refused, and the stamps cannot wrap in
-/// practice. 16 bytes, so it is passed in two registers (a 24-byte handle, with a separate
-/// index, made the recording of bench_health's tapes 1.2 to 1.6 times slower). Operators
-/// and functions on Vars record new nodes; value() and adjoint() read the node.
+/// with 64-bit numbers that only grow: node k of a recording has stamp first + k, clear()
+/// starts the next recording past the last stamp, and a new tape starts past every stamp
+/// of the tapes destroyed before it. So a Var kept across clear(), or from an earlier tape
+/// at the same address, is refused. Operators and functions on Vars record new nodes;
+/// value() and adjoint() read the node.
 class Var {
 public:
     Var() = default;  ///< an empty handle; using it in an operation is an error
@@ -72,22 +65,24 @@ private:
     Tape* tape_ = nullptr;
     std::uint64_t stamp_ = 0;
 };
-static_assert(sizeof(Var) == 16, "a Var is a small handle, passed by value in registers");
 
 /// Elementwise arithmetic, with broadcasting; a double operand becomes a constant node.
 Var operator+(Var a, Var b);
 Var operator+(Var a, double b);
 Var operator+(double a, Var b);
-Difference operator-(Var a, Var b);  // a Var once used as one (expression.hpp, inline)
+Var operator-(Var a, Var b);
 Var operator-(Var a, double b);
 Var operator-(double a, Var b);
-Product operator*(Var a, Var b);  // a Var once used as one (expression.hpp, inline)
+Var operator*(Var a, Var b);
 Var operator*(Var a, double b);
 Var operator*(double a, Var b);
 Var operator/(Var a, Var b);
 Var operator/(Var a, double b);
 Var operator/(double a, Var b);
 Var operator-(Var a);
+/// a = a + b, recorded after b: `h += w * x` puts the product on the tape before the sum,
+/// under every compiler (C++ leaves the order of the operands of + to the compiler).
+Var& operator+=(Var& a, Var b);
 
 /// Elementwise functions.
 Var exp(Var x);
@@ -125,5 +120,3 @@ Var col_means(Var x);  // 1 x cols
 Var row_means(Var x);  // rows x 1
 
 }  // namespace tapegrad
-
-#include "tapegrad/autodiff/expression.hpp"  // Product, and sums of products

@@ -7,23 +7,22 @@
 //       chain_rule_nn      HealthNetwork::chain_rule_gradient + loss (the readable version)
 //       article            the article's functions as ported (checked against the known
 //                          relation: 1/n of the true gradient, b1 and b2 given b3's)
-//       tape_batched       TapeGradient: record the tutorial's lines, sweep, on one tape;
-//                          recorded fused (expression.hpp), the 15 leaves (parameters,
-//                          data) at the first gradient only and kept (Tape::rewind): 5 nodes
-//       tape_batched_unfused  the whole tape recorded again each time, a node per operator
-//                          (35 nodes), as chapter 4 draws it
+//     the core, the interpreter (TapeGradient, Reuse::record_each_time or ::replay):
+//       tape_batched       the tutorial's batched lines recorded on the cleared tape and
+//                          swept, every gradient (35 nodes), as chapter 4 teaches it
 //       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
 //       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
 //       tape_layers_replay the layers recorded once, then replayed
-//       tape_batched_optimized  the ~35 nodes recorded once, compiled by OptimizedTape (4
-//                          fused steps), then run: the tutorial's own lines, optimized
-//       tape_layers_optimized   the layers recorded once and compiled: the fastest tape
-//       tape_per_person    TapeGradient with scalar nodes, one person at a time
+//       tape_per_person    scalar nodes, one person at a time (the article's loop, 146 nodes)
 //       tape_no_reuse      a fresh Tape for every gradient (memory grown each time)
+//     the compiler (Reuse::compiled: CompiledLoss, traced once, then only the plan run):
+//       compiled_batched   the tutorial's batched lines
+//       compiled_per_person  the per-person scalar tape
+//       compiled_layers    the two dense layers
 //       finite_differences central differences of the loss, 22 evaluations
 //   training/<activation>/ train(): 2000 iterations, learning rate 0.005, full History, per
-//                          gradient source (the tape both as the article's lines recorded
-//                          each time and as replayed layers)
+//                          gradient source (the tape recorded every step, replayed layers,
+//                          and compiled: train_health's default)
 //
 //     build/release/bench/bench_health --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <array>
@@ -124,27 +123,14 @@ void register_gradient_cases(Activation a) {
                               TapeCase{"tape_batched_replay", Recording::batched, Reuse::replay},
                               TapeCase{"tape_layers", Recording::layers, Reuse::record_each_time},
                               TapeCase{"tape_layers_replay", Recording::layers, Reuse::replay},
-                              TapeCase{"tape_batched_optimized", Recording::batched, Reuse::optimized},
-                              TapeCase{"tape_layers_optimized", Recording::layers, Reuse::optimized},
-                              TapeCase{"tape_per_person", Recording::per_person, Reuse::record_each_time}})
+                              TapeCase{"tape_per_person", Recording::per_person, Reuse::record_each_time},
+                              TapeCase{"compiled_batched", Recording::batched, Reuse::compiled},
+                              TapeCase{"compiled_per_person", Recording::per_person, Reuse::compiled},
+                              TapeCase{"compiled_layers", Recording::layers, Reuse::compiled}})
         benchmark::RegisterBenchmark((group + c.name).c_str(), [&network, truth, c](benchmark::State& state) {
             TapeGradient gradient(network, c.recording, c.reuse);
             time_gradient(state, gradient, truth, &gradient.tape());
         });
-    benchmark::RegisterBenchmark((group + "tape_batched_unfused").c_str(), [&network, truth](benchmark::State& state) {
-        Tape tape;  // as TapeGradient's, but without set_fuse_expressions(true)
-        tape.set_constant_adjoints(false);
-        ParameterVars vars;
-        time_gradient(
-            state,
-            [&](const Parameters& p, Parameters& g) {
-                tape.clear();
-                const Var loss = network.record_loss(tape, p, vars);
-                tape.gradient(loss, g.values);
-                return loss.scalar_value();
-            },
-            truth, &tape);
-    });
     benchmark::RegisterBenchmark((group + "tape_no_reuse").c_str(), [&network, truth](benchmark::State& state) {
         std::size_t nodes = 0, bytes = 0;
         time_gradient(
@@ -217,7 +203,7 @@ void register_training_cases(Activation a) {
     };
     const std::vector<Source> sources{{"tape", GradientSource::tape},
                                       {"tape_layers_replay", GradientSource::tape, Recording::layers, Reuse::replay},
-                                      {"tape_optimized", GradientSource::tape, Recording::batched, Reuse::optimized},
+                                      {"compiled", GradientSource::tape, Recording::batched, Reuse::compiled},
                                       {"chain-rule", GradientSource::chain_rule},
                                       {"article", GradientSource::article}};
     for (const Source& s : sources) {

@@ -8,7 +8,7 @@
 //   tape                matmul and elementwise nodes on a cleared, reused tape (14 nodes)
 //   tape_layers         linear and mean_squared_error nodes instead (10 nodes)
 //   tape_layers_replay  the layers recorded once, then replayed at each gradient
-//   tape_optimized, tape_layers_optimized   recorded once, compiled by OptimizedTape, run
+//   compiled, compiled_layers   traced once, compiled (CompiledLoss), the plan run
 // The two baselines are checked against each other, and against central differences
 // of the loss where that is affordable (small H x N).
 //
@@ -80,7 +80,7 @@ void register_group(Activation activation, int hidden, int samples, bool crossov
         EigenGradient gradient(problem);
         time_scaling(state, problem, gradient, want);
     })->Unit(unit);
-    const auto tape_case = [&](const char* name, ScalingForm form, Reuse reuse) {
+    const auto tape_case = [&](const char* name, ScalingForm form, nn::Reuse reuse) {
         benchmark::RegisterBenchmark((group + name).c_str(), [=](benchmark::State& state) {
             const ScalingProblem problem = make();
             Eigen::VectorXd want;
@@ -89,15 +89,15 @@ void register_group(Activation activation, int hidden, int samples, bool crossov
             time_scaling(state, problem, gradient, want, &gradient.tape());
         })->Unit(unit);
     };
-    tape_case("tape", ScalingForm::elementwise, Reuse::record_each_time);
+    tape_case("tape", ScalingForm::elementwise, nn::Reuse::record_each_time);
     if (crossover) {
-        tape_case("tape_layers_optimized", ScalingForm::layers, Reuse::optimized);
+        tape_case("compiled_layers", ScalingForm::layers, nn::Reuse::compiled);
         return;
     }
-    tape_case("tape_layers", ScalingForm::layers, Reuse::record_each_time);
-    tape_case("tape_layers_replay", ScalingForm::layers, Reuse::replay);
-    tape_case("tape_optimized", ScalingForm::elementwise, Reuse::optimized);
-    tape_case("tape_layers_optimized", ScalingForm::layers, Reuse::optimized);
+    tape_case("tape_layers", ScalingForm::layers, nn::Reuse::record_each_time);
+    tape_case("tape_layers_replay", ScalingForm::layers, nn::Reuse::replay);
+    tape_case("compiled", ScalingForm::elementwise, nn::Reuse::compiled);
+    tape_case("compiled_layers", ScalingForm::layers, nn::Reuse::compiled);
 }
 
 }  // namespace

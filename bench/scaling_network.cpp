@@ -162,15 +162,19 @@ double EigenGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& 
 
 // ---- The tape ------------------------------------------------------------------------------
 
+TapeScalingGradient::TapeScalingGradient(const ScalingProblem& problem, ScalingForm form, nn::Reuse reuse)
+    : problem_(problem), form_(form), reuse_(reuse),
+      compiled_([this](Tape& tape, std::span<const double> theta) { return record(tape, theta); }) {}
+
 // The variables are recorded in theta's order (W1, b1, W2, b2, each column by column), so
 // Tape::gradient(loss, span) writes the gradient in theta's layout and replay(theta)
 // takes theta as it is.
-Var TapeScalingGradient::record(Tape& tape, const Eigen::VectorXd& theta) const {
+Var TapeScalingGradient::record(Tape& tape, std::span<const double> theta) const {
     const int h = problem_.hidden;
     const Var w1 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data(), 3, h));
     const Var b1 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 3 * h, 1, h));
     const Var w2 = tape.variable(Eigen::Map<const Eigen::MatrixXd>(theta.data() + 4 * h, h, 1));
-    const Var b2 = tape.variable(theta(5 * h));
+    const Var b2 = tape.variable(theta[static_cast<std::size_t>(5 * h)]);
     const Var x = tape.constant(problem_.x), y = tape.constant(problem_.y);
     if (form_ == ScalingForm::layers) {
         const Var hidden = nn::activate(problem_.activation, linear(x, w1, b1));  // N x H
@@ -183,9 +187,17 @@ Var TapeScalingGradient::record(Tape& tape, const Eigen::VectorXd& theta) const 
 
 double TapeScalingGradient::operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) {
     gradient.resize(theta.size());
-    return loss_.gradient({theta.data(), static_cast<std::size_t>(theta.size())},
-                          {gradient.data(), static_cast<std::size_t>(gradient.size())},
-                          [&](Tape& tape) { return record(tape, theta); });
+    const std::span<const double> in(theta.data(), static_cast<std::size_t>(theta.size()));
+    const std::span<double> out(gradient.data(), static_cast<std::size_t>(gradient.size()));
+    if (reuse_ == nn::Reuse::compiled) return compiled_.gradient(in, out);
+    if (reuse_ == nn::Reuse::replay && !loss_.empty()) {
+        tape_.replay(in);
+    } else {
+        tape_.clear();
+        loss_ = record(tape_, in);
+    }
+    tape_.gradient(loss_, out);
+    return loss_.scalar_value();
 }
 
 }  // namespace tapegrad::bench

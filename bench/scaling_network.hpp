@@ -10,16 +10,18 @@
 // sample, nothing stored per sample) and `EigenGradient` (whole matrices, preallocated).
 // `TapeScalingGradient` records the same network on a reused tape, either elementwise
 // (matmul, add, the activation, mean(square(...)): 14 nodes) or as layers (linear, the
-// activation, linear, mean_squared_error: 10 nodes), recording each time or replaying.
+// activation, linear, mean_squared_error: 10 nodes), recording each time, replaying, or
+// traced once and compiled (CompiledLoss).
 // The data are random but fixed by a seed: inputs uniform in [0, 1), y a smooth target.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <Eigen/Core>
 
-#include "tapegrad/autodiff/replay.hpp"
+#include "tapegrad/autodiff/compiled_loss.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 #include "tapegrad/nn/health_network.hpp"
 
@@ -67,16 +69,19 @@ enum class ScalingForm { elementwise, layers };
 class TapeScalingGradient {
 public:
     explicit TapeScalingGradient(const ScalingProblem& problem, ScalingForm form = ScalingForm::elementwise,
-                                 Reuse reuse = Reuse::record_each_time)
-        : problem_(problem), form_(form), loss_(reuse) {}
+                                 nn::Reuse reuse = nn::Reuse::record_each_time);
+    TapeScalingGradient(const TapeScalingGradient&) = delete;  // the compiled loss records through `this`
     double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient);
-    const Tape& tape() const { return loss_.tape(); }
+    const Tape& tape() const { return reuse_ == nn::Reuse::compiled ? compiled_.tape() : tape_; }
 
 private:
-    Var record(Tape& tape, const Eigen::VectorXd& theta) const;
+    Var record(Tape& tape, std::span<const double> theta) const;
     const ScalingProblem& problem_;
     ScalingForm form_;
-    RecordedLoss loss_;
+    nn::Reuse reuse_;
+    Tape tape_;
+    Var loss_;
+    CompiledLoss compiled_;
 };
 
 }  // namespace tapegrad::bench

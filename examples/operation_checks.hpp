@@ -3,8 +3,7 @@
 //
 //   elementwise    y = f(x) at three numbers (-1.3, 0.4, 2.1, or 0.4, 1.1, 2.1 where f
 //                  has no finite value at a negative number: log, sqrt)
-//   broadcasting   two numbers, twice, and a number with a 6 x 1 column; a weighted sum
-//                  of two products and a bias
+//   broadcasting   two numbers, twice, and a number with a 6 x 1 column
 //   reduction      a 2 x 3 matrix (each parent)
 //   matrix         by parents: a 2 x 3 moved (transpose), (2x3)(3x2), or X W + b
 //
@@ -40,9 +39,8 @@ struct OperationCheck {
 /// The op's constant in the checks: only pow(x, c) reads one.
 inline double check_constant(Op op) { return op == Op::power_scalar ? 3.0 : 0.0; }
 
-/// `op` on `p`, however many parents (a weighted sum takes its own path).
+/// `op` on `p`, however many parents.
 inline Var record_op(Tape& tape, Op op, const std::vector<Var>& p) {
-    if (op_parents(op) == -1) return tape.record_weighted_sum(p);
     const double c = check_constant(op);
     switch (p.size()) {
         case 1: return tape.record(op, {p[0]}, c);
@@ -64,13 +62,12 @@ inline std::vector<OperationCheck> operation_checks() {
     using Eigen::MatrixXd;
     const auto scalar = [](double x) { return MatrixXd::Constant(1, 1, x); };
     const auto number = [](double x) { return format_number(x); };
-    MatrixXd a(2, 3), b(3, 2), bias(1, 2), other(2, 3), column(6, 1), column2(6, 1);
+    MatrixXd a(2, 3), b(3, 2), bias(1, 2), other(2, 3), column(6, 1);
     a << 0.5, -1.2, 0.3, 0.9, 0.1, -0.4;
     b << 1.1, -0.2, 0.4, 0.8, -0.6, 0.5;
     bias << 0.3, -0.2;
     other << 0.1, -0.5, 0.4, 0.2, 0.7, -0.3;
     column << 0.59, 0.62, 0.17, 0.35, 0.89, 0.10;
-    column2 << 0.73, 0.18, 0.64, 0.36, 0.09, 0.82;
 
     std::vector<OperationCheck> checks;
     // On numbers the loss is y itself; on matrices sum(square(y)), which gives every
@@ -104,11 +101,6 @@ inline std::vector<OperationCheck> operation_checks() {
                 break;
             }
             case OpKind::broadcasting:
-                if (parents == -1) {  // s1 c1 + s2 c2 + b
-                    add(op, name + " s1 c1 + s2 c2 + b (6x1)",
-                        {scalar(0.7), column, scalar(-0.4), column2, scalar(0.3)});
-                    break;
-                }
                 {
                     const std::string symbol(op_symbol(op));
                     const std::string form = symbol != name ? "a " + symbol + " b" : name + "(a, b)";

@@ -32,14 +32,6 @@ bool is_leaf(const Node& n) { return op_kind(n.op) == OpKind::leaf; }
 // used twice (x * x) receives both shares in one step, and shows their sum.
 SweepStep sweep_one(Tape& tape, std::size_t k, const PrintOptions& options) {
     SweepStep step{k, format_matrix(tape.adjoint(k), options), {}};
-    if (tape.node(k).op == Op::identity) {
-        // identity is a view of its parent (Tape::record): one place in the arenas, so what
-        // reaches it has reached the parent already. Its share, adjoint x 1, is its adjoint.
-        const std::size_t parent = tape.node(k).parents[0];
-        step.shares.push_back({parent, step.adjoint, format_matrix(tape.adjoint(parent), options),
-                               what_a_parent_receives(Op::identity, tape.node(k).shape, tape.node(parent).shape)});
-        return step;
-    }
     const std::vector<std::size_t> all = parents_of(tape, k);
     const std::set<std::size_t> distinct(all.begin(), all.end());
     std::vector<Eigen::MatrixXd> before;

@@ -95,11 +95,11 @@ std::string gradient_source_words(nn::GradientSource source) {
                                                       : "the article's functions";
 }
 
-Reuse parse_tape_reuse(std::string_view option, std::string_view text) {
-    if (text == "record") return Reuse::record_each_time;
-    if (text == "replay") return Reuse::replay;
-    if (text == "optimized") return Reuse::optimized;
-    throw cli::UsageError(option, "unknown way '" + std::string(text) + "' (expected record, replay or optimized)");
+nn::Reuse parse_tape_reuse(std::string_view option, std::string_view text) {
+    if (text == "record") return nn::Reuse::record_each_time;
+    if (text == "replay") return nn::Reuse::replay;
+    if (text == "compiled") return nn::Reuse::compiled;
+    throw cli::UsageError(option, "unknown way '" + std::string(text) + "' (expected record, replay or compiled)");
 }
 
 constexpr const char* missing_gnuplot =
@@ -115,10 +115,10 @@ void declare_options(po::options_description& options) {
         ("iterations", po::value<int>()->default_value(2000)->value_name("N"), "number of iterations (at least 1)")
         ("gradients", po::value<std::string>()->default_value("tape")->value_name("SOURCE"),
          "gradient used for training: tape, chain-rule or article")
-        ("tape", po::value<std::string>()->default_value("optimized")->value_name("HOW"),
-         "with --gradients tape, how each step gets it: record (record the tape every step), replay "
-         "(record once, replay) or optimized (record once, compile the tape into a fused plan, run it); "
-         "the same gradient to rounding, optimized is the fastest")
+        ("tape", po::value<std::string>()->default_value("compiled")->value_name("HOW"),
+         "with --gradients tape, how each step gets it: record (record the tape every step and sweep it), "
+         "replay (record once, replay) or compiled (trace once, compile the tape into a fused plan, run it); "
+         "the same gradient to rounding, compiled is the fastest")
         ("scaler", po::value<std::string>()->default_value("minmax")->value_name("NAME"),
          "feature scaling: minmax (the article's fixed bounds) or standard")
         ("history", po::value<std::string>()->value_name("FILE.csv"),
@@ -139,7 +139,7 @@ void declare_options(po::options_description& options) {
 struct Settings {
     nn::TrainingOptions training;
     nn::GradientSource source = nn::GradientSource::tape;
-    Reuse tape_reuse = Reuse::optimized;  // --tape
+    nn::Reuse tape_reuse = nn::Reuse::compiled;  // --tape
     nn::Activation activation = nn::Activation::identity;
     std::string scaler_name;
     nn::Parameters start;

@@ -107,7 +107,7 @@ double HealthNetwork::loss(const Parameters& p) const {
 
 namespace {
 void record_parameters(Tape& tape, const Parameters& p, ParameterVars& v, bool named) {
-    tape.variables(p.values, v);  // a variable per parameter, as tape.variable(p[i]) each
+    for (std::size_t i = 0; i < parameter_count; ++i) v[i] = tape.variable(p[i]);
     if (named)
         for (std::size_t i = 0; i < parameter_count; ++i) tape.set_name(v[i], std::string(parameter_names[i]));
 }
@@ -142,9 +142,19 @@ Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, const DataVar
     // [record-batched]
     const auto& [x1, x2, x3, y] = data;  // 6 x 1 columns: every person at once
 
-    const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
-    const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
-    const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
+    // h1 = w1 x1 + w2 x2 + w3 x3 + b1, a term at a time: C++ leaves the order of the
+    // operands of + to the compiler, and the tape records in the order things run (chapter 4).
+    Var h1 = v[w1] * x1;
+    h1 += v[w2] * x2;
+    h1 += v[w3] * x3;
+    h1 += v[b1];
+    Var h2 = v[w4] * x1;
+    h2 += v[w5] * x2;
+    h2 += v[w6] * x3;
+    h2 += v[b2];
+    Var z = v[w7] * h1;
+    z += v[w8] * h2;
+    z += v[b3];
     const Var prediction = activate(activation_, z);
     const Var loss = mean(square(prediction - y));  // MSE
     // [record-batched]
@@ -205,9 +215,17 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bo
     for (Eigen::Index i = 0; i < people(); ++i) {
         const Var x1 = tape.constant(x1_(i)), x2 = tape.constant(x2_(i)), x3 = tape.constant(x3_(i));
         const Var y = tape.constant(targets_(i));
-        const Var h1 = v[w1] * x1 + v[w2] * x2 + v[w3] * x3 + v[b1];
-        const Var h2 = v[w4] * x1 + v[w5] * x2 + v[w6] * x3 + v[b2];
-        const Var z = v[w7] * h1 + v[w8] * h2 + v[b3];
+        Var h1 = v[w1] * x1;  // a term at a time, as record_loss
+        h1 += v[w2] * x2;
+        h1 += v[w3] * x3;
+        h1 += v[b1];
+        Var h2 = v[w4] * x1;
+        h2 += v[w5] * x2;
+        h2 += v[w6] * x3;
+        h2 += v[b2];
+        Var z = v[w7] * h1;
+        z += v[w8] * h2;
+        z += v[b3];
         const Var prediction = activate(activation_, z);
         const Var squared_error = square(prediction - y);
         total = total.empty() ? squared_error : total + squared_error;
@@ -263,25 +281,32 @@ Parameters HealthNetwork::chain_rule_gradient(const Parameters& p, double* mse) 
     return g;
 }
 
-double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
-    // Every recording makes the parameters its variables in the order of Parameters (the
-    // layers' matrices hold them column by column), so the tape reads and writes them whole.
+TapeGradient::TapeGradient(const HealthNetwork& network, Recording recording, Reuse reuse)
+    : network_(network), recording_(recording), reuse_(reuse),
+      compiled_([this](Tape& tape, std::span<const double> p) { return record(tape, p); }) {}
+
+// Every recording makes the parameters its variables in the order of Parameters (the
+// layers' matrices hold them column by column), so the tape reads and writes them whole.
+Var TapeGradient::record(Tape& tape, std::span<const double> values) {
+    Parameters p;
+    std::copy(values.begin(), values.end(), p.values.begin());
     switch (recording_) {
-        case Recording::per_person:
-            return loss_.gradient(p.values, gradient.values,
-                                  [&](Tape& tape) { return network_.record_loss_per_person(tape, p, vars_); });
-        case Recording::layers:
-            return loss_.gradient(p.values, gradient.values,
-                                  [&](Tape& tape) { return network_.record_loss_layers(tape, p, layer_vars_); });
-        default:  // the parameters and the data once (the leaves), the lines every step
-            return loss_.gradient(
-                p.values, gradient.values,
-                [&](Tape& tape) {
-                    record_parameters(tape, p, vars_, false);
-                    data_ = network_.record_data(tape);
-                },
-                [&](Tape& tape) { return network_.record_loss(tape, vars_, data_); });
+        case Recording::per_person: return network_.record_loss_per_person(tape, p, vars_);
+        case Recording::layers: return network_.record_loss_layers(tape, p, layer_vars_);
+        default: return network_.record_loss(tape, p, vars_);
     }
+}
+
+double TapeGradient::operator()(const Parameters& p, Parameters& gradient) {
+    if (reuse_ == Reuse::compiled) return compiled_.gradient(p.values, gradient.values);
+    if (reuse_ == Reuse::replay && !loss_.empty()) {
+        tape_.replay(p.values);
+    } else {
+        tape_.clear();
+        loss_ = record(tape_, p.values);
+    }
+    tape_.gradient(loss_, gradient.values);
+    return loss_.scalar_value();
 }
 
 double predict(const Parameters& p, Activation activation, const Scaler& scaler, double age, double exercise,

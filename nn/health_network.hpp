@@ -32,7 +32,7 @@
 
 #include <Eigen/Core>
 
-#include "tapegrad/autodiff/replay.hpp"
+#include "tapegrad/autodiff/compiled_loss.hpp"
 #include "tapegrad/autodiff/tape.hpp"
 #include "tapegrad/nn/parameters.hpp"
 #include "tapegrad/nn/scaler.hpp"
@@ -121,30 +121,36 @@ private:
 /// nodes per person, or two dense layers and an mse node.
 enum class Recording { batched, per_person, layers };
 
-/// The tape's gradient of the network's loss, on a tape kept between calls. Replaying,
-/// the tape keeps the data and activation of its first recording; recording the batched
-/// lines each time, it keeps the data (leaves it records once). For another network (or a
-/// network object assigned new data), make a new TapeGradient.
+/// How TapeGradient evaluates it: recorded afresh on the core's tape and swept every call
+/// (the interpreter, as chapter 4 teaches it), recorded once and replayed (Tape::replay),
+/// or traced once and compiled (CompiledLoss: the fast one).
+enum class Reuse { record_each_time, replay, compiled };
+
+/// The tape's gradient of the network's loss, on a tape kept between calls. Replayed or
+/// compiled, it keeps the data and activation of its first recording: for another network
+/// (or a network object assigned new data), make a new TapeGradient.
 class TapeGradient {
 public:
-    /// The tape does not compute the data's adjoints: only the parameters' are read.
     explicit TapeGradient(const HealthNetwork& network, Recording recording = Recording::batched,
-                          Reuse reuse = Reuse::record_each_time)
-        : network_(network), recording_(recording), loss_(reuse) {}
+                          Reuse reuse = Reuse::record_each_time);
+    TapeGradient(const TapeGradient&) = delete;  // the compiled loss records through `this`
+    TapeGradient& operator=(const TapeGradient&) = delete;
 
-    /// Record the loss at `p` on the cleared tape (or, replaying after the first call, set
-    /// the parameters' leaves to `p` and replay), sweep; write the gradient, return the loss.
-    /// Batched and recorded each time, the parameters and the data are recorded at the first
-    /// call only: later calls rewind the tape to them (Tape::rewind) and record the lines.
+    /// The loss at `p`, and its gradient into `gradient`.
     double operator()(const Parameters& p, Parameters& gradient);
-    const Tape& tape() const { return loss_.tape(); }
+    /// The tape as last recorded (compiled: the trace).
+    const Tape& tape() const { return reuse_ == Reuse::compiled ? compiled_.tape() : tape_; }
 
 private:
+    Var record(Tape& tape, std::span<const double> parameters);
+
     const HealthNetwork& network_;
     Recording recording_;
-    RecordedLoss loss_;  // recorded each time, or once and replayed (replay.hpp)
+    Reuse reuse_;
+    Tape tape_;  // recorded each time, or once and replayed
+    Var loss_;
+    CompiledLoss compiled_;
     ParameterVars vars_;
-    DataVars data_;
     LayerVars layer_vars_;
 };
 

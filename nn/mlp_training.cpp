@@ -1,4 +1,4 @@
-// tapegrad/nn/mlp_training.cpp — a batch's gradient on a replayed tape, and the epochs.
+// tapegrad/nn/mlp_training.cpp — a batch's gradient by a compiled loss, and the epochs.
 #include "tapegrad/nn/mlp_training.hpp"
 
 #include <cmath>
@@ -10,28 +10,33 @@
 
 namespace tapegrad::nn {
 
+BatchGradient::BatchGradient(const MLP& network, Loss loss)
+    : network_(network), loss_kind_(loss), loss_([this](Tape& tape, std::span<const double> p) {
+          std::vector<Var> parameters;
+          for (const Dense& d : network_.layers()) {
+              parameters.push_back(
+                  tape.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.weights_offset, d.inputs, d.outputs)));
+              parameters.push_back(tape.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.bias_offset, 1, d.outputs)));
+          }
+          x_ = tape.constant(*batch_x_);
+          y_ = tape.constant(*batch_y_);
+          return record_loss(network_.record(x_, parameters), y_, loss_kind_);
+      }) {}
+
+// A batch of the traced size is new data for the same plan; another size (the last batch
+// of an epoch) is another graph, traced and compiled again.
 double BatchGradient::operator()(std::span<const double> p, const Eigen::Ref<const Eigen::MatrixXd>& x,
                                  const Eigen::Ref<const Eigen::MatrixXd>& y, std::span<double> gradient) {
-    if (!loss_.empty() &&
-        x.rows() == static_cast<Eigen::Index>(x_.shape().rows)) {  // the same graph: new data and parameters
-        tape_.set_value(x_, x);
-        tape_.set_value(y_, y);
-        tape_.replay(p);
+    if (loss_.traced() && x.rows() == traced_rows_) {
+        loss_.set_value(x_, x);
+        loss_.set_value(y_, y);
     } else {
-        tape_.clear();
-        parameters_.clear();
-        for (const Dense& d : network_.layers()) {
-            parameters_.push_back(
-                tape_.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.weights_offset, d.inputs, d.outputs)));
-            parameters_.push_back(
-                tape_.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.bias_offset, 1, d.outputs)));
-        }
-        x_ = tape_.constant(x);
-        y_ = tape_.constant(y);
-        loss_ = record_loss(network_.record(x_, parameters_), y_, loss_kind_);
+        batch_x_ = &x;
+        batch_y_ = &y;
+        loss_.trace(p);
+        traced_rows_ = x.rows();
     }
-    tape_.gradient(loss_, gradient);
-    return loss_.scalar_value();
+    return loss_.gradient(p, gradient);
 }
 
 void MlpHistory::write_csv(std::ostream& out, bool with_test) const {

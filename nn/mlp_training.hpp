@@ -1,9 +1,10 @@
 /// \file
-/// Training an MLP: the gradient of a batch on a replayed tape, epochs of mini-batches.
+/// Training an MLP: the gradient of a batch by a compiled loss, epochs of mini-batches.
 ///
-/// `BatchGradient` records the loss of one batch shape once — the layers as variables, the
-/// batch's inputs and targets as constants — and afterwards only sets the new batch and
-/// parameters and replays the tape, so a step allocates nothing once it has run.
+/// `BatchGradient` traces the loss of one batch shape once — the layers as variables, the
+/// batch's inputs and targets as constants — and compiles it (compiled_loss.hpp); later
+/// batches of that shape only give the plan new data and parameters, so a step allocates
+/// nothing once it has run.
 ///
 /// `train` runs epochs. Each epoch visits every training row once: in one full batch, or
 /// in mini-batches of `batch_size` rows after a seeded shuffle (Fisher-Yates, drawing
@@ -25,7 +26,7 @@
 
 #include <Eigen/Core>
 
-#include "tapegrad/autodiff/tape.hpp"
+#include "tapegrad/autodiff/compiled_loss.hpp"
 #include "tapegrad/nn/mlp.hpp"
 #include "tapegrad/nn/optimizer.hpp"
 
@@ -34,22 +35,22 @@ namespace tapegrad::nn {
 /// The tape's gradient of `loss` over one batch at given parameters, on a tape it keeps.
 class BatchGradient {
 public:
-    BatchGradient(const MLP& network, Loss loss) : network_(network), loss_kind_(loss) {
-        tape_.set_constant_adjoints(false);  // only the parameters' adjoints are read
-    }
+    BatchGradient(const MLP& network, Loss loss);
     /// The loss of the network with `parameters` on inputs `x` and targets `y` (a column);
-    /// its gradient goes to `gradient`. The first call records; later calls with the same
-    /// number of rows replay, others record afresh.
+    /// its gradient goes to `gradient`. The first call traces and compiles; later calls with
+    /// the same number of rows run the plan, others trace afresh.
     double operator()(std::span<const double> parameters, const Eigen::Ref<const Eigen::MatrixXd>& x,
                       const Eigen::Ref<const Eigen::MatrixXd>& y, std::span<double> gradient);
-    const Tape& tape() const { return tape_; }
+    /// The tape of the last trace.
+    const Tape& tape() const { return loss_.tape(); }
 
 private:
     const MLP& network_;
     Loss loss_kind_;
-    Tape tape_;
-    Var x_, y_, loss_;
-    std::vector<Var> parameters_;
+    CompiledLoss loss_;
+    Var x_, y_;  // the batch's leaves in the trace
+    const Eigen::Ref<const Eigen::MatrixXd>*batch_x_ = nullptr, *batch_y_ = nullptr;  // while tracing
+    Eigen::Index traced_rows_ = 0;
 };
 
 struct MlpTrainingOptions {

@@ -16,10 +16,13 @@ inline std::atomic<long> allocations{0};
 /// When >= 0: that many more over-aligned allocations succeed, then one throws bad_alloc
 /// (a test of what a failed growth of the tape's arenas leaves behind). -1: never.
 inline std::atomic<long> fail_aligned_after{-1};
+/// The same for ordinary allocations (a tape's vectors growing): -1, never.
+inline std::atomic<long> fail_after{-1};
 }  // namespace tapegrad::testing
 
 void* operator new(std::size_t n) {
     ++tapegrad::testing::allocations;
+    if (tapegrad::testing::fail_after.load() >= 0 && tapegrad::testing::fail_after-- == 0) throw std::bad_alloc();
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }

@@ -3,7 +3,7 @@
 // chosen by op_kind, so a new op of a known kind has cases without an edit),
 // deterministic numbers in [0.5, 1.5] to fill them (no sum cancels, so sums taken in
 // another order agree to a few ulps), and record_with(), which records an op on any
-// number of parents. Used by test_operations, test_fast_path and test_optimized_tape.
+// number of parents. Used by test_operations, test_kernels and test_optimized_tape.
 // special_cases() fills the parents with IEEE specials instead (0, -0, ±inf, NaN, ±1e308,
 // 1e-308, denormals) and weighs the loss's elements with zeros and non-zeros, so every
 // kernel meets a zero adjoint beside an infinite operand: the cases of issue 28.
@@ -32,32 +32,15 @@ inline MatrixXd filled(Shape s, double seed) {  // deterministic numbers in [0.5
     return x;
 }
 
-/// The shape of `op`'s result on parents of `shapes`, or nothing when they do not fit (or
-/// for the weighted sum, whose rule is the tape's: Tape::record_weighted_sum).
+/// The shape of `op`'s result on parents of `shapes`, or nothing when they do not fit.
 inline std::optional<Shape> result_shape(Op op, const std::vector<Shape>& shapes) {
     return tapegrad::visit(op, [&]<class T>(T) -> std::optional<Shape> {
-        if constexpr (T::parents == -1) {
+        try {
+            return tapegrad::ops::shape_of<T>(shapes.data());
+        } catch (const TapeError&) {
             return std::nullopt;
-        } else {
-            try {
-                return tapegrad::ops::shape_of<T>(shapes.data());
-            } catch (const TapeError&) {
-                return std::nullopt;
-            }
         }
     });
-}
-
-/// The weighted sum's cases: one to four products, with and without a bias (1 x 1 or the
-/// sum's shape). Its own, as its parents come in pairs (ops::WeightedSum).
-inline std::vector<std::vector<Shape>> weighted_sum_classes(Shape c, Shape big) {
-    const Shape s{1, 1};
-    return {{s, c},
-            {s, s, s},
-            {s, c, s},
-            {s, big, s, big, big},
-            {s, c, s, c, s, c, s},
-            {s, big, s, big, s, big, s, big, s}};
 }
 
 // The parents' shapes to try for `op`: every shape class its kind of op accepts. Chosen by
@@ -74,7 +57,6 @@ inline std::vector<std::vector<Shape>> shape_classes(Op op) {
         case OpKind::leaf: return {};
         case OpKind::elementwise: return each_parent({scalar, column, matrix, row});
         case OpKind::broadcasting:
-            if (parents == -1) return weighted_sum_classes(column, matrix);
             if (parents == 2)  // every way two shapes broadcast
                 return {{scalar, scalar}, {column, column}, {matrix, matrix}, {scalar, matrix}, {matrix, scalar},
                         {matrix, row},    {row, matrix},    {matrix, col4},   {col4, matrix},   {col4, row}};
@@ -93,13 +75,12 @@ inline std::vector<std::vector<Shape>> shape_classes(Op op) {
     return {};
 }
 
-/// `op` recorded on `parents`, however many (a weighted sum takes up to nine).
-[[gnu::noinline]] inline Var record_with(Tape& tape, Op op, const std::vector<Var>& parents, double constant = 0.0) {
+/// `op` recorded on `parents`, however many (1 to 3).
+inline Var record_with(Tape& tape, Op op, const std::vector<Var>& parents, double constant = 0.0) {
     switch (parents.size()) {
         case 1: return tape.record(op, {parents.at(0)}, constant);
         case 2: return tape.record(op, {parents.at(0), parents.at(1)}, constant);
-        case 3: return tape.record(op, {parents.at(0), parents.at(1), parents.at(2)}, constant);
-        default: return tape.record_weighted_sum(parents);
+        default: return tape.record(op, {parents.at(0), parents.at(1), parents.at(2)}, constant);
     }
 }
 
@@ -188,13 +169,6 @@ inline std::vector<SpecialCase> special_cases(Op op) {
                 const auto y = result_shape(op, all);
                 if (y && s.size() <= 3 * y->size()) shapes.push_back(all);
             }
-            break;
-        case OpKind::broadcasting:
-            if (parents == -1)
-                shapes = {{one, {3, 1}},
-                          {one, {3, 1}, one},
-                          {one, {3, 1}, one, {3, 1}, {3, 1}},
-                          {one, square, one, square, one}};
             break;
         default: return cases;
     }

@@ -168,20 +168,21 @@ namespace tapegrad::nn {  // where Boost.Test's data cases find them, for the ca
 std::ostream& operator<<(std::ostream& out, Recording r) {
     return out << (r == Recording::batched ? "batched" : r == Recording::per_person ? "per_person" : "layers");
 }
+std::ostream& operator<<(std::ostream& out, Reuse r) {
+    return out << (r == Reuse::replay ? "replay" : r == Reuse::compiled ? "compiled" : "record_each_time");
+}
 }  // namespace tapegrad::nn
-namespace tapegrad {
-std::ostream& operator<<(std::ostream& out, Reuse r) { return out << (r == Reuse::replay ? "replay" : "record_each_time"); }
-}  // namespace tapegrad
 namespace {
 const std::vector<Recording> recordings{Recording::batched, Recording::per_person, Recording::layers};
-const std::vector<Reuse> reuses{Reuse::record_each_time, Reuse::replay};
+const std::vector<Reuse> reuses{Reuse::record_each_time, Reuse::replay, Reuse::compiled};
 }  // namespace
 
 BOOST_DATA_TEST_CASE(every_recording_and_reuse_follows_the_chain_rule_along_a_training_run,
                      bdata::make(activations) * bdata::make(recordings) * bdata::make(reuses), activation, recording,
                      reuse) {
     // Twenty steps of gradient descent, each gradient compared with the chain rule by hand
-    // at that step's parameters: a replayed tape must follow the parameters as they move.
+    // at that step's parameters: a replayed tape and a compiled plan must follow the
+    // parameters as they move.
     const HealthNetwork net = article_network(activation);
     TapeGradient gradient(net, recording, reuse);
     Parameters p = initial_parameters(3), g;
@@ -243,7 +244,7 @@ BOOST_AUTO_TEST_CASE(replaying_the_layers_tape_allocates_nothing) {
     TapeGradient gradient(net, Recording::layers, Reuse::replay);
     Parameters p = start_a(), g;
     gradient(p, g);
-    const std::uint64_t generation = gradient.tape().generation();  // clear() would change it
+    const std::uint64_t first_stamp = gradient.tape().first_stamp();  // clear() would change it
     const std::size_t nodes = gradient.tape().size();
     const long before = testing::allocations.load();
     for (int i = 0; i < 100; ++i) {
@@ -251,6 +252,6 @@ BOOST_AUTO_TEST_CASE(replaying_the_layers_tape_allocates_nothing) {
         for (std::size_t k = 0; k < parameter_count; ++k) p[k] -= 0.005 * g[k];
     }
     BOOST_TEST(testing::allocations.load() - before == 0);
-    BOOST_TEST(gradient.tape().generation() == generation);  // replayed, never recorded again
+    BOOST_TEST(gradient.tape().first_stamp() == first_stamp);  // replayed, never recorded again
     BOOST_TEST(gradient.tape().size() == nodes);
 }

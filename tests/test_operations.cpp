@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(every_op_has_a_distinct_printable_name) {
 // ---- Every op of TAPEGRAD_OPS on the tape, against formulas written here by hand ---------
 // For each op: its inputs, its value computed here with Eigen, and d sum(G .* Y) / d input
 // for a weight matrix G, derived by hand. The tape records Y = op(inputs) and L = sum(G * Y),
-// and both its paths (fast and generic) must give the hand value and gradient to 1e-12
+// and the core must give the hand value and gradient to 1e-12
 // relative, and agree with central differences of the hand value (h = 1e-6, rtol 1e-6).
 // The cases are looked up by op for every op of the list: a new op without a case fails.
 namespace {
@@ -373,19 +373,6 @@ std::map<Op, OpCase> by_hand() {
             const MatrixXd d = 2 * g(0, 0) * (in[0] - in[1]) / double(in[0].size());
             return p == 0 ? d : MatrixXd(-d);
         }};
-    // y = s1 c1 + s2 c2 + s3 c3 + b: d/ds_k = sum(G .* c_k), d/dc_k = s_k G, d/db = sum(G)
-    c[Op::weighted_sum] = {
-        {m(1, 1, 0.3), m(4, 2, -0.5), m(1, 1, -0.7), m(4, 2, 0.2), m(1, 1, 1.1), m(4, 2, 0.6), m(1, 1, 0.4)},
-        0,
-        [](const Inputs& in) {
-            return MatrixXd(in[0](0, 0) * in[1] + in[2](0, 0) * in[3] + in[4](0, 0) * in[5] +
-                            MatrixXd::Constant(4, 2, in[6](0, 0)));
-        },
-        [](const Inputs& in, const MatrixXd& g, int p) {
-            if (p == 6) return MatrixXd::Constant(1, 1, g.sum()).eval();
-            if (p % 2 == 0) return MatrixXd::Constant(1, 1, g.cwiseProduct(in[p + 1]).sum()).eval();
-            return MatrixXd(in[p - 1](0, 0) * g);
-        }};
     return c;
 }
 
@@ -412,13 +399,12 @@ BOOST_AUTO_TEST_CASE(every_op_of_the_list_matches_its_hand_formula_and_central_d
             const auto found = cases.find(op);
             BOOST_TEST_REQUIRE((found != cases.end()), "no hand-derived case for this op: add one to by_hand()");
             const OpCase& k = found->second;
-            if (op != Op::weighted_sum) BOOST_TEST(static_cast<int>(k.inputs.size()) == tapegrad::op_parents(op));
+            BOOST_TEST(static_cast<int>(k.inputs.size()) == tapegrad::op_parents(op));
             const MatrixXd value = k.value(k.inputs);
             const MatrixXd g = m(static_cast<int>(value.rows()), static_cast<int>(value.cols()), 0.9);
-            for (bool fast : {true, false}) {
-                BOOST_TEST_CONTEXT((fast ? "fast path" : "generic path")) {
+            {
+                {
                     tapegrad::Tape tape;
-                    tape.set_fast_path(fast);
                     std::vector<tapegrad::Var> vars;
                     const tapegrad::Var loss = record_op(tape, op, k, vars, g);
                     BOOST_TEST(near(tape.value(vars.size()), value, 1e-12));
@@ -476,7 +462,6 @@ BOOST_AUTO_TEST_CASE(each_ops_kind_says_what_it_does_to_shapes) {
     using tapegrad::Shape;
     BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::variable)) == "leaf");
     BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::cube)) == "elementwise");
-    BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::weighted_sum)) == "broadcasting");
     BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::mean_squared_error)) == "reduction");
     BOOST_TEST(tapegrad::kind_name(tapegrad::op_kind(Op::linear)) == "matrix");
     BOOST_TEST((tapegrad::op_kind(Op::mean) == OpKind::reduction));  // the sweep page once called it a broadcast
@@ -519,7 +504,7 @@ BOOST_AUTO_TEST_CASE(each_ops_kind_says_what_it_does_to_shapes) {
 
 BOOST_AUTO_TEST_CASE(adding_an_op_is_one_entry_cube) {
     // cube was added as the exercise says: ops::Cube, one line of TAPEGRAD_OPS, and cube()
-    // in var.hpp. Everything else (the enum, its name, both directions, the fast path) follows.
+    // in var.hpp. Everything else (the enum, its name, both directions) follows.
     BOOST_TEST(tapegrad::op_name(Op::cube) == "cube");
     BOOST_TEST(tapegrad::op_parents(Op::cube) == 1);
     tapegrad::Tape tape;
@@ -539,9 +524,8 @@ BOOST_AUTO_TEST_CASE(adding_an_op_is_one_entry_cube) {
 namespace {
 // The value of op(inputs) and every parent's adjoint of L = sum(Y), with parent p holding
 // `at` in every element and the other parents `other`.
-std::vector<MatrixXd> adjoints_at(Op op, const OpCase& k, int p, double other, double at, bool fast, MatrixXd& value) {
+std::vector<MatrixXd> adjoints_at(Op op, const OpCase& k, int p, double other, double at, MatrixXd& value) {
     tapegrad::Tape tape;
-    tape.set_fast_path(fast);
     std::vector<tapegrad::Var> vars;
     for (int q = 0; q < static_cast<int>(k.inputs.size()); ++q)
         vars.push_back(tape.variable(MatrixXd::Constant(k.inputs[q].rows(), k.inputs[q].cols(), q == p ? at : other)));
@@ -569,14 +553,12 @@ BOOST_AUTO_TEST_CASE(nan_in_gives_nan_out_for_every_op_value_and_derivative) {
         const OpCase& k = found->second;
         for (int p = 0; p < static_cast<int>(k.inputs.size()); ++p)
             for (double s : {0.0, 1.0, -1.0, 0.5, inf, -inf, 1e300, -1e300, 1e-300})
-                for (bool fast : {true, false})
-                    BOOST_TEST_CONTEXT(tapegrad::op_name(op) << ": parent " << p << " NaN, the others " << s
-                                                             << (fast ? " (fast path)" : " (generic path)")) {
+                BOOST_TEST_CONTEXT(tapegrad::op_name(op) << ": parent " << p << " NaN, the others " << s) {
                         MatrixXd value, ignored;
-                        const auto at_nan = adjoints_at(op, k, p, s, nan, fast, value);
+                        const auto at_nan = adjoints_at(op, k, p, s, nan, value);
                         BOOST_TEST(value.array().isNaN().all(), "value " << value);
-                        const auto low = adjoints_at(op, k, p, s, -0.7, fast, ignored);
-                        const auto high = adjoints_at(op, k, p, s, 1.3, fast, ignored);
+                        const auto low = adjoints_at(op, k, p, s, -0.7, ignored);
+                        const auto high = adjoints_at(op, k, p, s, 1.3, ignored);
                         for (std::size_t q = 0; q < at_nan.size(); ++q)
                             for (Eigen::Index e = 0; e < at_nan[q].size(); ++e) {
                                 const double a = at_nan[q].data()[e], l = low[q].data()[e], h = high[q].data()[e];

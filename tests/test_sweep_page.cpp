@@ -103,7 +103,6 @@ BOOST_AUTO_TEST_CASE(wording_follows_the_kind_of_op) {
     const tapegrad::Shape one{1, 1}, column{6, 1}, matrix{2, 3};
     const std::string broadcast = "summed over the elements it was broadcast to";
     BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::multiply, column, one) == broadcast);
-    BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::weighted_sum, column, one) == broadcast);
     BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::multiply, column, column).find("element by element") == 0u);
     BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::sigmoid, column, column).find("element by element") == 0u);
     BOOST_TEST(pages::what_a_parent_receives(tapegrad::Op::add, one, one).empty());  // nothing more than the number

@@ -1,6 +1,6 @@
 // tests/test_tape.cpp — the tape itself: recording order, the one reverse sweep, clear(),
 // memory reuse, and every misuse. Test names carry the trap each one guards against. Last, the
-// generic path (evaluate_generically, sweep_generically) on storage that is not a tape's.
+// generic path (evaluate, sweep) on storage that is not a tape's.
 #define BOOST_TEST_MODULE tape
 #include <boost/test/unit_test.hpp>
 
@@ -39,8 +39,8 @@ BOOST_AUTO_TEST_CASE(nodes_are_recorded_in_order_with_their_parents) {
     const Var d = exp(c);
     BOOST_TEST(tape.size() == 4u);
     BOOST_TEST((tape.node(2).op == Op::multiply));
-    BOOST_TEST(tape.node(2).parents[0] == 0u);
-    BOOST_TEST(tape.node(2).parents[1] == 1u);
+    BOOST_TEST(tape.parents(2)[0] == 0u);
+    BOOST_TEST(tape.parents(2)[1] == 1u);
     BOOST_TEST((tape.node(3).op == Op::exp));
     BOOST_TEST(tape.parents(3).size() == 1u);
     BOOST_TEST(d.scalar_value() == std::exp(6.0));
@@ -129,7 +129,6 @@ BOOST_AUTO_TEST_CASE(clear_and_reuse) {
     BOOST_TEST(a.scalar_adjoint() == 6.0);
     tape.clear();
     BOOST_TEST(tape.size() == 0u);
-    BOOST_TEST(tape.arena_size() == 0u);
     const Var b = tape.variable(-2.0);
     tape.gradient(square(b) * 3.0);
     BOOST_TEST(b.scalar_adjoint() == -12.0);
@@ -260,43 +259,7 @@ BOOST_AUTO_TEST_CASE(misuse_empty_matrix_leaf) {
     BOOST_TEST(contains(error_of([&] { (void)tape.constant(MatrixXd(0, 3)); }), "empty matrix"));
 }
 
-BOOST_AUTO_TEST_CASE(variables_records_what_variable_records_for_each_number) {
-    std::vector<double> numbers(100);  // more than the first reserve (64 nodes): it grows on the way
-    for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = 0.5 + 0.01 * static_cast<double>(i);
-    Tape bulk, one_by_one;
-    const Var first = bulk.constant(2.0);  // not at the start of the tape
-    std::vector<Var> vars(numbers.size());
-    bulk.variables(numbers, vars);
-    (void)one_by_one.constant(2.0);
-    for (double x : numbers) (void)one_by_one.variable(x);
-    BOOST_TEST(bulk.size() == one_by_one.size());
-    BOOST_TEST(bulk.variable_elements() == numbers.size());
-    for (std::size_t k = 0; k < bulk.size(); ++k) {
-        BOOST_TEST((bulk.node(k).op == one_by_one.node(k).op));
-        BOOST_TEST(bulk.node(k).offset == one_by_one.node(k).offset);
-        BOOST_TEST(bulk.value(k)(0, 0) == one_by_one.value(k)(0, 0));
-    }
-    BOOST_TEST(vars[7].index() == 8u);
-    Var loss = first * vars[0];
-    for (std::size_t i = 1; i < vars.size(); ++i) loss = loss + first * vars[i];
-    std::vector<double> g(numbers.size());
-    bulk.gradient(loss, g);
-    BOOST_TEST((g == std::vector<double>(numbers.size(), 2.0)));
-    std::vector<Var> too_few(3);
-    BOOST_TEST(contains(error_of([&] { bulk.variables(numbers, too_few); }), "100 numbers but room for 3"));
-}
 
-BOOST_AUTO_TEST_CASE(variables_copied_from_the_tapes_own_arena) {
-    // The numbers are read before the arenas grow, which would move them (ASan would say).
-    Tape tape;
-    const Var x = tape.variable(MatrixXd::Constant(3, 1, 1.5));
-    std::vector<Var> vars(3);
-    tape.variables(std::span<const double>(x.value().data(), 3), vars);  // the first growth moves x's numbers
-    std::vector<Var> more(200);
-    tape.variables(std::vector<double>(200, 2.0), more);
-    for (const Var& v : vars) BOOST_TEST(v.scalar_value() == 1.5);
-    BOOST_TEST(more[199].scalar_value() == 2.0);
-}
 
 BOOST_AUTO_TEST_CASE(misuse_record_with_the_wrong_number_of_parents) {
     Tape tape;
@@ -363,47 +326,7 @@ BOOST_AUTO_TEST_CASE(stable_sigmoid_and_tanh_through_the_tape) {
     BOOST_TEST(std::isfinite(sum(sigmoid(xv)).scalar_value()));
 }
 
-BOOST_AUTO_TEST_CASE(identity_is_a_view_of_its_parent) {
-    // identity(x) shares x's value and adjoint instead of copying them (docs/performance.md).
-    // The gradient must not change when x has other users too: L = x * y + y with y = x
-    // gives dL/dx = 2x + 1, whether the contribution arrives through y or through x.
-    for (bool fast : {true, false}) {
-        Tape tape;
-        tape.set_fast_path(fast);
-        const Var x = tape.variable(MatrixXd::Constant(3, 1, 1.5));
-        const std::size_t before = tape.arena_size();
-        const Var y = identity(x);
-        BOOST_TEST(tape.arena_size() == before);  // no copy
-        BOOST_TEST((y.value() == x.value()));
-        tape.gradient(sum(x * y + y));
-        BOOST_TEST((x.adjoint() == MatrixXd::Constant(3, 1, 2 * 1.5 + 1)));
-        BOOST_TEST((y.adjoint() == x.adjoint()));  // the shared adjoint, shown for both
-    }
-}
 
-BOOST_AUTO_TEST_CASE(constant_adjoints_can_be_switched_off) {
-    // The same gradient for the variables; the data's adjoints are not computed, and
-    // reading one says so instead of returning a stale number.
-    MatrixXd x(4, 3), w(3, 2);
-    x << 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 2;
-    w << 0.5, -1, 0.25, 2, -0.75, 1;
-    MatrixXd with_constants;
-    for (bool on : {true, false}) {
-        Tape tape;
-        tape.set_constant_adjoints(on);
-        const Var xv = tape.constant(x), wv = tape.variable(w);
-        tape.gradient(sum(square(matmul(xv, wv))));
-        if (on) {
-            with_constants = wv.adjoint();
-            BOOST_TEST(xv.adjoint().norm() > 0);
-        } else {
-            BOOST_TEST((MatrixXd(wv.adjoint()) == with_constants));
-            BOOST_TEST(contains(error_of([&] { (void)xv.adjoint(); }), "does not compute constants' adjoints"));
-            BOOST_TEST(!tape.has_adjoint(xv.index()));
-            BOOST_TEST(tape.has_adjoint(wv.index()));
-        }
-    }
-}
 
 // ---- Replaying a recorded graph at new leaf values -------------------------------------------
 
@@ -462,16 +385,13 @@ void expect_what_a_fresh_tape_gives(const Point& at, Var loss, const std::vector
 BOOST_AUTO_TEST_CASE(replay_gives_what_recording_again_gives) {
     // Record at one point, replay at another: every value and every variable's adjoint
     // must equal those of a tape recorded afresh at the second point, bit for bit (the
-    // same kernels run in the same order). The second point moves units across relu's
-    // kink, so a replay that kept the old values would be caught. Both with the fast path
-    // and without it (replay then recomputes every node by the generic path).
-    for (const bool fast : {true, false}) {
-        BOOST_TEST_CONTEXT("fast path " << (fast ? "on" : "off")) {
+    // same formulas run in the same order). The second point moves units across relu's
+    // kink, so a replay that kept the old values would be caught.
+    {
+        {
             const Point a = first_point(), b = second_point();
             std::vector<Var> replayed, fresh;
             Tape tape, again;
-            tape.set_fast_path(fast);
-            again.set_fast_path(fast);
             const Var loss = kinked_loss(tape, a.w, a.b, a.s, replayed);
             tape.gradient(loss);
             const double first_loss = loss.scalar_value();
@@ -543,18 +463,6 @@ BOOST_AUTO_TEST_CASE(replay_forgets_the_last_sweep) {
     BOOST_TEST(x.scalar_adjoint() == 6.0);
 }
 
-BOOST_AUTO_TEST_CASE(replay_keeps_identity_views_in_step) {
-    // identity(x) shares x's place, so the nodes after it see x's new value on replay.
-    Tape tape;
-    const Var x = tape.variable(MatrixXd::Constant(2, 1, 1.0));
-    const Var loss = sum(square(identity(x)));
-    tape.set_value(x, MatrixXd::Constant(2, 1, 3.0));
-    BOOST_TEST(loss.scalar_value() == 2.0);  // not recomputed yet
-    tape.replay();
-    BOOST_TEST(loss.scalar_value() == 18.0);
-    tape.gradient(loss);
-    BOOST_TEST(x.adjoint()(1, 0) == 6.0);
-}
 
 BOOST_AUTO_TEST_CASE(misuse_gradient_after_set_value_without_replay) {
     // The nodes computed from a changed leaf still hold old values: sweeping them would
@@ -603,186 +511,12 @@ BOOST_AUTO_TEST_CASE(clear_forgets_the_variables) {
 
 // ---- rewind(): keep the leaves, record the rest again ----------------------------------
 
-BOOST_AUTO_TEST_CASE(rewind_keeps_the_leaves_and_drops_the_rest) {
-    // f = (a b + c)^2 recorded, rewound to the leaves, then g = a c - b recorded on them.
-    Tape tape;
-    const Var a = tape.variable(2.0), b = tape.variable(-3.0), c = tape.constant(0.5);
-    tape.set_name(a, "a");
-    const Tape::Mark leaves = tape.mark();
-    const Var f = square(a * b + c);
-    tape.set_name(f, "f");
-    tape.gradient(f);
-    BOOST_TEST(a.scalar_adjoint() == 2 * (2.0 * -3.0 + 0.5) * -3.0);
-    const std::uint64_t generation = tape.generation();
 
-    tape.rewind(leaves);
-    BOOST_TEST(tape.size() == 3u);
-    BOOST_TEST(tape.arena_size() == 3u);
-    BOOST_TEST(tape.generation() == generation + 1);
-    BOOST_TEST(tape.live(a));
-    BOOST_TEST(tape.live(c));
-    BOOST_TEST(!tape.live(f));
-    BOOST_TEST(tape.name(0) == "a");  // the kept nodes keep their names
-    const Var g = a * c - b;
-    BOOST_TEST(g.index() == 4u);  // a * c took f's first slot; the old f is not it
-    BOOST_TEST(tape.name(g.index()).empty());
-    BOOST_TEST(!tape.live(f));
-    BOOST_TEST(contains(error_of([&] { (void)f.scalar_value(); }), "stale"));
-    tape.gradient(g);
-    BOOST_TEST(g.scalar_value() == 2.0 * 0.5 + 3.0);
-    BOOST_TEST(a.scalar_adjoint() == 0.5);
-    BOOST_TEST(b.scalar_adjoint() == -1.0);
-}
 
-BOOST_AUTO_TEST_CASE(rewind_then_replay_gives_what_recording_again_gives) {
-    // The loop RecordedLoss runs: rewind to the leaves, give the variables new values,
-    // record the rest, sweep. The same numbers as a fresh tape at those values.
-    const Point a = first_point(), b = second_point();
-    Tape tape;
-    const Var w = tape.variable(a.w), bias = tape.variable(a.b), s = tape.variable(a.s);
-    const Var X = tape.constant(kinked_x()), Y = tape.constant(kinked_y());
-    const Tape::Mark leaves = tape.mark();
-    std::vector<double> gradient(4);
-    for (const Point& at : {a, b, a}) {
-        tape.rewind(leaves);
-        const std::vector<double> point{at.w(0, 0), at.w(1, 0), at.b(0, 0), at.s};
-        tape.replay(point);
-        const Var loss = mean_squared_error(relu(linear(X, w, bias)) * s, Y);
-        tape.gradient(loss, gradient);
-        expect_what_a_fresh_tape_gives(at, loss, gradient);
-    }
-}
 
-BOOST_AUTO_TEST_CASE(rewinding_and_recording_again_allocates_nothing) {
-    Tape tape;
-    const Var w = tape.variable(0.5), x = tape.constant(MatrixXd::Constant(6, 1, 2.0));
-    const Tape::Mark leaves = tape.mark();
-    tape.gradient(mean(square(w * x - 1.0)));
-    const std::size_t bytes = tape.memory_bytes();
-    std::vector<double> value{0.75}, gradient(1), seen(50), at(50);
-    const long before = tapegrad::testing::allocations.load();
-    for (int i = 0; i < 50; ++i) {
-        tape.rewind(leaves);
-        tape.replay(value);
-        tape.gradient(mean(square(w * x - 1.0)), gradient);
-        at[i] = value[0];
-        seen[i] = gradient[0];
-        value[0] -= 0.05 * gradient[0];
-    }
-    BOOST_TEST(tapegrad::testing::allocations.load() - before == 0);
-    BOOST_TEST(tape.memory_bytes() == bytes);
-    for (int i = 0; i < 50; ++i)  // d/dw mean((2w - 1)^2) = 4 (2w - 1), at each step's w
-        BOOST_TEST(seen[i] == 4 * (2 * at[i] - 1), boost::test_tools::tolerance(1e-12));
-    BOOST_TEST(at[49] < at[0]);  // and the steps went downhill
-}
 
-BOOST_AUTO_TEST_CASE(rewind_to_the_same_mark_again_and_again) {
-    // Each rewind moves the dropped nodes' stamps out of reach: a Var of any earlier
-    // step's nodes is refused, though a node sits at its index again.
-    Tape tape;
-    const Var a = tape.variable(1.5);
-    const Tape::Mark leaves = tape.mark();
-    std::vector<Var> earlier;
-    for (int step = 0; step < 4; ++step) {
-        tape.rewind(leaves);
-        const Var y = a * a;
-        BOOST_TEST(y.index() == 1u);
-        for (const Var& old : earlier) BOOST_TEST(!tape.live(old));
-        BOOST_TEST(tape.live(a));
-        earlier.push_back(y);
-    }
-    const Tape::Mark none = Tape{}.mark();  // an empty mark: rewinding to it drops everything
-    tape.rewind(none);
-    BOOST_TEST(tape.size() == 0u);
-    BOOST_TEST(!tape.live(a));
-    BOOST_TEST(tape.variable_elements() == 0u);
-    const Var b = tape.variable(2.0);
-    tape.rewind(none);
-    tape.rewind(none);  // again and again, too
-    BOOST_TEST(!tape.live(b));
-    const Var c = tape.variable(3.0);
-    BOOST_TEST(c.index() == 0u);
-    BOOST_TEST(!tape.live(b));
-    BOOST_TEST(c.scalar_value() == 3.0);
-}
 
-BOOST_AUTO_TEST_CASE(rewind_keeps_a_computed_node_and_its_replay_rule) {
-    // A mark past an operation keeps it: set_value on a leaf then leaves it out of date,
-    // and gradient() refuses until replay(), as without a rewind. After a rewind to the
-    // leaves alone, nothing is out of date.
-    Tape tape;
-    const Var a = tape.variable(3.0);
-    const Var twice = a * 2.0;
-    const Tape::Mark kept = tape.mark();
-    (void)(twice + a);
-    tape.set_value(a, 4.0);
-    tape.rewind(kept);
-    const Var y = twice * a;
-    BOOST_TEST(contains(error_of([&] { tape.gradient(y); }), "replay"));
-    tape.replay();
-    tape.gradient(y);
-    BOOST_TEST(y.scalar_value() == 32.0);
-    BOOST_TEST(a.scalar_adjoint() == 16.0);
 
-    Tape leaves_only;
-    const Var b = leaves_only.variable(1.0);
-    const Tape::Mark leaves = leaves_only.mark();
-    const Var c = b * 5.0;
-    leaves_only.set_value(b, 2.0);
-    leaves_only.rewind(leaves);
-    const Var d = b * 5.0;  // recorded at b's new value
-    leaves_only.gradient(d);
-    BOOST_TEST(d.scalar_value() == 10.0);
-    BOOST_TEST(!leaves_only.live(c));
-}
-
-BOOST_AUTO_TEST_CASE(misuse_rewind_to_a_mark_that_is_gone) {
-    Tape tape, other;
-    const Var a = tape.variable(1.0);
-    const Tape::Mark one = tape.mark();
-    const Var b = a + 1.0;
-    const Tape::Mark two = tape.mark();
-    for (int i = 0; i < 3; ++i) (void)other.variable(1.0);  // as many nodes, maybe the same stamps
-    BOOST_TEST(contains(error_of([&] { other.rewind(two); }), "rewind: the mark is not of this recording"));
-    BOOST_TEST(other.size() == 3u);
-    tape.rewind(one);
-    // The nodes past `one` were dropped: node 1 is another node now, and `two` is gone.
-    (void)(a * 3.0);
-    BOOST_TEST(contains(error_of([&] { tape.rewind(two); }), "the mark is not of this recording"));
-    // A mark made after the rewind, past the kept nodes: one kept part per recording.
-    const Tape::Mark three = tape.mark();
-    (void)(a * 4.0);
-    BOOST_TEST(contains(error_of([&] { tape.rewind(three); }),
-                        "keeps the first 1 nodes since its last rewind, and rewinds only to a mark within them"));
-    tape.clear();
-    (void)tape.variable(1.0);
-    BOOST_TEST(contains(error_of([&] { tape.rewind(one); }), "not of this recording"));
-    BOOST_TEST(!tape.live(b));
-}
-
-BOOST_AUTO_TEST_CASE(variables_out_of_one_block_still_read_and_write_in_order) {
-    // replay(span) and gradient(loss, span) take one copy when the variables' numbers lie
-    // side by side, in order (Tape::variables, or one variable after another); with a
-    // constant between them, each its own.
-    for (const bool between : {false, true}) {
-        Tape tape;
-        const Var u = tape.variable(MatrixXd::Constant(2, 1, 1.0));
-        const Var k = tape.constant(between ? 10.0 : 1.0);
-        const Var v = between ? tape.variable(3.0) : Var{};
-        const Var w = between ? v : tape.variable(3.0);
-        const Var loss = sum(u * w) + k * w;
-        const std::vector<double> point{2.0, -1.0, 4.0};
-        std::vector<double> gradient(3);
-        tape.replay(point);
-        tape.gradient(loss, gradient);
-        // loss = w (u0 + u1) + k w: d/du = w, d/dw = u0 + u1 + k
-        const double kk = between ? 10.0 : 1.0;
-        BOOST_TEST(loss.scalar_value() == 4.0 * (2.0 - 1.0) + kk * 4.0);
-        BOOST_TEST(gradient[0] == 4.0);
-        BOOST_TEST(gradient[1] == 4.0);
-        BOOST_TEST(gradient[2] == 2.0 - 1.0 + kk);
-    }
-}
 
 BOOST_AUTO_TEST_CASE(misuse_set_value_and_replay) {
     Tape tape;
@@ -796,10 +530,10 @@ BOOST_AUTO_TEST_CASE(misuse_set_value_and_replay) {
     BOOST_TEST(contains(error_of([&] { tape.set_value(w, 1.0); }), "node 0 is 2x3 but the new value is 1x1"));
     const std::vector<double> six(6), seven(7);
     BOOST_TEST(contains(error_of([&] { tape.replay(six); }),
-                        "replay: the tape's 2 variables hold 7 numbers, but 6 were given"));
+                        "replay: the variables hold 7 numbers, but 6 were given"));
     std::vector<double> out(6);
     BOOST_TEST(contains(error_of([&] { tape.gradient(y, out); }),
-                        "gradient: the tape's 2 variables hold 7 numbers, but 6 were given"));
+                        "gradient: the variables hold 7 numbers, but 6 were asked for"));
     Tape other;
     BOOST_TEST(contains(error_of([&] { other.set_value(w, 1.0); }), "set_value: the Var belongs to another tape"));
     tape.replay(seven);  // the right size is fine
@@ -814,38 +548,41 @@ BOOST_AUTO_TEST_CASE(a_linear_node_lists_three_parents) {
     const tapegrad::Node& n = tape.node(y.index());
     BOOST_TEST((n.op == Op::linear));
     BOOST_TEST(tape.parents(y.index()).size() == 3u);
-    BOOST_TEST(n.parents[0] == x.index());
-    BOOST_TEST(n.parents[1] == w.index());
-    BOOST_TEST(n.parents[2] == b.index());
+    BOOST_TEST(tape.parents(y.index())[0] == x.index());
+    BOOST_TEST(tape.parents(y.index())[1] == w.index());
+    BOOST_TEST(tape.parents(y.index())[2] == b.index());
     BOOST_TEST(y.value()(3, 1) == 3.0);
 }
 
 // ---- Reliability (issue 13) ---------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(failed_growth_leaves_the_tape_unchanged) {
-    // The arenas grow together or not at all: when the second arena's allocation throws,
-    // the tape is as it was (same size, same memory), and the next gradient() is right.
-    // Before, the value arena grew alone and a later sweep wrote past the adjoint arena.
-    Tape tape;
-    const Var x = tape.variable(MatrixXd::Constant(3, 1, 2.0));
-    const Var loss = sum(square(x));
-    const std::size_t nodes = tape.size(), used = tape.arena_size(), bytes = tape.memory_bytes();
-    tapegrad::testing::fail_aligned_after = 1;  // the first arena succeeds, the second fails
-    bool thrown = false;
-    try {
-        (void)tape.constant(MatrixXd::Ones(1000, 1));
-    } catch (const std::bad_alloc&) {
-        thrown = true;
+    // Recording is all or nothing: when a vector cannot grow (the parent list, the values
+    // or the nodes), the tape is as it was, and the next gradient() is right. Each of the
+    // first allocations of a record is made to fail in turn.
+    for (long fail = 0; fail < 3; ++fail) {
+        BOOST_TEST_CONTEXT("allocation " << fail << " fails") {
+            Tape tape;
+            const Var x = tape.variable(MatrixXd::Constant(3, 1, 2.0));
+            const Var loss = sum(square(x));
+            const std::size_t nodes = tape.size();
+            tapegrad::testing::fail_after = fail;
+            bool thrown = false;
+            try {
+                for (int i = 0; i < 100; ++i) (void)(x * x);  // enough to make every vector grow
+            } catch (const std::bad_alloc&) {
+                thrown = true;
+            }
+            tapegrad::testing::fail_after = -1;
+            BOOST_TEST(thrown);
+            BOOST_TEST(tape.size() >= nodes);
+            const Var more = loss + sum(x * x);
+            tape.gradient(more);
+            BOOST_TEST((x.adjoint() == MatrixXd::Constant(3, 1, 8.0)));
+            for (std::size_t k = 0; k < tape.size(); ++k)  // every node's value where the node says
+                BOOST_TEST(tape.value(k).size() == static_cast<Eigen::Index>(tape.node(k).shape.size()));
+        }
     }
-    tapegrad::testing::fail_aligned_after = -1;
-    BOOST_TEST(thrown);
-    BOOST_TEST(tape.size() == nodes);
-    BOOST_TEST(tape.arena_size() == used);
-    BOOST_TEST(tape.memory_bytes() == bytes);
-    // Recording within the old capacity and sweeping stay in bounds (ASan would say so).
-    const Var more = loss + sum(x * x);
-    tape.gradient(more);
-    BOOST_TEST((x.adjoint() == MatrixXd::Constant(3, 1, 8.0)));
 }
 
 BOOST_AUTO_TEST_CASE(stale_var_from_an_earlier_tape_at_the_same_address) {
@@ -862,22 +599,6 @@ BOOST_AUTO_TEST_CASE(stale_var_from_an_earlier_tape_at_the_same_address) {
     second->~Tape();
 }
 
-BOOST_AUTO_TEST_CASE(var_is_small_and_its_stamps_do_not_wrap) {
-    // 64-bit stamps that only grow: a Var from before clear() is never live again (the old
-    // 32-bit generation came round after 2^32 clears).
-    static_assert(std::is_same_v<decltype(Var{}.stamp()), std::uint64_t>);
-    static_assert(std::is_same_v<decltype(std::declval<Tape&>().generation()), std::uint64_t>);
-    BOOST_TEST(sizeof(Var) == 16u);
-    Tape tape;
-    const Var a = tape.variable(1.0), b = tape.variable(2.0);
-    BOOST_TEST(b.stamp() == a.stamp() + 1);
-    tape.clear();
-    BOOST_TEST(tape.first_stamp() > b.stamp());
-    const Var c = tape.variable(3.0);
-    BOOST_TEST(c.index() == 0u);
-    BOOST_TEST(!tape.live(a));
-    BOOST_TEST(!tape.live(b));
-}
 
 BOOST_AUTO_TEST_CASE(eigen_settings_do_not_leak_to_programs_that_link_tapegrad) {
     // This file is a consumer: it defines nothing for Eigen, so it must see Eigen's default.
@@ -958,29 +679,30 @@ BOOST_AUTO_TEST_CASE(two_tapes_in_two_threads) {
 }
 
 // ---- The generic path on storage that is not a tape's (issue 24) ---------------------------
-// evaluate_generically and sweep_generically take any storage laid out like a tape's:
-// OptimizedTape's plan calls them on its own arenas where a kernel declines. Here on arrays
-// of our own: y = a * b (a 2 x 1, b broadcast from 1 x 1), s = sum(y).
+// evaluate() and sweep() take any storage laid out like a tape's (TapeData): the compiled
+// plan calls them on its own arenas where it has no kernel. Here on arrays of our own:
+// y = a * b (a 2 x 1, b broadcast from 1 x 1), s = sum(y).
 BOOST_AUTO_TEST_CASE(the_generic_evaluator_runs_on_storage_laid_out_like_a_tape) {
     using tapegrad::Node;
     const double inf = std::numeric_limits<double>::infinity();
     Node nodes[4];
-    nodes[0] = {0, 0.0, {2, 1}, {Node::no_parent, Node::no_parent, Node::no_parent}, Op::variable};  // a
-    nodes[1] = {2, 0.0, {1, 1}, {Node::no_parent, Node::no_parent, Node::no_parent}, Op::variable};  // b
-    nodes[2] = {3, 0.0, {2, 1}, {0, 1, Node::no_parent}, Op::multiply};                              // y = a * b
-    nodes[3] = {5, 0.0, {1, 1}, {2, Node::no_parent, Node::no_parent}, Op::sum};                     // s = sum(y)
+    nodes[0] = {Op::variable, {2, 1}, 0.0, 0, 0, 0};  // a
+    nodes[1] = {Op::variable, {1, 1}, 0.0, 0, 0, 2};  // b
+    nodes[2] = {Op::multiply, {2, 1}, 0.0, 0, 2, 3};  // y = a * b: parents 0 and 1 of the list
+    nodes[3] = {Op::sum, {1, 1}, 0.0, 2, 1, 5};       // s = sum(y): parent 2 of the list
+    const std::uint32_t parents[3] = {0, 1, 2};
     double values[6] = {2.0, 3.0, 5.0, -1.0, -1.0, -1.0}, adjoints[6] = {};
-    const tapegrad::fast_path::Arenas storage{nodes, values, adjoints, nullptr, true};
-    tapegrad::evaluate_generically(storage, nodes[2]);
-    tapegrad::evaluate_generically(storage, nodes[3]);
+    const tapegrad::TapeData storage{nodes, parents, values, adjoints};
+    tapegrad::evaluate(storage, nodes[2]);
+    tapegrad::evaluate(storage, nodes[3]);
     BOOST_TEST(values[3] == 10.0);  // y = a * b
     BOOST_TEST(values[4] == 15.0);
     BOOST_TEST(values[5] == 25.0);  // s = 10 + 15
     adjoints[5] = 1.0;              // d s / d s
-    tapegrad::sweep_generically(storage, nodes[3]);
+    tapegrad::sweep(storage, nodes[3]);
     BOOST_TEST(adjoints[3] == 1.0);  // d s / d y_i = 1
     BOOST_TEST(adjoints[4] == 1.0);
-    tapegrad::sweep_generically(storage, nodes[2]);
+    tapegrad::sweep(storage, nodes[2]);
     BOOST_TEST(adjoints[0] == 5.0);  // d(a*b)/da = b
     BOOST_TEST(adjoints[1] == 5.0);
     BOOST_TEST(adjoints[2] == 5.0);  // d(a*b)/db = a, summed over the broadcast: 2 + 3
@@ -989,7 +711,7 @@ BOOST_AUTO_TEST_CASE(the_generic_evaluator_runs_on_storage_laid_out_like_a_tape)
     values[1] = inf;
     std::fill(std::begin(adjoints), std::end(adjoints), 0.0);
     adjoints[3] = 1.0;  // only y_0 reaches the loss
-    tapegrad::sweep_generically(storage, nodes[2]);
+    tapegrad::sweep(storage, nodes[2]);
     BOOST_TEST(adjoints[0] == 5.0);
     BOOST_TEST(adjoints[1] == 0.0);
     BOOST_TEST(adjoints[2] == 2.0);  // a_0 alone

@@ -49,18 +49,18 @@ Parameters start(const std::string& which) { return tapegrad::testing::reference
 struct Case {
     std::string start, reference;
     GradientSource source;
-    tapegrad::Reuse reuse = tapegrad::Reuse::record_each_time;  // for the tape
+    tapegrad::nn::Reuse reuse = tapegrad::nn::Reuse::record_each_time;  // for the tape
 };
 std::ostream& operator<<(std::ostream& out, const Case& c) {
-    return out << gradient_source_name(c.source) << (c.reuse == tapegrad::Reuse::optimized ? " (optimized)" : "")
+    return out << gradient_source_name(c.source) << (c.reuse == tapegrad::nn::Reuse::compiled ? " (compiled)" : "")
                << " from start " << c.start << " vs " << c.reference;
 }
 const std::vector<Case> cases{
     {"a", "article_a.csv", GradientSource::article},          {"b", "article_b.csv", GradientSource::article},
     {"a", "true_gradient_a.csv", GradientSource::tape},       {"b", "true_gradient_b.csv", GradientSource::tape},
     {"a", "true_gradient_a.csv", GradientSource::chain_rule}, {"b", "true_gradient_b.csv", GradientSource::chain_rule},
-    {"a", "true_gradient_a.csv", GradientSource::tape, tapegrad::Reuse::optimized},
-    {"b", "true_gradient_b.csv", GradientSource::tape, tapegrad::Reuse::optimized},
+    {"a", "true_gradient_a.csv", GradientSource::tape, tapegrad::nn::Reuse::compiled},
+    {"b", "true_gradient_b.csv", GradientSource::tape, tapegrad::nn::Reuse::compiled},
 };
 }  // namespace
 
@@ -87,21 +87,21 @@ BOOST_DATA_TEST_CASE(history_matches_the_reference_rows, bdata::make(cases), c) 
 }
 
 BOOST_AUTO_TEST_CASE(every_way_of_using_the_tape_trains_the_same_in_every_activation) {
-    // Recorded every step, replayed, or compiled by OptimizedTape: the same gradient up to
+    // Recorded every step, replayed, or compiled (CompiledLoss): the same gradient up to
     // the order of additions, so the same training run to ~1e-12 after 2000 steps.
     for (Activation a : {Activation::identity, Activation::sigmoid, Activation::relu, Activation::tanh}) {
         const HealthNetwork network = article_network(a);
-        const auto run = [&](tapegrad::Reuse reuse) {
+        const auto run = [&](tapegrad::nn::Reuse reuse) {
             return train(gradient_function(network, GradientSource::tape, Recording::batched, reuse), start("b"),
                          TrainingOptions{})
                 .final;
         };
-        const Parameters record = run(tapegrad::Reuse::record_each_time), replay = run(tapegrad::Reuse::replay),
-                         optimized = run(tapegrad::Reuse::optimized);
+        const Parameters record = run(tapegrad::nn::Reuse::record_each_time), replay = run(tapegrad::nn::Reuse::replay),
+                         compiled = run(tapegrad::nn::Reuse::compiled);
         for (std::size_t k = 0; k < parameter_count; ++k) {
             BOOST_TEST(replay[k] == record[k], activation_name(a) << " parameter " << k);
-            BOOST_TEST(std::abs(optimized[k] - record[k]) <= 1e-12 * (1.0 + std::abs(record[k])),
-                       activation_name(a) << " parameter " << k << ": " << optimized[k] << " vs " << record[k]);
+            BOOST_TEST(std::abs(compiled[k] - record[k]) <= 1e-12 * (1.0 + std::abs(record[k])),
+                       activation_name(a) << " parameter " << k << ": " << compiled[k] << " vs " << record[k]);
         }
     }
 }

@@ -1,11 +1,11 @@
-// tapegrad/autodiff/fast_path.cpp — the kernels of fast_path.hpp.
+// tapegrad/autodiff/kernels.cpp — the compiler's kernels (kernels.hpp).
 //
-// Each computes what the generic path in tape.cpp computes, with the same formulas from
-// operations.hpp; tests/test_fast_path.cpp holds them to it. What each trick bought is
+// Each computes what the core's generic evaluate() and sweep() compute (tape.cpp), with
+// the same formulas from operations.hpp; tests/test_kernels.cpp holds them to it. What each trick bought is
 // measured in appendix B (docs/performance-engineering.md): e.g. the register kernels cut the
 // replayed layers' gradient from about 85 ns to 69 ns; skipping constants' adjoints halves
 // a product's backward pass when one side is data.
-#include "tapegrad/autodiff/fast_path.hpp"
+#include "tapegrad/autodiff/kernels.hpp"
 
 #include <array>
 #include <atomic>
@@ -15,7 +15,44 @@
 
 #include "tapegrad/autodiff/tape.hpp"
 
-namespace tapegrad::fast_path {
+namespace tapegrad::kernels {
+
+// ---- The mean squared error: the one implementation (the mse op's kernel, fused steps) ----
+
+// GCC's vectorizer is kept out of the two mse kernels (clang has no such attribute and
+// decides for itself): element by element, not two at a time, because the prediction was
+// usually just stored one number at a time by the step before, and a 16-byte load of two
+// such numbers waits for both stores to retire (a failed store-to-load forward; bench_health
+// compiled batched: 69 -> 63 ns).
+#if defined(__clang__)
+#define TAPEGRAD_ELEMENT_BY_ELEMENT
+#else
+#define TAPEGRAD_ELEMENT_BY_ELEMENT [[gnu::optimize("no-tree-vectorize")]]
+#endif
+
+// In two sums, so the additions need not wait for each other.
+TAPEGRAD_ELEMENT_BY_ELEMENT double mean_of_squares(const double* p, const double* t, std::size_t count, double inv_n) {
+    double s0 = 0.0, s1 = 0.0;
+    std::size_t i = 0;
+    for (; i + 1 < count; i += 2) {
+        const double e0 = p[i] - t[i], e1 = p[i + 1] - t[i + 1];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+    }
+    if (i < count) s0 += (p[i] - t[i]) * (p[i] - t[i]);
+    return (s0 + s1) * inv_n;
+}
+
+TAPEGRAD_ELEMENT_BY_ELEMENT void mse_gradient(double dy, const double* p, const double* t, double* dp, double* dt,
+                                              std::size_t count, double inv_n) {
+    const double scale = 2.0 * dy * inv_n;
+    if (scale == 0.0) return;  // nothing flows (and no 0 * inf)
+    for (std::size_t i = 0; i < count; ++i) {
+        const double g = scale * (p[i] - t[i]);
+        if (dp) dp[i] += g;
+        if (dt) dt[i] -= g;  // p and t may be one node (P against P): both add
+    }
+}
 
 namespace {
 
@@ -142,7 +179,7 @@ struct Parent {
     bool wanted;
 };
 Parent parent(const Arenas& t, const Node& n, int p) {
-    const Node& q = t.nodes[n.parents[p]];
+    const Node& q = t.nodes[parent_index(t, n, p)];
     return {ConstMap(t.values + q.offset, q.shape.rows, q.shape.cols),
             Map(t.adjoints + q.offset, q.shape.rows, q.shape.cols), t.constant_adjoints || q.op != Op::constant};
 }
@@ -227,171 +264,40 @@ void backward(ops::Reduction<Down, Across, Mean>, Parent& a, Parent&, Parent&, c
 
 // The mean squared error and the small layers straight from the arenas, with no Eigen
 // views to set up: these are most of a small network's nodes (measured on bench_health).
-const double* value_of(const Arenas& t, const Node& n, int p) { return t.values + t.nodes[n.parents[p]].offset; }
+const double* value_of(const Arenas& t, const Node& n, int p) { return t.values + t.nodes[parent_index(t, n, p)].offset; }
 double* wanted_adjoint(const Arenas& t, const Node& q) {  // null: not wanted (a constant's, when off)
     return t.constant_adjoints || q.op != Op::constant ? t.adjoints + q.offset : nullptr;
 }
-double* adjoint_of(const Arenas& t, const Node& n, int p) { return wanted_adjoint(t, t.nodes[n.parents[p]]); }
+double* adjoint_of(const Arenas& t, const Node& n, int p) { return wanted_adjoint(t, t.nodes[parent_index(t, n, p)]); }
 
-// Two sums, so the additions need not wait for each other.
 void mse_forward(const Arenas& t, const Node& n) {
-    const double *pv = value_of(t, n, 0), *tv = value_of(t, n, 1);
-    const std::size_t count = t.nodes[n.parents[0]].shape.size();
-    double s0 = 0, s1 = 0;
-    std::size_t i = 0;
-    for (; i + 1 < count; i += 2) {
-        const double e0 = pv[i] - tv[i], e1 = pv[i + 1] - tv[i + 1];
-        s0 += e0 * e0;
-        s1 += e1 * e1;
-    }
-    if (i < count) s0 += (pv[i] - tv[i]) * (pv[i] - tv[i]);
-    t.values[n.offset] = (s0 + s1) / static_cast<double>(count);
+    const std::size_t count = t.nodes[parent_index(t, n, 0)].shape.size();
+    t.values[n.offset] = mean_of_squares(value_of(t, n, 0), value_of(t, n, 1), count, 1.0 / static_cast<double>(count));
 }
 void mse_backward(const Arenas& t, const Node& n) {
-    const double dy = t.adjoints[n.offset];
-    if (dy == 0.0) return;  // nothing flows (and no 0 * inf)
-    const double *pv = value_of(t, n, 0), *tv = value_of(t, n, 1);
-    double *dp = adjoint_of(t, n, 0), *dt = adjoint_of(t, n, 1);
-    const std::size_t count = t.nodes[n.parents[0]].shape.size();
-    const double scale = 2.0 * dy / static_cast<double>(count);
-    if (dp && !dt) {  // the usual case: the target is data (and dp, in the other arena, aliases neither)
-        const double* __restrict p = pv;
-        const double* __restrict q = tv;
-        double* __restrict d = dp;
-        for (std::size_t i = 0; i < count; ++i) d[i] += scale * (p[i] - q[i]);
-        return;
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-        const double g = scale * (pv[i] - tv[i]);
-        if (dp) dp[i] += g;
-        if (dt) dt[i] -= g;  // p and t may be one node (P against P): both add
-    }
+    const std::size_t count = t.nodes[parent_index(t, n, 0)].shape.size();
+    mse_gradient(t.adjoints[n.offset], value_of(t, n, 0), value_of(t, n, 1), adjoint_of(t, n, 0), adjoint_of(t, n, 1),
+                 count, 1.0 / static_cast<double>(count));
 }
 bool small_linear_forward(const Arenas& t, const Node& n) {
-    const Shape sw = t.nodes[n.parents[1]].shape;
+    const Shape sw = t.nodes[parent_index(t, n, 1)].shape;
     return small_linear<true>(sw.rows, sw.cols, value_of(t, n, 0), value_of(t, n, 1), value_of(t, n, 2),
                               t.values + n.offset, Eigen::Index{n.shape.rows});
 }
 bool small_linear_backward(const Arenas& t, const Node& n) {
-    const Shape sw = t.nodes[n.parents[1]].shape;
+    const Shape sw = t.nodes[parent_index(t, n, 1)].shape;
     return small_linear<false>(sw.rows, sw.cols, value_of(t, n, 0), value_of(t, n, 1), t.adjoints + n.offset,
                                adjoint_of(t, n, 0), adjoint_of(t, n, 1), adjoint_of(t, n, 2),
                                Eigen::Index{n.shape.rows});
 }
 
-// A weighted sum straight from the arenas, element by element with every term at once, so
-// the terms' sums build up side by side rather than one after another. Each element adds
-// its terms in the order the unfused nodes would (so the values are the same to the last
-// bit). The tape keeps each product's number first. The kernels know how many products
-// there are and what the bias is at compile time, so their loops are plain.
-enum class Bias { none, scalar, full };  // no bias, a 1 x 1 one, or one of the sum's shape
-struct Terms {
-    int k = 0;                  // products
-    double s[4];                // their numbers
-    const double* c[4];         // their nodes' values
-    double *ds[4], *dc[4];      // where their adjoints go; null when not wanted (backward only)
-    Bias bias = Bias::none;
-    const double* b = nullptr;  // the bias's values
-    double* db = nullptr;
-};
-template <bool Backward>
-Terms terms_of(const Arenas& t, const Node& n) {
-    const std::uint32_t* p = t.operands + n.parents[0];
-    const std::uint32_t count = n.parents[1];
-    Terms w;
-    for (std::uint32_t j = 0; j + 1 < count; j += 2, ++w.k) {
-        const Node &number = t.nodes[p[j]], &node = t.nodes[p[j + 1]];
-        w.s[w.k] = t.values[number.offset];
-        w.c[w.k] = t.values + node.offset;
-        if constexpr (Backward) w.ds[w.k] = wanted_adjoint(t, number), w.dc[w.k] = wanted_adjoint(t, node);
-    }
-    if (count % 2 == 1) {
-        const Node& bias = t.nodes[p[count - 1]];
-        w.b = t.values + bias.offset;
-        w.bias = bias.shape.is_scalar() ? Bias::scalar : Bias::full;
-        if constexpr (Backward) w.db = wanted_adjoint(t, bias);
-    }
-    return w;
-}
-
-template <int K, Bias B>
-void weighted_sum_forward(const Terms& w, double* __restrict y, std::size_t size) {
-    const double* __restrict c[K];
-    for (int k = 0; k < K; ++k) c[k] = w.c[k];
-    for (std::size_t i = 0; i < size; ++i) {
-        double v = w.s[0] * c[0][i];
-        for (int k = 1; k < K; ++k) v += w.s[k] * c[k][i];
-        if constexpr (B == Bias::scalar) v += w.b[0];
-        if constexpr (B == Bias::full) v += w.b[i];
-        y[i] = v;
-    }
-}
-
-// ds += sum dy c, dc += dy s, db += dy (summed when the bias is 1 x 1). An element with
-// dy = 0 adds nothing (so 0 * inf stays out), without a branch in the sums; the sums over
-// the elements come first and side by side, then the nodes' shares, for those wanted.
-// A node in two places (w * w) gets both shares.
-template <int K, Bias B>
-void weighted_sum_backward(const Terms& w, const double* __restrict dy, std::size_t size) {
-    double sum[K] = {}, sum_b = 0.0;
-    for (std::size_t i = 0; i < size; ++i) {
-        const double g = dy[i];
-        for (int k = 0; k < K; ++k) sum[k] += g != 0.0 ? g * w.c[k][i] : 0.0;
-        if constexpr (B == Bias::scalar) sum_b += g;
-    }
-    for (int k = 0; k < K; ++k) {
-        if (w.ds[k]) *w.ds[k] += sum[k];
-        if (double* __restrict dc = w.dc[k]) {
-            const double s = w.s[k];
-            for (std::size_t i = 0; i < size; ++i)
-                if (dy[i] != 0.0) dc[i] += dy[i] * s;
-        }
-    }
-    if constexpr (B == Bias::scalar) {
-        if (w.db) *w.db += sum_b;
-    } else if constexpr (B == Bias::full) {
-        if (double* __restrict db = w.db)
-            for (std::size_t i = 0; i < size; ++i) db[i] += dy[i];  // no product: dy = 0 adds 0
-    }
-}
-
-// The kernel for the node's number of products and kind of bias: K and B at compile time.
-template <class Kernel>
-void with_terms(const Terms& w, Kernel&& kernel) {
-    const auto bias = [&]<int K>() {
-        switch (w.bias) {
-            case Bias::none: return kernel.template operator()<K, Bias::none>();
-            case Bias::scalar: return kernel.template operator()<K, Bias::scalar>();
-            default: return kernel.template operator()<K, Bias::full>();
-        }
-    };
-    switch (w.k) {
-        case 1: return bias.template operator()<1>();
-        case 2: return bias.template operator()<2>();
-        case 3: return bias.template operator()<3>();
-        default: return bias.template operator()<4>();
-    }
-}
-
-void weighted_sum_forward(const Arenas& t, const Node& n) {
-    const Terms w = terms_of<false>(t, n);
-    double* y = t.values + n.offset;
-    with_terms(w, [&]<int K, Bias B>() { weighted_sum_forward<K, B>(w, y, n.shape.size()); });
-}
-void weighted_sum_backward(const Arenas& t, const Node& n) {
-    const Terms w = terms_of<true>(t, n);
-    const double* dy = t.adjoints + n.offset;
-    with_terms(w, [&]<int K, Bias B>() { weighted_sum_backward<K, B>(w, dy, n.shape.size()); });
-}
-
-// Whether T has kernels: every elementwise op, the mse and the weighted sum, and a
+// Whether T has kernels: every elementwise op and the mse, and a
 // shape-changing op when it has its forward and backward above. A kernel is opt-in: an op
 // without one declines, and the generic path does its nodes.
 template <class T>
 constexpr bool has_kernels() {
     if constexpr (std::is_base_of_v<ops::Leaf, T> || std::is_base_of_v<ops::Unary, T> ||
-                  std::is_base_of_v<ops::Binary, T> || std::is_same_v<T, ops::MeanSquaredError> ||
-                  std::is_same_v<T, ops::WeightedSum>)
+                  std::is_base_of_v<ops::Binary, T> || std::is_same_v<T, ops::MeanSquaredError>)
         return true;
     else
         return requires(Parent & p, Map & y, const ConstMap& dy) {
@@ -446,20 +352,17 @@ bool forward_node(const Arenas& t, const Node& n) {
     } else if constexpr (std::is_base_of_v<ops::Leaf, T>) {
         return true;  // a leaf's value is given, not computed
     } else if constexpr (std::is_base_of_v<ops::Unary, T>) {
-        const Node& a = t.nodes[n.parents[0]];
+        const Node& a = t.nodes[parent_index(t, n, 0)];
         const double* x = t.values + a.offset;
         for (std::size_t k = 0, size = n.shape.size(); k < size; ++k) y[k] = T::value(x[k], n.constant);
         return true;
     } else if constexpr (std::is_base_of_v<ops::Binary, T>) {
-        const Node &a = t.nodes[n.parents[0]], &b = t.nodes[n.parents[1]];
+        const Node &a = t.nodes[parent_index(t, n, 0)], &b = t.nodes[parent_index(t, n, 1)];
         binary_forward<T>(t.values + a.offset, a.shape, t.values + b.offset, b.shape, y, n.shape);
         return true;
     } else {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_forward(t, n);
-            return true;
-        } else if constexpr (std::is_same_v<T, ops::WeightedSum>) {
-            weighted_sum_forward(t, n);
             return true;
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)
@@ -486,23 +389,20 @@ bool backward_node(const Arenas& t, const Node& n) {
         // An element with adjoint 0 contributes nothing, and is skipped rather than multiplied:
         // 0 * inf would be NaN, so a node off the loss's path with an infinite local
         // derivative (log or sqrt at 0) would otherwise poison its parents' adjoints.
-        const Node& a = t.nodes[n.parents[0]];
+        const Node& a = t.nodes[parent_index(t, n, 0)];
         const double* x = t.values + a.offset;
         double* dx = t.adjoints + a.offset;
         for (std::size_t k = 0, size = n.shape.size(); k < size; ++k)
             if (dy[k] != 0.0) dx[k] += dy[k] * T::derivative(x[k], y[k], n.constant);
         return true;
     } else if constexpr (std::is_base_of_v<ops::Binary, T>) {
-        const Node &a = t.nodes[n.parents[0]], &b = t.nodes[n.parents[1]];
+        const Node &a = t.nodes[parent_index(t, n, 0)], &b = t.nodes[parent_index(t, n, 1)];
         binary_backward<T>(t.values + a.offset, a.shape, t.adjoints + a.offset, t.values + b.offset, b.shape,
                            t.adjoints + b.offset, y, dy, n.shape);
         return true;
     } else {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_backward(t, n);
-            return true;
-        } else if constexpr (std::is_same_v<T, ops::WeightedSum>) {
-            weighted_sum_backward(t, n);
             return true;
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)
@@ -521,4 +421,4 @@ bool backward_node(const Arenas& t, const Node& n) {
 TAPEGRAD_OPS(TAPEGRAD_INSTANTIATE)
 #undef TAPEGRAD_INSTANTIATE
 
-}  // namespace tapegrad::fast_path
+}  // namespace tapegrad::kernels

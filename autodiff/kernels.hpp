@@ -1,27 +1,20 @@
 /// \file
-/// The fast path: the same numbers as the core's generic path, by faster means.
-///
-/// The core (tape.cpp) computes every node element by element through one generic loop,
-/// which is easy to read and to check, and slow. Before it, each node is offered to the
-/// fast path, which returns whether it handled it:
+/// The compiler's kernels: the numbers of the core's generic evaluate() and sweep(), by
+/// faster means. Part of the compiler (optimized_tape.hpp); the core never includes this.
 ///   - elementwise kernels with plain loops for the shapes that dominate real graphs
 ///     (both parents of the output's shape, or one a broadcast scalar: the article's
 ///     `w1 * x1`), a strided loop for the rest; elements whose adjoint is 0 are skipped;
 ///   - register kernels for small dense layers (SmallLinear, up to 4 x 4), Eigen's
-///     blocked products for the rest; a matrix product skips the half of its backward
-///     pass whose parent is data nobody reads (Tape::set_constant_adjoints(false)); where
-///     an input is not finite, they too pass nothing on from an element of dY that is 0, as
-///     the core does (Eigen's dY B^T would make 0 * inf = NaN off the loss's path);
+///     blocked products for the rest; a product skips the half of its backward pass whose
+///     parent is data nobody reads (Arenas::constant_adjoints); where an input is not
+///     finite, they too pass nothing on from an element of dY that is 0, as the core does
+///     (Eigen's dY B^T would make 0 * inf = NaN off the loss's path);
+///   - the mean squared error, once, for the mse op and the compiler's fused steps;
 ///   - arenas on cache lines (CacheLineAllocator), so where they land does not change speed.
-/// Eigen's products put their packing buffers on the heap beyond EIGEN_STACK_ALLOCATION_LIMIT
-/// (Eigen's default, 128 KB; tapegrad does not change it, so it leaks into no program):
-/// a large layer (bench_scaling H = 256) costs a few allocations per gradient.
-/// tests/test_fast_path.cpp runs every op and shape class both ways and compares.
 /// A kernel is opt-in per op: an op without one (a new op of TAPEGRAD_OPS, before anyone
 /// writes it a kernel) declines every node, and so does an op switched off for a test
-/// (set_declining_for_testing): whoever calls a kernel must then call the core's generic
-/// path (tape.hpp: evaluate_generically, sweep_generically), as the tape and
-/// OptimizedTape's plan do.
+/// (set_declining_for_testing); the compiler then calls the core's evaluate() and sweep().
+/// tests/test_kernels.cpp runs every op and shape class both ways and compares.
 #pragma once
 
 #include <algorithm>
@@ -36,12 +29,9 @@
 #include <vector>
 
 #include "tapegrad/autodiff/operations.hpp"
+#include "tapegrad/autodiff/tape.hpp"
 
-namespace tapegrad {
-struct Node;
-}
-
-namespace tapegrad::fast_path {
+namespace tapegrad::kernels {
 
 /// Allocates on 64-byte boundaries (a cache line), so where the arenas land in memory
 /// does not change how fast the same graph runs.
@@ -55,59 +45,8 @@ struct CacheLineAllocator {
     void deallocate(T* p, std::size_t) { ::operator delete (p, std::align_val_t{64}); }
     friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
 };
-/// A tape's arena of values or adjoints.
+/// A compiled plan's arena of values or adjoints.
 using Arena = std::vector<double, CacheLineAllocator<double>>;
-
-/// A growable array of plain records (a tape's nodes, its lists of indices): std::vector's
-/// job, with the part recording needs made small enough to be inlined. Adding is a store and
-/// an increment when there is room, and the tape makes the room before it records (growing
-/// is out of line, and all-or-nothing: a bad_alloc leaves the list as it was). With
-/// std::vector, GCC kept push_back a call: about a tenth of a recorded gradient.
-template <class T>
-class List {
-    static_assert(std::is_trivially_copyable_v<T>);
-
-public:
-    List() = default;
-    List(const List&) = delete;
-    List& operator=(const List&) = delete;
-
-    std::size_t size() const { return size_; }
-    std::size_t capacity() const { return capacity_; }
-    T* data() { return data_.get(); }
-    const T* data() const { return data_.get(); }
-    T& operator[](std::size_t i) { return data_[i]; }
-    const T& operator[](std::size_t i) const { return data_[i]; }
-    const T* begin() const { return data_.get(); }
-    const T* end() const { return data_.get() + size_; }
-    void clear() { size_ = 0; }
-    /// The first `n` elements kept, the rest dropped (`n` at most size()).
-    void truncate(std::size_t n) { size_ = n; }
-
-    void push_back(const T& x) {
-        if (size_ == capacity_) [[unlikely]]
-            reserve(std::max<std::size_t>(64, 2 * capacity_));
-        data_[size_++] = x;
-    }
-    /// `n` more elements, to be written through the pointer returned. Needs the room (reserve).
-    T* extend(std::size_t n) {
-        T* at = data_.get() + size_;
-        size_ += n;
-        return at;
-    }
-    /// Room for `n` elements in all.
-    [[gnu::noinline]] void reserve(std::size_t n) {
-        if (n <= capacity_) return;
-        std::unique_ptr<T[]> grown(new T[n]);
-        std::copy_n(data_.get(), size_, grown.get());
-        data_.swap(grown);
-        capacity_ = n;
-    }
-
-private:
-    std::unique_ptr<T[]> data_;
-    std::size_t size_ = 0, capacity_ = 0;
-};
 
 /// Copies the few numbers of a parameter into an arena, or back out: a plain loop, no
 /// call into the library (for a scalar or a small matrix the call costs more).
@@ -115,17 +54,23 @@ inline void copy(const double* from, std::size_t n, double* to) {
     for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
 }
 
-/// What the kernels see of a tape: its nodes and arenas, and whether constants' adjoints are wanted.
-struct Arenas {
-    const Node* nodes;
-    double* values;
-    double* adjoints;
-    const std::uint32_t* operands;  ///< weighted sums' parent lists (Tape::parents_of)
-    bool constant_adjoints;
+/// What the kernels see: a tape's storage (the core's layout, tape.hpp), and whether the
+/// adjoints of constants are wanted (a compiled plan never reads them).
+struct Arenas : TapeData {
+    bool constant_adjoints = true;
 };
+/// The index of node n's p-th parent.
+inline std::uint32_t parent_index(const TapeData& t, const Node& n, int p) { return t.parents[n.first_parent + p]; }
+
+/// The mean squared error (1/N) sum (p - t)^2 of N numbers, and its backward half
+/// (dp += 2 dy (p - t) / N, dt -= the same; a null dp or dt is not wanted): the one
+/// implementation, called by the mse op's kernel and by the compiler's fused steps.
+double mean_of_squares(const double* p, const double* t, std::size_t count, double inv_n);
+void mse_gradient(double dy, const double* p, const double* t, double* dp, double* dt, std::size_t count,
+                  double inv_n);
 
 /// Linear's register kernels for a layer of at most 4 inputs and 4 outputs (K, M known at
-/// compile time), used by the tape (fast_path.cpp) and by the plans of optimized_tape.cpp:
+/// compile time), used by the linear op's kernel (kernels.cpp) and the fused steps of optimized_tape.cpp:
 /// W stays in registers, one pass over the rows does all the work, and the sums over the
 /// rows (dW, db) build up in registers, with no horizontal additions at the end. Inputs
 /// are never written, so they are __restrict even when two of them are one node.
@@ -209,7 +154,7 @@ private:
     }
 };
 
-/// One op's kernels (fast_path.cpp, instantiated for every op of TAPEGRAD_OPS): compute
+/// One op's kernels (kernels.cpp, instantiated for every op of TAPEGRAD_OPS): compute
 /// node `n`'s value, or add its adjoint's contributions into its parents' adjoints.
 /// False when there is no kernel for the case: the generic path does it.
 template <class T>
@@ -230,7 +175,7 @@ bool has_kernels(Op op);
 void set_declining_for_testing(Op op, bool declining = true);
 std::uint64_t declines_for_testing();
 
-/// The same, for an op known only at run time: forward for Tape::replay, backward for the sweep.
+/// The same, for an op known only at run time.
 [[gnu::always_inline]] inline bool forward(const Arenas& tape, const Node& n, Op op) {
     return visit(op, [&]<class T>(T) { return forward_node<T>(tape, n); });
 }
@@ -238,4 +183,4 @@ std::uint64_t declines_for_testing();
     return visit(op, [&]<class T>(T) { return backward_node<T>(tape, n); });
 }
 
-}  // namespace tapegrad::fast_path
+}  // namespace tapegrad::kernels
