@@ -54,9 +54,10 @@ namespace tapegrad::ops {
 struct Operand {
     const double* data = nullptr;
     Shape shape;
-    std::size_t at(std::size_t i, std::size_t j) const {
-        return (shape.rows == 1 ? 0 : i) + (shape.cols == 1 ? 0 : j * shape.rows);
-    }
+    std::size_t down = 0, across = 0;  // steps to the next row and column: 0 where it repeats
+    Operand() = default;
+    Operand(const double* d, Shape s) : data(d), shape(s), down(s.rows == 1 ? 0 : 1), across(s.cols == 1 ? 0 : s.rows) {}
+    std::size_t at(std::size_t i, std::size_t j) const { return i * down + j * across; }
     double operator()(std::size_t i, std::size_t j) const { return data[at(i, j)]; }
 };
 /// The most parents a node can have (linear: X, W, b).
@@ -516,42 +517,40 @@ inline Shape shape_of(const Shape* s) {
         return T::shape(s);
     }
 }
-/// Forwards: Y_ij.
-inline double value(Op op, const Element& e) {
-    return visit(op, [&e]<class T>(T) -> double {
-        if constexpr (std::is_base_of_v<Unary, T>)
-            return T::value(e.p[0](e.i, e.j), e.constant);
-        else if constexpr (std::is_base_of_v<Binary, T>)
-            return T::value(e.p[0](e.i, e.j), e.p[1](e.i, e.j));
-        else if constexpr (std::is_base_of_v<Leaf, T>)
-            return 0.0;
-        else
-            return T::value(e);
-    });
+// Every op seen the same way by the tape, whatever its kind: Y_ij forwards; backwards, how
+// many elements of parent p reach Y_ij, and the l-th of them with dY_ij / d that element.
+template <class T>
+double value(const Element& e) {
+    if constexpr (std::is_base_of_v<Unary, T>)
+        return T::value(e.p[0](e.i, e.j), e.constant);
+    else if constexpr (std::is_base_of_v<Binary, T>)
+        return T::value(e.p[0](e.i, e.j), e.p[1](e.i, e.j));
+    else if constexpr (std::is_base_of_v<Leaf, T>)
+        return 0.0;  // given, not computed
+    else
+        return T::value(e);
 }
-/// Backwards: how many elements of parent p reach Y_ij.
-inline std::size_t terms(Op op, const Element& e, int p) {
-    return visit(op, [&]<class T>(T) -> std::size_t {
-        if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Binary, T> || std::is_base_of_v<Leaf, T>)
-            return 1;
-        else
-            return T::terms(e, p);
-    });
+template <class T>
+std::size_t terms(const Element& e, int p) {
+    if constexpr (std::is_base_of_v<Leaf, T>)
+        return 0;  // no parents
+    else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Binary, T>)
+        return 1;
+    else
+        return T::terms(e, p);
 }
-/// Backwards: the l-th of them, and dY_ij / d that element.
-inline Term term(Op op, const Element& e, int p, std::size_t l) {
-    return visit(op, [&]<class T>(T) -> Term {
-        if constexpr (std::is_base_of_v<Unary, T>) {
-            return {e.i, e.j, T::derivative(e.p[0](e.i, e.j), e.y, e.constant)};
-        } else if constexpr (std::is_base_of_v<Binary, T>) {
-            const double a = e.p[0](e.i, e.j), b = e.p[1](e.i, e.j);
-            return {e.i, e.j, p == 0 ? T::da(a, b, e.y) : T::db(a, b, e.y)};
-        } else if constexpr (std::is_base_of_v<Leaf, T>) {
-            return {0, 0, 0.0};
-        } else {
-            return T::term(e, p, l);
-        }
-    });
+template <class T>
+Term term(const Element& e, int p, std::size_t l) {
+    if constexpr (std::is_base_of_v<Unary, T>) {
+        return {e.i, e.j, T::derivative(e.p[0](e.i, e.j), e.y, e.constant)};
+    } else if constexpr (std::is_base_of_v<Binary, T>) {
+        const double a = e.p[0](e.i, e.j), b = e.p[1](e.i, e.j);
+        return {e.i, e.j, p == 0 ? T::da(a, b, e.y) : T::db(a, b, e.y)};
+    } else if constexpr (std::is_base_of_v<Leaf, T>) {
+        return {0, 0, 0.0};
+    } else {
+        return T::term(e, p, l);
+    }
 }
 
 }  // namespace ops

@@ -42,10 +42,13 @@ Tape::~Tape() {
 // ---- Recording -------------------------------------------------------------------------
 
 void evaluate(const TapeData& tape, const Node& n) {
+    if (n.parent_count == 0) return;  // a leaf: its value is given
     ops::Element e = element(tape, n);
     double* y = tape.values + n.offset;
-    for (e.j = 0; e.j < n.shape.cols; ++e.j)
-        for (e.i = 0; e.i < n.shape.rows; ++e.i) y[e.i + e.j * n.shape.rows] = ops::value(n.op, e);
+    visit(n.op, [&]<class T>(T) {  // which op, once per node; then its formula per element
+        for (e.j = 0; e.j < n.shape.cols; ++e.j)
+            for (e.i = 0; e.i < n.shape.rows; ++e.i) y[e.i + e.j * n.shape.rows] = ops::value<T>(e);
+    });
 }
 
 // [record]
@@ -104,20 +107,23 @@ Var Tape::append(Op op, Shape shape, std::span<const std::uint32_t> parents, dou
 void sweep(const TapeData& tape, const Node& n) {
     if (n.parent_count == 0) return;  // a leaf: nothing below it
     ops::Element e = element(tape, n);
-    for (e.j = 0; e.j < n.shape.cols; ++e.j)
-        for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
-            const std::size_t at = n.offset + e.i + e.j * n.shape.rows;
-            const double adjoint = tape.adjoints[at];
-            if (adjoint == 0.0) continue;
-            e.y = tape.values[at];
-            for (int p = 0; p < e.parents; ++p) {
-                double* parent_adjoints = tape.adjoints + tape.nodes[tape.parents[n.first_parent + p]].offset;
-                for (std::size_t l = 0; l < ops::terms(n.op, e, p); ++l) {  // the elements Y_ij depends on
-                    const ops::Term t = ops::term(n.op, e, p, l);
-                    parent_adjoints[e.p[p].at(t.row, t.col)] += adjoint * t.derivative;
-                }
+    double* parent_adjoints[ops::most_parents];
+    for (int p = 0; p < e.parents; ++p)
+        parent_adjoints[p] = tape.adjoints + tape.nodes[tape.parents[n.first_parent + p]].offset;
+    visit(n.op, [&]<class T>(T) {
+        for (e.j = 0; e.j < n.shape.cols; ++e.j)
+            for (e.i = 0; e.i < n.shape.rows; ++e.i) {  // each element Y_ij of the node
+                const std::size_t at = n.offset + e.i + e.j * n.shape.rows;
+                const double adjoint = tape.adjoints[at];
+                if (adjoint == 0.0) continue;
+                e.y = tape.values[at];
+                for (int p = 0; p < e.parents; ++p)
+                    for (std::size_t l = 0; l < ops::terms<T>(e, p); ++l) {  // the elements Y_ij depends on
+                        const ops::Term t = ops::term<T>(e, p, l);
+                        parent_adjoints[p][e.p[p].at(t.row, t.col)] += adjoint * t.derivative;
+                    }
             }
-        }
+    });
 }
 
 void Tape::gradient(Var loss) {

@@ -55,7 +55,7 @@ inline double elementwise_value(Op op, double x) {
     e.p[0] = {&x, Shape{1, 1}};
     e.parents = 1;
     e.constant = check_constant(op);
-    return ops::value(op, e);
+    return visit(op, [&e]<class T>(T) { return ops::value<T>(e); });
 }
 
 inline std::vector<OperationCheck> operation_checks() {
