@@ -76,6 +76,7 @@ Var linear(Var x, Var w, Var b) { return x.tape().record<ops::Linear>({x, w, b})
 Var mean_squared_error(Var prediction, Var target) {
     return prediction.tape().record<ops::MeanSquaredError>({prediction, target});
 }
+Var log_softmax(Var x) { return x.tape().record<ops::LogSoftmax>({x}); }
 
 Var sum(Var x) { return x.tape().record<ops::Sum>({x}); }
 Var mean(Var x) { return x.tape().record<ops::Mean>({x}); }
