@@ -82,7 +82,8 @@ po::options_description declare_options() {
         ("predictions", po::value<std::string>()->value_name("FILE.csv"),
          "write the model's prediction for each training row, as predict_mlp does")
         ("plot", po::value<std::string>()->value_name("FILE.svg|png"),
-         "draw the loss curves (and the decision boundary for two inputs and log loss)")
+         "draw the loss curves (and the decision boundary for two inputs and log loss; the confusion matrix, and "
+         "for two inputs the decision regions, for cross-entropy)")
         ("json", "print the results as one JSON object")
         ("quiet", "no progress line");
     // clang-format on
@@ -425,14 +426,19 @@ int main(int argc, char** argv) {
                 &result.history,
                 test.has_value(),
                 "train_mlp on " + s.data_file + ": " + describe_network(model.network, s),
-                s.training.loss == nn::Loss::log ? &model : nullptr,
+                s.training.loss != nn::Loss::mse ? &model : nullptr,
                 &train.features,
-                &train.targets};
+                &train.targets,
+                classes ? &scores.confusion : nullptr,
+                test ? "the test data" : "the training data",
+                &targets.train_class};
             plot_file->stream() << pictures::run_gnuplot(pictures::mlp_training_script(picture, *plot_format));
         }
-        commit(plot_file,
-               "loss curves" +
-                   std::string(s.training.loss == nn::Loss::log && x.cols() == 2 ? " and decision boundary" : ""));
+        commit(plot_file, "loss curves" + std::string(classes ? ", confusion matrix" : "") +
+                              std::string(x.cols() != 2                       ? ""
+                                          : s.training.loss == nn::Loss::log ? " and decision boundary"
+                                          : classes                          ? " and decision regions"
+                                                                             : ""));
         return 0;
     });
 }
