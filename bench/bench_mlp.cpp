@@ -52,13 +52,12 @@ Problem batched(nn::MLP start, nn::Loss loss, const Eigen::MatrixXd& raw, const 
 
 Problem moons() {
     const nn::SyntheticData d = nn::make_dataset(nn::DatasetKind::moons, 1000, 0.1, 1);
-    return batched(nn::MLP({2, 16, 16, 1}, nn::Activation::tanh), nn::Loss::log, d.values.leftCols(2),
-                   d.values.col(2));
+    return batched(nn::MLP({2, 16, 16, 1}, nn::Activation::tanh), nn::Loss::log, d.values.leftCols(2), d.values.col(2));
 }
 
 Problem digits() {
-    const nn::Examples e = nn::split(nn::read_csv(TAPEGRAD_DATA_DIR "/digits.csv", nn::default_csv_limit, "digit"),
-                                     "digit");
+    const nn::Examples e =
+        nn::split(nn::read_csv(TAPEGRAD_DATA_DIR "/digits.csv", nn::default_csv_limit, "digit"), "digit");
     const std::vector<std::string> names = nn::class_names(e, "digits.csv");
     const auto k = static_cast<int>(names.size());
     return batched(nn::MLP({static_cast<int>(e.features.cols()), 32, k}, nn::Activation::tanh), nn::Loss::cross_entropy,

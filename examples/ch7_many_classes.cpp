@@ -58,7 +58,7 @@ int show_chapter() {
         const Var zw = tape2.variable(wrong);
         const Var target = tape2.constant(nn::one_hot({2}, 3));
         const Var l = square ? mean_squared_error(exp(log_softmax(zw)), target)  // square loss on the probabilities
-                             : sum(target * log_softmax(zw)) * -1.0;              // cross-entropy
+                             : sum(target * log_softmax(zw)) * -1.0;             // cross-entropy
         tape2.gradient(l);
         std::printf("%-13s loss %9.6f   d loss / d z_right_class %12.6g\n", square ? "square loss" : "cross-entropy",
                     l.scalar_value(), zw.adjoint()(0, 2));

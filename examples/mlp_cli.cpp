@@ -113,7 +113,9 @@ void write_classes(std::ostream& out, const std::vector<std::string>& classes, c
     for (Eigen::Index i = 0; i < p.rows(); ++i) {
         out << cell(classes[static_cast<std::size_t>(predicted[static_cast<std::size_t>(i)])]);
         for (Eigen::Index j = 0; j < p.cols(); ++j)
-            out << ',' << std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, p(i, j)).ptr - buf));
+            out << ','
+                << std::string_view(buf,
+                                    static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, p(i, j)).ptr - buf));
         out << '\n';
     }
 }

@@ -143,12 +143,11 @@ std::string regions_panel(const MlpPicture& p) {
     const std::size_t k = names.size();
     s += "set cbrange [-0.5:" + number(static_cast<double>(k) - 0.5) + "]\nunset colorbox\nset palette maxcolors " +
          std::to_string(k) + " defined (";
-    for (std::size_t c = 0; c < k; ++c)
-        s += (c ? ", " : "") + std::to_string(c) + " '" + light(class_colour(c)) + "'";
+    for (std::size_t c = 0; c < k; ++c) s += (c ? ", " : "") + std::to_string(c) + " '" + light(class_colour(c)) + "'";
     s += ")\nset key top right box opaque\nplot $regions using 1:2:3 with image notitle";
     for (std::size_t c = 0; c < k; ++c)
-        s += ", \\\n     $points using 1:($3 == " + std::to_string(c) + " ? $2 : NaN) with points pt 7 ps 0.8 lc rgb '" +
-             class_colour(c) + "' title " + gnuplot_string(names[c]);
+        s += ", \\\n     $points using 1:($3 == " + std::to_string(c) +
+             " ? $2 : NaN) with points pt 7 ps 0.8 lc rgb '" + class_colour(c) + "' title " + gnuplot_string(names[c]);
     s += ", \\\n     $points using 1:2 with points pt 6 ps 0.8 lc rgb '#202020' notitle";
     return s + "\nset colorbox\n";
 }

@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
         if (file) cli::put_in_place("predict_mlp", *file, std::to_string(x.rows()) + " predictions");
         if (!labels.empty())
             std::cerr << "predict_mlp: accuracy " << cli::number(100 * accuracy_of(model, x, labels), "%.2f")
-                      << "% on the " << labels.size() << " rows of " << cli::printable(table.file)
-                      << " (their column '" << cli::printable(model.target) << "')\n";
+                      << "% on the " << labels.size() << " rows of " << cli::printable(table.file) << " (their column '"
+                      << cli::printable(model.target) << "')\n";
         return 0;
     });
 }

@@ -137,9 +137,9 @@ void check_labels(const nn::Examples& e, const std::string& file) {
 // The class of each training and test row and their one-hot targets (cross-entropy), or
 // the target column as it is (the other losses).
 struct Targets {
-    std::vector<std::string> classes;        // empty unless cross-entropy
+    std::vector<std::string> classes;          // empty unless cross-entropy
     std::vector<int> train_class, test_class;  // each row's class index
-    Eigen::MatrixXd train, test;             // what the network is trained and tested on
+    Eigen::MatrixXd train, test;               // what the network is trained and tested on
 };
 
 Targets targets_of(const Settings& s, const nn::Examples& train, const std::optional<nn::Examples>& test) {
@@ -163,9 +163,10 @@ Targets targets_of(const Settings& s, const nn::Examples& train, const std::opti
 void print_confusion(const std::vector<std::string>& classes, const Eigen::MatrixXi& m, const std::string& of) {
     std::size_t width = 6;
     for (const auto& c : classes) width = std::max(width, cli::printable(c).size());
-    const auto pad = [](std::string text, std::size_t w) { return std::string(w - std::min(w, text.size()), ' ') + text; };
-    std::cout << "  confusion matrix of " << of << " (rows: actual class, columns: predicted)\n  "
-              << pad("", width);
+    const auto pad = [](std::string text, std::size_t w) {
+        return std::string(w - std::min(w, text.size()), ' ') + text;
+    };
+    std::cout << "  confusion matrix of " << of << " (rows: actual class, columns: predicted)\n  " << pad("", width);
     for (const auto& c : classes) std::cout << " " << pad(cli::printable(c), width);
     std::cout << "\n";
     for (Eigen::Index a = 0; a < m.rows(); ++a) {
@@ -210,7 +211,8 @@ GradientReport check_start(const nn::MLP& network, const Eigen::MatrixXd& x, con
 std::string describe_network(const nn::MLP& net, const Settings& s) {
     std::string sizes;
     for (int n : net.sizes()) sizes += (sizes.empty() ? "" : " -> ") + std::to_string(n);
-    const std::string output = s.training.loss == nn::Loss::cross_entropy ? ", identity output (logits) into softmax (" : ", identity output (";
+    const std::string output = s.training.loss == nn::Loss::cross_entropy ? ", identity output (logits) into softmax ("
+                                                                          : ", identity output (";
     return sizes + (s.hidden.empty() ? "" : ", " + s.activation_name + " hidden layers") + output +
            std::to_string(net.parameter_count()) + " parameters, Glorot/He uniform start, seed " +
            std::to_string(s.init_seed) + ")";
@@ -340,7 +342,8 @@ int main(int argc, char** argv) {
 
         // ---- The scaler and the network ----
         nn::Model model{nn::MLP({1, 1}), cli::fit_scaler("--scaler", s.scaler_name, train, s.data_file),
-                        train.feature_names, s.target, s.training.loss, targets.classes};
+                        train.feature_names, s.target, s.training.loss};
+        model.classes = targets.classes;  // cross-entropy: the outputs' classes, in order
         std::vector<int> sizes{static_cast<int>(train.features.cols())};
         sizes.insert(sizes.end(), s.hidden.begin(), s.hidden.end());
         sizes.push_back(classes ? static_cast<int>(targets.classes.size()) : 1);
@@ -353,7 +356,8 @@ int main(int argc, char** argv) {
             std::cout << "Data: " << cli::printable(s.data_file) << ", " << x.rows() << " rows, " << x.cols()
                       << " inputs -> " << cli::printable(s.target)
                       << (classes ? " (" + std::to_string(targets.classes.size()) + " classes)" : "")
-                      << (test ? "; test: " + cli::printable(s.test_file) + ", " + std::to_string(test_x.rows()) + " rows"
+                      << (test ? "; test: " + cli::printable(s.test_file) + ", " + std::to_string(test_x.rows()) +
+                                     " rows"
                                : "")
                       << "\nNetwork: " << describe_network(model.network, s) << "\n";
         }
@@ -363,11 +367,10 @@ int main(int argc, char** argv) {
         if (s.training.loss == nn::Loss::mse) model.network.bias(sizes.size() - 2) = targets.train.colwise().mean();
         const bool along_directions = model.network.parameter_count() > full_check_limit;
         Progress check_progress{!s.quiet && ::isatty(STDERR_FILENO), 0};
-        const GradientReport check =
-            check_start(model.network, x, targets.train, s.training.loss, [&](int done) {
-                check_progress.show("gradient check, direction " + std::to_string(done) + " of " +
-                                    std::to_string(check_directions_count));
-            });
+        const GradientReport check = check_start(model.network, x, targets.train, s.training.loss, [&](int done) {
+            check_progress.show("gradient check, direction " + std::to_string(done) + " of " +
+                                std::to_string(check_directions_count));
+        });
         const std::string checked = along_directions ? "directions" : "parameters";
         const ParameterCheck& worst = check.worst_parameter();
         if (!check.passed) {
@@ -435,7 +438,7 @@ int main(int argc, char** argv) {
             plot_file->stream() << pictures::run_gnuplot(pictures::mlp_training_script(picture, *plot_format));
         }
         commit(plot_file, "loss curves" + std::string(classes ? ", confusion matrix" : "") +
-                              std::string(x.cols() != 2                       ? ""
+                              std::string(x.cols() != 2                      ? ""
                                           : s.training.loss == nn::Loss::log ? " and decision boundary"
                                           : classes                          ? " and decision regions"
                                                                              : ""));

@@ -79,10 +79,10 @@ std::string to_json(const Model& m) {
         model["classes"] = classes;
     }
     model.update(json{{"scaler",
-                         {{"kind", checked_name(m.scaler.name(), "scaler.kind")},
-                          {"offset", numbers(m.scaler.offset(), "scaler.offset")},
-                          {"scale", numbers(m.scaler.scale(), "scaler.scale")}}},
-                       {"layers", layers}});
+                       {{"kind", checked_name(m.scaler.name(), "scaler.kind")},
+                        {"offset", numbers(m.scaler.offset(), "scaler.offset")},
+                        {"scale", numbers(m.scaler.scale(), "scaler.scale")}}},
+                      {"layers", layers}});
     try {
         return model.dump(2) + "\n";
     } catch (const json::exception& e) {  // not expected after the checks above; never the library's own
@@ -238,7 +238,8 @@ MLP read_network(const Reader& r, const json& layers, int inputs, Loss loss, int
     const std::size_t last = layers.size() - 1;
     if (loss == Loss::cross_entropy && sizes.back() != classes)
         r.fail(where(last) + ".outputs", "is " + std::to_string(sizes.back()) + ", but the model has " +
-                                             std::to_string(classes) + " classes: the last layer needs one output each");
+                                             std::to_string(classes) +
+                                             " classes: the last layer needs one output each");
     if (loss == Loss::cross_entropy && activations.back() != Activation::identity)
         r.fail(where(last) + ".activation",
                "is '" + std::string(activation_name(activations.back())) +
@@ -306,8 +307,11 @@ Model model_from_json(std::string_view text, const std::string& file) {
     const std::vector<std::string> classes = read_classes(r, doc, *loss);
     return Model{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size()), *loss,
                               static_cast<int>(classes.size())),
-                 read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())), names,
-                 r.text(r.field(doc, "", "target"), "target"), *loss, classes};
+                 read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())),
+                 names,
+                 r.text(r.field(doc, "", "target"), "target"),
+                 *loss,
+                 classes};
 }
 
 Model load_model(const std::filesystem::path& path, std::uintmax_t size_limit) {

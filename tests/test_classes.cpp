@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(whole_numbers_name_themselves_up_to_the_largest) {
     BOOST_TEST((names == std::vector<std::string>{"0", "1", "2"}));  // 1 has no row, and is still class 1
     BOOST_TEST((class_indices(e, names, "t.csv") == std::vector<int>{2, 0, 2}));
     // anything else in the column makes every label a word
-    BOOST_TEST((class_names(labelled("x,y\n1,1\n2,-1\n3,1.0\n"), "t.csv") == std::vector<std::string>{"-1", "1", "1.0"}));
+    BOOST_TEST(
+        (class_names(labelled("x,y\n1,1\n2,-1\n3,1.0\n"), "t.csv") == std::vector<std::string>{"-1", "1", "1.0"}));
 }
 
 BOOST_AUTO_TEST_CASE(a_label_the_model_does_not_know_is_named_with_its_place) {
@@ -147,15 +148,16 @@ double trained_test_accuracy(const RealData& d) {
     std::vector<int> sizes{static_cast<int>(train.features.cols())};
     sizes.insert(sizes.end(), d.hidden.begin(), d.hidden.end());
     sizes.push_back(k);
-    Model model{MLP(sizes, Activation::tanh), Scaler::standard(train.features), train.feature_names, d.target,
-                Loss::cross_entropy, names};
+    Model model{MLP(sizes, Activation::tanh), Scaler::standard(train.features),
+                train.feature_names,          d.target,
+                Loss::cross_entropy,          names};
     model.network.initialize(1);
     MlpTrainingOptions options;
     options.loss = Loss::cross_entropy;
     options.epochs = d.epochs;
     options.batch_size = 32;
-    const MlpTrainingResult result = tapegrad::nn::train(model.network, model.scaler.transform(train.features),
-                                                         one_hot(train_class, k), options);
+    const MlpTrainingResult result =
+        tapegrad::nn::train(model.network, model.scaler.transform(train.features), one_hot(train_class, k), options);
     BOOST_TEST(!result.diverged);
     const std::vector<int> predicted = predicted_classes(model.predict(test.features));
     const Model loaded = model_from_json(to_json(model), "m.json");

@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(cross_entropy_is_stable_for_huge_logits) {
     BOOST_TEST(loss.scalar_value() == want);
     tape.gradient(loss);
     Eigen::MatrixXd dz(2, 3);
-    dz << 0, 0, 0,  //
+    dz << 0, 0, 0,     //
         0.5, -0.5, 0;  // (p - y) / n with p = (1, 0, 0) in both rows
     BOOST_TEST((zv.adjoint() == dz));
 }
@@ -266,7 +266,8 @@ BOOST_DATA_TEST_CASE(cross_entropy_network_gradient_matches_central_differences,
     MLP net({4, 5, 3}, hidden);
     net.initialize(hidden == Activation::relu ? 5 : 3);
     const Eigen::MatrixXd x = random_matrix(9, 4, 17);
-    const GradientReport report = check_network(net, x, one_hot_rows({0, 1, 2, 2, 1, 0, 0, 2, 1}, 3), Loss::cross_entropy);
+    const GradientReport report =
+        check_network(net, x, one_hot_rows({0, 1, 2, 2, 1, 0, 0, 2, 1}, 3), Loss::cross_entropy);
     BOOST_TEST(report.passed, report.to_string());
 }
 

@@ -282,8 +282,8 @@ Model class_model() {
     net.initialize(3);
     Eigen::MatrixXd data(3, 2);
     data << 0.1, 2, 0.7, -3, 1.3, 5;
-    return Model{net, Scaler::standard(data), {"x1", "x2"}, "species", Loss::cross_entropy,
-                 {"setosa", "versicolor", "virginica"}};
+    return Model{net,       Scaler::standard(data), {"x1", "x2"},
+                 "species", Loss::cross_entropy,    {"setosa", "versicolor", "virginica"}};
 }
 std::string class_json_with(const std::string& from, const std::string& to) {
     const std::string json = to_json(class_model());
@@ -316,9 +316,13 @@ BOOST_AUTO_TEST_CASE(class_model_errors_name_the_field) {
                "m.json: layers[1].outputs: is 3, but the model has 2 classes: the last layer needs one output each");
     BOOST_TEST(error_of(class_json_with("\"versicolor\"", "\"setosa\"")) ==
                "m.json: classes[1]: 'setosa' is listed twice");
-    BOOST_TEST(error_of(class_json_with("\"setosa\",", "")).find("m.json: layers[1].outputs: is 3, but the model has 2") == 0u);
-    BOOST_TEST(error_of(class_json_with("\"classes\": [", "\"classes\": [[], ")) == "m.json: classes[0]: expected a string");
-    BOOST_TEST(error_of(replace_loss(to_json(class_model()), "log")) == "m.json: classes: only a cross-entropy model has classes");
+    BOOST_TEST(
+        error_of(class_json_with("\"setosa\",", "")).find("m.json: layers[1].outputs: is 3, but the model has 2") ==
+        0u);
+    BOOST_TEST(error_of(class_json_with("\"classes\": [", "\"classes\": [[], ")) ==
+               "m.json: classes[0]: expected a string");
+    BOOST_TEST(error_of(replace_loss(to_json(class_model()), "log")) ==
+               "m.json: classes: only a cross-entropy model has classes");
     BOOST_TEST(error_of(class_json_with("\"activation\": \"identity\"", "\"activation\": \"relu\"")) ==
                "m.json: layers[1].activation: is 'relu', but a cross-entropy model's last layer gives the logits: it "
                "needs 'identity'");

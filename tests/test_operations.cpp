@@ -544,7 +544,8 @@ BOOST_AUTO_TEST_CASE(log_softmax_is_finite_and_right_at_logits_of_plus_minus_100
     for (double shift : {1000.0, -1000.0}) {
         BOOST_TEST_CONTEXT("logits " << shift << " + A") {
             const MatrixXd shifted = (a.array() + shift).matrix();
-            if (shift > 0) BOOST_TEST(!naive_log_softmax(shifted).allFinite());  // e^1000 overflows: what the stable form avoids
+            if (shift > 0)
+                BOOST_TEST(!naive_log_softmax(shifted).allFinite());  // e^1000 overflows: what the stable form avoids
             tapegrad::Tape tape;
             const tapegrad::Var x = tape.variable(shifted);
             const tapegrad::Var y = log_softmax(x);
