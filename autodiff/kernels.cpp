@@ -279,6 +279,31 @@ void mse_backward(const Arenas& t, const Node& n) {
     mse_gradient(t.adjoints[n.offset], value_of(t, n, 0), value_of(t, n, 1), adjoint_of(t, n, 0), adjoint_of(t, n, 1),
                  count, 1.0 / static_cast<double>(count));
 }
+// log_softmax row by row: the row's log-sum once (the op's own stable log_sum_exp), not
+// once per element, and its K exponentials once, not K per element. Rows with a number that
+// is not finite are left to the core (false), whose per-element formulas give the IEEE
+// answers term by term.
+bool log_softmax_forward(const Arenas& t, const Node& n) {
+    const Node& a = t.nodes[parent_index(t, n, 0)];
+    const ConstMap x(t.values + a.offset, a.shape.rows, a.shape.cols);
+    if (!x.allFinite()) return false;
+    const ops::Operand operand(t.values + a.offset, a.shape);
+    Map y(t.values + n.offset, n.shape.rows, n.shape.cols);
+    for (Eigen::Index i = 0; i < x.rows(); ++i) y.row(i) = x.row(i).array() - ops::LogSoftmax::log_sum_exp(operand, i);
+    return true;
+}
+// dX_il += sum_j dY_ij ([l == j] - s_il), s the softmax: dX_i = dY_i - s_i sum_j dY_ij.
+bool log_softmax_backward(const Arenas& t, const Node& n) {
+    const Node& a = t.nodes[parent_index(t, n, 0)];
+    const ConstMap x(t.values + a.offset, a.shape.rows, a.shape.cols), y(t.values + n.offset, n.shape.rows, n.shape.cols);
+    const ConstMap dy(t.adjoints + n.offset, n.shape.rows, n.shape.cols);
+    if (!x.allFinite() || !dy.allFinite()) return false;
+    if (!wanted_adjoint(t, a)) return true;  // data nobody reads the adjoint of
+    Map dx(t.adjoints + a.offset, a.shape.rows, a.shape.cols);
+    dx += dy - Eigen::MatrixXd(y.array().exp().matrix().array().colwise() * dy.rowwise().sum().array());
+    return true;
+}
+
 bool small_linear_forward(const Arenas& t, const Node& n) {
     const Shape sw = t.nodes[parent_index(t, n, 1)].shape;
     return small_linear<true>(sw.rows, sw.cols, value_of(t, n, 0), value_of(t, n, 1), value_of(t, n, 2),
@@ -297,7 +322,8 @@ bool small_linear_backward(const Arenas& t, const Node& n) {
 template <class T>
 constexpr bool has_kernels() {
     if constexpr (std::is_base_of_v<ops::Leaf, T> || std::is_base_of_v<ops::Unary, T> ||
-                  std::is_base_of_v<ops::Binary, T> || std::is_same_v<T, ops::MeanSquaredError>)
+                  std::is_base_of_v<ops::Binary, T> || std::is_same_v<T, ops::MeanSquaredError> ||
+                  std::is_same_v<T, ops::LogSoftmax>)
         return true;
     else
         return requires(Parent & p, Map & y, const ConstMap& dy) {
@@ -364,6 +390,8 @@ bool forward_node(const Arenas& t, const Node& n) {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_forward(t, n);
             return true;
+        } else if constexpr (std::is_same_v<T, ops::LogSoftmax>) {
+            return log_softmax_forward(t, n);
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)
                 if (small_linear_forward(t, n)) return true;
@@ -404,6 +432,8 @@ bool backward_node(const Arenas& t, const Node& n) {
         if constexpr (std::is_same_v<T, ops::MeanSquaredError>) {
             mse_backward(t, n);
             return true;
+        } else if constexpr (std::is_same_v<T, ops::LogSoftmax>) {
+            return log_softmax_backward(t, n);
         } else {
             if constexpr (std::is_same_v<T, ops::Linear>)
                 if (small_linear_backward(t, n)) return true;

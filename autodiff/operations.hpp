@@ -364,6 +364,39 @@ struct RowMeans : Reduction<false, true, true> {
     static constexpr std::string_view name = "row_means";
 };
 
+// [log_softmax]
+/// Y = log softmax of each row of A (n x K, a row of K logits per sample), the log of the
+/// probabilities e^A_ij / sum_k e^A_ik, in the stable form: with m_i = max_k A_ik,
+///   Y_ij = A_ij - m_i - log sum_k e^(A_ik - m_i)
+/// so e is never taken of a positive number (logits of ±1000 give finite values) and the
+/// sum is at least 1 (its log is never of 0). With s_il = e^(Y_il), the softmax:
+///   dY_ij/dA_il = [j == l] - s_il
+/// Backwards, Y_il = A_il - (A_ij - Y_ij), as both equal A_il minus the row's log-sum.
+/// Cross-entropy against one-hot targets T is then -sum(T * Y) / n, whose gradient at the
+/// logits comes out as (softmax - T) / n.
+struct LogSoftmax {
+    static constexpr std::string_view name = "log_softmax";
+    static constexpr OpKind kind = OpKind::matrix;
+    static constexpr int parents = 1;
+    static Shape shape(const Shape* s) { return s[0]; }
+    static double log_sum_exp(const Operand& a, std::size_t i) {
+        double m = a(i, 0);
+        for (std::size_t k = 1; k < a.shape.cols; ++k) m = a(i, k) > m || is_nan(a(i, k)) ? a(i, k) : m;
+        if (is_nan(m) || std::isinf(m)) return m;  // a NaN row stays NaN; an infinite max is the IEEE answer
+        double sum = 0.0;
+        for (std::size_t k = 0; k < a.shape.cols; ++k) sum += std::exp(a(i, k) - m);
+        return m + std::log(sum);
+    }
+    static double value(const Element& e) { return e.p[0](e.i, e.j) - log_sum_exp(e.p[0], e.i); }
+    static std::size_t terms(const Element& e, int) { return e.p[0].shape.cols; }
+    static Term term(const Element& e, int, std::size_t l) {
+        const double log_sum = e.p[0](e.i, e.j) - e.y;
+        const double softmax = std::exp(e.p[0](e.i, l) - log_sum);
+        return {e.i, l, (l == e.j ? 1.0 : 0.0) - softmax};
+    }
+};
+// [log_softmax]
+
 // [mean_squared_error]
 /// y = (1/N) sum_l (P_l - T_l)^2, the mean squared error of a prediction P against a
 /// target T of the same shape (N elements): one node instead of subtract, square, mean.
@@ -425,7 +458,8 @@ struct MeanSquaredError {
     X(row_sums, RowSums)         \
     X(col_means, ColMeans)       \
     X(row_means, RowMeans)       \
-    X(mean_squared_error, MeanSquaredError)
+    X(mean_squared_error, MeanSquaredError) \
+    X(log_softmax, LogSoftmax)
 // clang-format on
 
 }  // namespace tapegrad::ops

@@ -80,6 +80,7 @@ Var linear(Var x, Var w, Var b) { return x.tape().record(Op::linear, {x, w, b});
 Var mean_squared_error(Var prediction, Var target) {
     return prediction.tape().record(Op::mean_squared_error, {prediction, target});
 }
+Var log_softmax(Var x) { return x.tape().record(Op::log_softmax, {x}); }
 
 Var sum(Var x) { return x.tape().record(Op::sum, {x}); }
 Var mean(Var x) { return x.tape().record(Op::mean, {x}); }

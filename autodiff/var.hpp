@@ -111,6 +111,11 @@ Var linear(Var x, Var w, Var b);
 /// shape, as one 1 x 1 node: what mean(square(prediction - target)) records as three.
 Var mean_squared_error(Var prediction, Var target);
 
+/// Each row of x (n x K logits) to its log-probabilities x_ij - log sum_k e^x_ik, stably
+/// (the largest logit subtracted first): n x K. -sum(onehot * log_softmax(z)) / n is the
+/// cross-entropy of n samples of K classes.
+Var log_softmax(Var x);
+
 /// Reductions: the whole node to 1 x 1, or along one direction.
 Var sum(Var x);        // 1 x 1
 Var mean(Var x);       // 1 x 1

@@ -1,9 +1,11 @@
-// tapegrad/bench/bench_mlp.cpp — an epoch of training a 2 -> 16 -> 16 -> 1 MLP, the tape
-// against the same network written by hand with Eigen, in the same run.
-//
-// The data: two moons, 1,000 rows, noise 0.1, standardised; split once into mini-batches
-// of 32 (31 of 32 rows and one of 8). An epoch is, for every batch, the gradient of the
-// log loss and one Adam step (nn::Optimizer for both, so only the gradient differs):
+// tapegrad/bench/bench_mlp.cpp — an epoch of training an MLP, the tape against the same
+// network written by hand with Eigen, in the same run, on two problems:
+//   moons   2 -> 16 -> 16 -> 1, log loss: two moons, 1,000 rows, noise 0.1
+//   digits  60 -> 32 -> 10, cross-entropy over 10 classes (softmax): the 1,352 training
+//           images of examples/data/digits.csv (issue 26)
+// Both standardised and split once into mini-batches of 32 (the last holds the rest). An
+// epoch is, for every batch, the gradient of the loss and one Adam step (nn::Optimizer
+// for both, so only the gradient differs):
 //   hand_written_eigen  forward and backward by the chain rule, whole-matrix Eigen
 //                       expressions into buffers allocated once (the baseline)
 //   tape                nn::BatchGradient: each batch shape recorded once, then replayed
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "bench/bench_common.hpp"
+#include "tapegrad/nn/classes.hpp"
+#include "tapegrad/nn/csv.hpp"
 #include "tapegrad/nn/datasets.hpp"
 #include "tapegrad/nn/mlp_training.hpp"
 #include "tapegrad/nn/scaler.hpp"
@@ -28,29 +32,45 @@ using namespace tapegrad;
 using namespace tapegrad::bench;
 
 struct Problem {
-    nn::MLP start{std::vector<int>{2, 16, 16, 1}, nn::Activation::tanh};
+    nn::MLP start;
+    nn::Loss loss;
     std::vector<Eigen::MatrixXd> x, y;  // the batches
 };
 
-Problem make_problem() {
-    Problem p;
+// Standardised rows x and targets y (a column of 0/1, or one-hot rows) in batches of 32.
+Problem batched(nn::MLP start, nn::Loss loss, const Eigen::MatrixXd& raw, const Eigen::MatrixXd& y) {
+    Problem p{std::move(start), loss, {}, {}};
     p.start.initialize(1);
-    const nn::SyntheticData d = nn::make_dataset(nn::DatasetKind::moons, 1000, 0.1, 1);
-    const Eigen::MatrixXd x = nn::Scaler::standard(d.values.leftCols(2)).transform(d.values.leftCols(2));
+    const Eigen::MatrixXd x = nn::Scaler::standard(raw).transform(raw);
     for (Eigen::Index row = 0; row < x.rows(); row += 32) {
         const Eigen::Index rows = std::min<Eigen::Index>(32, x.rows() - row);
         p.x.push_back(x.middleRows(row, rows));
-        p.y.push_back(d.values.col(2).segment(row, rows));
+        p.y.push_back(y.middleRows(row, rows));
     }
     return p;
 }
 
+Problem moons() {
+    const nn::SyntheticData d = nn::make_dataset(nn::DatasetKind::moons, 1000, 0.1, 1);
+    return batched(nn::MLP({2, 16, 16, 1}, nn::Activation::tanh), nn::Loss::log, d.values.leftCols(2), d.values.col(2));
+}
+
+Problem digits() {
+    const nn::Examples e =
+        nn::split(nn::read_csv(TAPEGRAD_DATA_DIR "/digits.csv", nn::default_csv_limit, "digit"), "digit");
+    const std::vector<std::string> names = nn::class_names(e, "digits.csv");
+    const auto k = static_cast<int>(names.size());
+    return batched(nn::MLP({static_cast<int>(e.features.cols()), 32, k}, nn::Activation::tanh), nn::Loss::cross_entropy,
+                   e.features, nn::one_hot(nn::class_indices(e, names, "digits.csv"), k));
+}
+
 // The network by hand: Z_l = H_{l-1} W_l + b_l, H_l = tanh(Z_l) (the last layer: H = Z,
-// the logit z). Log loss L = mean(softplus(z) - y z), so dL/dz = (s(z) - y) / n; then
+// the logits). Log loss L = mean(softplus(z) - y z), so dL/dz = (s(z) - y) / n;
+// cross-entropy L = -(1/n) sum Y .* log softmax(Z) row by row, so dL/dZ = (softmax(Z) - Y) / n; then
 //   dW_l = H_{l-1}^T dZ_l,  db_l = column sums of dZ_l,  dZ_{l-1} = (dZ_l W_l^T) .* (1 - H_{l-1}^2).
 class EigenMlpGradient {
 public:
-    explicit EigenMlpGradient(const nn::MLP& network) : network_(network) {}
+    EigenMlpGradient(const nn::MLP& network, nn::Loss loss) : network_(network), loss_(loss) {}
 
     double operator()(std::span<const double> p, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
                       std::span<double> g) {
@@ -63,10 +83,8 @@ public:
             h_[l + 1].rowwise() += bias(p, l);
             if (l + 1 < layers) h_[l + 1] = h_[l + 1].array().tanh();
         }
-        const auto z = h_[layers].array();
         const double n = static_cast<double>(x.rows());
-        const double loss = (z.max(0.0) - y.array() * z + (-z.abs()).exp().log1p()).sum() / n;
-        dz_[layers - 1] = ((1.0 / (1.0 + (-z).exp())) - y.array()) / n;
+        const double loss = loss_ == nn::Loss::cross_entropy ? softmax_output(y, n) : logit_output(y, n);
         for (std::size_t l = layers; l-- > 0;) {
             const nn::Dense& d = network_.layers()[l];
             Eigen::Map<Eigen::MatrixXd>(g.data() + d.weights_offset, d.inputs, d.outputs).noalias() =
@@ -81,6 +99,22 @@ public:
     }
 
 private:
+    // The loss, and its derivative at the output into dz_.back().
+    double logit_output(const Eigen::MatrixXd& y, double n) {
+        const auto z = h_.back().array();
+        dz_.back() = ((1.0 / (1.0 + (-z).exp())) - y.array()) / n;
+        return (z.max(0.0) - y.array() * z + (-z.abs()).exp().log1p()).sum() / n;
+    }
+    double softmax_output(const Eigen::MatrixXd& y, double n) {
+        Eigen::MatrixXd& p = dz_.back();
+        row_max_ = h_.back().rowwise().maxCoeff();
+        p = h_.back().colwise() - row_max_;  // shifted logits, each row's largest 0
+        log_sum_ = p.array().exp().rowwise().sum().log();
+        const double loss = -(y.array() * (p.colwise() - log_sum_).array()).sum() / n;
+        p = (p.colwise() - log_sum_).array().exp();  // softmax
+        p = (p - y) / n;
+        return loss;
+    }
     Eigen::Map<const Eigen::MatrixXd> weights(std::span<const double> p, std::size_t l) const {
         const nn::Dense& d = network_.layers()[l];
         return {p.data() + d.weights_offset, d.inputs, d.outputs};
@@ -90,7 +124,9 @@ private:
         return {p.data() + d.bias_offset, d.outputs};
     }
     const nn::MLP& network_;
+    nn::Loss loss_;
     std::vector<Eigen::MatrixXd> h_, dz_;
+    Eigen::VectorXd row_max_, log_sum_;
 };
 
 // Verify, count, time: `gradient(p, x, y, g)` as both classes take it.
@@ -115,18 +151,17 @@ void time_epochs(benchmark::State& state, const Problem& problem, Gradient& grad
     set_counters(state, {tape, allocations, static_cast<double>(problem.x.size())});
 }
 
-void register_cases() {
-    const std::string group = "mlp/moons/2-16-16-1/N1000/epoch/";
+void register_problem(const std::string& group, Problem (*make_problem)()) {
     // The reference: the hand-written gradient of the first batch, itself checked
     // against central differences of the loss.
     const auto reference = [](benchmark::State& state, const Problem& problem, std::vector<double>& want) {
         nn::MLP network = problem.start;
         want.assign(network.parameter_count(), 0.0);
-        EigenMlpGradient{network}(network.parameters(), problem.x[0], problem.y[0], want);
+        EigenMlpGradient{network, problem.loss}(network.parameters(), problem.x[0], problem.y[0], want);
         const auto loss = [&](std::span<const double> p) {
             nn::MLP moved = problem.start;
             std::copy(p.begin(), p.end(), moved.parameters().begin());
-            return moved.loss(problem.x[0], problem.y[0], nn::Loss::log);
+            return moved.loss(problem.x[0], problem.y[0], problem.loss);
         };
         return verify(state, want, central_differences(loss, network.parameters()));
     };
@@ -134,16 +169,21 @@ void register_cases() {
         const Problem problem = make_problem();
         std::vector<double> want;
         if (!reference(state, problem, want)) return;
-        EigenMlpGradient gradient(problem.start);
+        EigenMlpGradient gradient(problem.start, problem.loss);
         time_epochs(state, problem, gradient, want);
     })->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark((group + "tape").c_str(), [=](benchmark::State& state) {
         const Problem problem = make_problem();
         std::vector<double> want;
         if (!reference(state, problem, want)) return;
-        nn::BatchGradient gradient(problem.start, nn::Loss::log);
+        nn::BatchGradient gradient(problem.start, problem.loss);
         time_epochs(state, problem, gradient, want, &gradient.tape());
     })->Unit(benchmark::kMicrosecond);
+}
+
+void register_cases() {
+    register_problem("mlp/moons/2-16-16-1/N1000/epoch/", moons);
+    register_problem("mlp/digits/60-32-10/N1352/epoch/", digits);
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 
 namespace tapegrad::cli {
 
-nn::Table read_table(std::string_view option, const std::string& path) {
+nn::Table read_table(std::string_view option, const std::string& path, std::string_view text_column) {
     try {
-        return nn::read_csv(path);
+        return nn::read_csv(path, nn::default_csv_limit, text_column);
     } catch (const nn::CsvError& e) {
         throw UsageError(option, e.what());
     }
@@ -19,6 +19,24 @@ nn::Examples split_table(std::string_view option, const nn::Table& table, const 
     try {
         return nn::split(table, target);
     } catch (const nn::CsvError& e) {
+        throw UsageError(option, e.what());
+    }
+}
+
+std::vector<std::string> read_class_names(std::string_view option, const nn::Examples& examples,
+                                          const std::string& file) {
+    try {
+        return nn::class_names(examples, file);
+    } catch (const nn::ClassError& e) {
+        throw UsageError(option, e.what());
+    }
+}
+
+std::vector<int> read_class_indices(std::string_view option, const nn::Examples& examples,
+                                    const std::vector<std::string>& names, const std::string& file) {
+    try {
+        return nn::class_indices(examples, names, file);
+    } catch (const nn::ClassError& e) {
         throw UsageError(option, e.what());
     }
 }
@@ -52,7 +70,7 @@ std::vector<int> parse_sizes(std::string_view option, std::string_view text) {
 
 nn::Loss parse_loss(std::string_view option, std::string_view text) {
     if (const auto l = nn::parse_loss(text)) return *l;
-    throw UsageError(option, "unknown loss '" + std::string(text) + "' (expected mse or log)");
+    throw UsageError(option, "unknown loss '" + std::string(text) + "' (expected mse, log or cross-entropy)");
 }
 
 nn::OptimizerKind parse_optimizer(std::string_view option, std::string_view text) {
@@ -76,6 +94,33 @@ nn::Scaler fit_scaler(std::string_view option, std::string_view kind, const nn::
                             : nn::Scaler::standard(x);
 }
 
+namespace {
+// A CSV cell: quoted when it holds a comma, a quote or a line break ("" for a quote).
+std::string cell(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+// The predicted class of each row, then its probabilities, each number exact.
+void write_classes(std::ostream& out, const std::vector<std::string>& classes, const Eigen::MatrixXd& p) {
+    out << "class";
+    for (const std::string& name : classes) out << ',' << cell("p_" + name);
+    out << '\n';
+    const std::vector<int> predicted = nn::predicted_classes(p);
+    char buf[40];
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        out << cell(classes[static_cast<std::size_t>(predicted[static_cast<std::size_t>(i)])]);
+        for (Eigen::Index j = 0; j < p.cols(); ++j)
+            out << ','
+                << std::string_view(buf,
+                                    static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, p(i, j)).ptr - buf));
+        out << '\n';
+    }
+}
+}  // namespace
+
 void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::MatrixXd& raw,
                        const PredictionSource& from) {
     const Eigen::MatrixXd predictions = model.predict(raw);
@@ -86,7 +131,10 @@ void write_predictions(std::ostream& out, const nn::Model& model, const Eigen::M
                                                   std::to_string(r + 1) + " (" + from.data_file + ":" +
                                                   std::to_string(r + 2) +
                                                   "), not a finite number: are its weights too large? Nothing written");
-    nn::write_csv(out, {model.loss == nn::Loss::log ? "probability" : "prediction"}, predictions);
+    if (model.loss == nn::Loss::cross_entropy)
+        write_classes(out, model.classes, predictions);
+    else
+        nn::write_csv(out, {model.loss == nn::Loss::log ? "probability" : "prediction"}, predictions);
 }
 
 std::string number(double x, const char* format) {

@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 
 #include "cli.hpp"
+#include "tapegrad/nn/classes.hpp"
 #include "tapegrad/nn/csv.hpp"
 #include "tapegrad/nn/health_network.hpp"
 #include "tapegrad/nn/mlp.hpp"
@@ -24,8 +25,9 @@
 
 namespace tapegrad::cli {
 
-// read_csv, with its CsvError as a UsageError of `option`.
-nn::Table read_table(std::string_view option, const std::string& path);
+// read_csv, with its CsvError as a UsageError of `option`; `text_column` (class labels)
+// is read as text.
+nn::Table read_table(std::string_view option, const std::string& path, std::string_view text_column = {});
 // split, with a missing target column as a UsageError of `option` (--target).
 nn::Examples split_table(std::string_view option, const nn::Table& table, const std::string& target);
 // load_model, with its ModelError as a UsageError of `option`.
@@ -47,7 +49,16 @@ struct PredictionSource {
     std::string model, data_file;
 };
 
-// One prediction per row of `raw`: a header ("prediction", or "probability" of class 1
+// The target's classes as a model keeps them: the training data's (class_names) or the
+// rows' class indices under `names` (class_indices), a ClassError as a UsageError of `option`.
+std::vector<std::string> read_class_names(std::string_view option, const nn::Examples& examples,
+                                          const std::string& file);
+std::vector<int> read_class_indices(std::string_view option, const nn::Examples& examples,
+                                    const std::vector<std::string>& names, const std::string& file);
+
+// One prediction per row of `raw`: for a cross-entropy model the predicted class (its name,
+// a word where the training data had words) and then one probability per class, headed
+// "class,p_NAME,..."; otherwise a header ("prediction", or "probability" of class 1
 // for a log-loss model), then each number in the shortest form that reads back exactly,
 // so predict_mlp's file and train_mlp's --predictions compare byte for byte. A prediction
 // that is not finite (a hand-edited weight of 1e308 overflows), which the project's own

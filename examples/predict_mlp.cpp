@@ -8,7 +8,11 @@
 // that names the model or the data (exit 2, nothing written). The output has one row
 // per data row: "prediction" for an mse model, "probability" of class 1 for a log-loss
 // model, each number exact (it reads back as the same double), on standard output
-// without --output.
+// without --output. A cross-entropy model writes "class" (the class's name: the word, where
+// the training data had words) and "p_NAME", one probability per class. When the data
+// also hold a classifier's target column, each label must be one of the model's classes
+// (else exit 2 naming the file, line and label, nothing written), and the accuracy on
+// those rows is reported on standard error.
 #include <iostream>
 #include <optional>
 
@@ -41,6 +45,10 @@ Eigen::MatrixXd inputs_for(const nn::Model& model, const nn::Table& table) {
     }
     return x;
 }
+// The share of rows whose predicted class is their label.
+double accuracy_of(const nn::Model& model, const Eigen::MatrixXd& x, const std::vector<int>& labels) {
+    return nn::class_accuracy(nn::predicted_classes(model.predict(x)), labels);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,12 +69,20 @@ int main(int argc, char** argv) {
 
         const std::string model_file = vm["model"].as<std::string>();
         const nn::Model model = cli::read_model("--model", model_file);
-        const nn::Table table = cli::read_table("--data", vm["data"].as<std::string>());
+        const bool classes = model.loss == nn::Loss::cross_entropy;
+        const nn::Table table = cli::read_table("--data", vm["data"].as<std::string>(), classes ? model.target : "");
         const Eigen::MatrixXd x = inputs_for(model, table);
+        std::vector<int> labels;  // the rows' classes, when the data hold the target column
+        if (classes && table.text_column >= 0)
+            labels = cli::read_class_indices("--data", nn::split(table, model.target), model.classes, table.file);
         std::optional<cli::OutputFile> file;
         if (vm.count("output")) file.emplace("--output", vm["output"].as<std::string>());
         cli::write_predictions(file ? file->stream() : std::cout, model, x, {"--model", model_file, table.file});
         if (file) cli::put_in_place("predict_mlp", *file, std::to_string(x.rows()) + " predictions");
+        if (!labels.empty())
+            std::cerr << "predict_mlp: accuracy " << cli::number(100 * accuracy_of(model, x, labels), "%.2f")
+                      << "% on the " << labels.size() << " rows of " << cli::printable(table.file) << " (their column '"
+                      << cli::printable(model.target) << "')\n";
         return 0;
     });
 }

@@ -2,7 +2,12 @@
 //
 //   train_mlp --data moons.csv --target label --test moons_test.csv --loss log --save moons.json
 //   train_mlp --data friedman.csv --target y --hidden 32 --epochs 150 --plot friedman.svg
+//   train_mlp --data iris.csv --target species --test iris_test.csv --loss cross-entropy
 //
+// With --loss cross-entropy the target column holds classes, whole numbers 0..K-1 or
+// words; the network gets one output per class, the model keeps the classes' names, and
+// the results add the confusion matrix of the test data (of the training data without
+// one). A test label that the training data never had is an error naming its place.
 // Steps: read and check every option and both data files (a bad one: one line naming the
 // option and the place in the file, exit 2, nothing written); fit the scaler on the
 // training rows; build the network (--hidden sizes, --activation for the hidden layers,
@@ -62,8 +67,8 @@ po::options_description declare_options() {
          "hidden layer sizes, e.g. 16,16 (none: a linear model)")
         ("activation", po::value<std::string>()->default_value("tanh")->value_name("NAME"),
          "hidden layers' activation: identity, sigmoid, relu or tanh")
-        ("loss", po::value<std::string>()->default_value("mse")->value_name("mse|log"),
-         "mse for regression, log (cross-entropy) for 0/1 labels")
+        ("loss", po::value<std::string>()->default_value("mse")->value_name("mse|log|cross-entropy"),
+         "mse for regression, log for 0/1 labels, cross-entropy for classes (numbers 0..K-1 or words)")
         ("optimizer", po::value<std::string>()->default_value("adam")->value_name("gd|momentum|adam"), "update rule")
         ("learning-rate", po::value<double>()->default_value(0.01, "0.01")->value_name("RATE"), "step size (positive)")
         ("epochs", po::value<int>()->default_value(100)->value_name("N"), "passes over the training data")
@@ -77,7 +82,8 @@ po::options_description declare_options() {
         ("predictions", po::value<std::string>()->value_name("FILE.csv"),
          "write the model's prediction for each training row, as predict_mlp does")
         ("plot", po::value<std::string>()->value_name("FILE.svg|png"),
-         "draw the loss curves (and the decision boundary for two inputs and log loss)")
+         "draw the loss curves (and the decision boundary for two inputs and log loss; the confusion matrix, and "
+         "for two inputs the decision regions, for cross-entropy)")
         ("json", "print the results as one JSON object")
         ("quiet", "no progress line");
     // clang-format on
@@ -128,6 +134,48 @@ void check_labels(const nn::Examples& e, const std::string& file) {
                                                 "; log loss needs labels 0 and 1 (use --loss mse for a value)");
 }
 
+// The class of each training and test row and their one-hot targets (cross-entropy), or
+// the target column as it is (the other losses).
+struct Targets {
+    std::vector<std::string> classes;          // empty unless cross-entropy
+    std::vector<int> train_class, test_class;  // each row's class index
+    Eigen::MatrixXd train, test;               // what the network is trained and tested on
+};
+
+Targets targets_of(const Settings& s, const nn::Examples& train, const std::optional<nn::Examples>& test) {
+    Targets t;
+    if (s.training.loss != nn::Loss::cross_entropy) {
+        t.train = train.targets;
+        if (test) t.test = test->targets;
+        return t;
+    }
+    t.classes = cli::read_class_names("--target", train, s.data_file);
+    t.train_class = cli::read_class_indices("--target", train, t.classes, s.data_file);
+    t.train = nn::one_hot(t.train_class, static_cast<int>(t.classes.size()));
+    if (test) {
+        t.test_class = cli::read_class_indices("--test", *test, t.classes, s.test_file);
+        t.test = nn::one_hot(t.test_class, static_cast<int>(t.classes.size()));
+    }
+    return t;
+}
+
+// The confusion matrix as a table: a row per actual class, a column per predicted one.
+void print_confusion(const std::vector<std::string>& classes, const Eigen::MatrixXi& m, const std::string& of) {
+    std::size_t width = 6;
+    for (const auto& c : classes) width = std::max(width, cli::printable(c).size());
+    const auto pad = [](std::string text, std::size_t w) {
+        return std::string(w - std::min(w, text.size()), ' ') + text;
+    };
+    std::cout << "  confusion matrix of " << of << " (rows: actual class, columns: predicted)\n  " << pad("", width);
+    for (const auto& c : classes) std::cout << " " << pad(cli::printable(c), width);
+    std::cout << "\n";
+    for (Eigen::Index a = 0; a < m.rows(); ++a) {
+        std::cout << "  " << pad(cli::printable(classes[static_cast<std::size_t>(a)]), width);
+        for (Eigen::Index p = 0; p < m.cols(); ++p) std::cout << " " << pad(std::to_string(m(a, p)), width);
+        std::cout << "\n";
+    }
+}
+
 // Up to this many parameters the start-up check compares every one (two losses each);
 // past it, the gradient along a few random directions (two losses each, whatever the size).
 constexpr std::size_t full_check_limit = 1000;
@@ -163,7 +211,9 @@ GradientReport check_start(const nn::MLP& network, const Eigen::MatrixXd& x, con
 std::string describe_network(const nn::MLP& net, const Settings& s) {
     std::string sizes;
     for (int n : net.sizes()) sizes += (sizes.empty() ? "" : " -> ") + std::to_string(n);
-    return sizes + (s.hidden.empty() ? "" : ", " + s.activation_name + " hidden layers") + ", identity output (" +
+    const std::string output = s.training.loss == nn::Loss::cross_entropy ? ", identity output (logits) into softmax ("
+                                                                          : ", identity output (";
+    return sizes + (s.hidden.empty() ? "" : ", " + s.activation_name + " hidden layers") + output +
            std::to_string(net.parameter_count()) + " parameters, Glorot/He uniform start, seed " +
            std::to_string(s.init_seed) + ")";
 }
@@ -192,15 +242,31 @@ struct Progress {
 };
 
 struct Scores {
-    double train = 0, test = 0;  // RMSE for mse, accuracy for log loss
+    double train = 0, test = 0;  // RMSE for mse, accuracy for log loss and cross-entropy
+    Eigen::MatrixXi confusion;   // cross-entropy: of the test data, or of the training data without
 };
 
-Scores score(const nn::Model& model, const nn::Examples& train, const std::optional<nn::Examples>& test) {
+Scores score(const nn::Model& model, const nn::Examples& train, const std::optional<nn::Examples>& test,
+             const Targets& t) {
+    if (model.loss == nn::Loss::cross_entropy) {
+        const auto classes = [&](const nn::Examples& e) { return nn::predicted_classes(model.predict(e.features)); };
+        const std::vector<int> train_predicted = classes(train);
+        Scores s{nn::class_accuracy(train_predicted, t.train_class), 0.0, {}};
+        const int k = static_cast<int>(t.classes.size());
+        if (!test) {
+            s.confusion = nn::confusion_matrix(train_predicted, t.train_class, k);
+            return s;
+        }
+        const std::vector<int> test_predicted = classes(*test);
+        s.test = nn::class_accuracy(test_predicted, t.test_class);
+        s.confusion = nn::confusion_matrix(test_predicted, t.test_class, k);
+        return s;
+    }
     const auto one = [&](const nn::Examples& e) {
         const Eigen::MatrixXd out = model.predict(e.features);
         return model.loss == nn::Loss::log ? nn::accuracy(out, e.targets, 0.5) : nn::rmse(out, e.targets);
     };
-    return {one(train), test ? one(*test) : 0.0};
+    return {one(train), test ? one(*test) : 0.0, {}};
 }
 
 void print_results(const nn::Model& model, const nn::MlpTrainingResult& result, const Scores& scores, bool has_test,
@@ -210,17 +276,19 @@ void print_results(const nn::Model& model, const nn::MlpTrainingResult& result, 
     std::cout << "  " << nn::loss_name(model.loss) << " loss " << number(first.train_loss) << " at the start, "
               << number(last.train_loss) << " at the end" << (has_test ? " (test " + number(last.test_loss) + ")" : "")
               << "\n";
-    if (model.loss == nn::Loss::log)
+    if (model.loss != nn::Loss::mse)
         std::cout << "  training accuracy " << number(100 * scores.train, "%.2f") << "%"
                   << (has_test ? ", test accuracy " + number(100 * scores.test, "%.2f") + "%" : "") << "\n";
     else
         std::cout << "  training RMSE " << number(scores.train)
                   << (has_test ? ", test RMSE " + number(scores.test) : "") << "\n";
+    if (model.loss == nn::Loss::cross_entropy)
+        print_confusion(model.classes, scores.confusion, has_test ? "the test data" : "the training data");
     std::cout << "  training time: " << number(seconds * 1e3, "%.1f") << " ms\n";
 }
 
 void print_json(const nn::Model& model, const nn::MlpTrainingResult& result, const Scores& scores, bool has_test) {
-    const std::string kind = model.loss == nn::Loss::log ? "accuracy" : "rmse";
+    const std::string kind = model.loss == nn::Loss::mse ? "rmse" : "accuracy";
     std::cout << "{\"train_" << kind << "\": " << json::number(scores.train);
     if (has_test) std::cout << ", \"test_" << kind << "\": " << json::number(scores.test);
     std::cout << ", \"train_loss\": " << json::number(result.history.epochs.back().train_loss)
@@ -244,11 +312,12 @@ int main(int argc, char** argv) {
                                 cli::file_options(vm, {"save", "history", "predictions", "plot"}));
 
         // ---- The data, checked before anything is written ----
-        const nn::Table table = cli::read_table("--data", s.data_file);
+        const bool classes = s.training.loss == nn::Loss::cross_entropy;  // the target is read as text
+        const nn::Table table = cli::read_table("--data", s.data_file, classes ? s.target : "");
         const nn::Examples train = cli::split_table("--target", table, s.target);
         std::optional<nn::Examples> test;
         if (!s.test_file.empty()) {
-            const nn::Table test_table = cli::read_table("--test", s.test_file);
+            const nn::Table test_table = cli::read_table("--test", s.test_file, classes ? s.target : "");
             check_same_columns(table, test_table);
             test = cli::split_table("--target", test_table, s.target);
         }
@@ -256,6 +325,7 @@ int main(int argc, char** argv) {
             check_labels(train, s.data_file);
             if (test) check_labels(*test, s.test_file);
         }
+        const Targets targets = targets_of(s, train, test);
         std::optional<pictures::ImageFormat> plot_format;
         if (vm.count("plot")) {
             plot_format = pictures::image_format("--plot", vm["plot"].as<std::string>());
@@ -273,32 +343,34 @@ int main(int argc, char** argv) {
         // ---- The scaler and the network ----
         nn::Model model{nn::MLP({1, 1}), cli::fit_scaler("--scaler", s.scaler_name, train, s.data_file),
                         train.feature_names, s.target, s.training.loss};
+        model.classes = targets.classes;  // cross-entropy: the outputs' classes, in order
         std::vector<int> sizes{static_cast<int>(train.features.cols())};
         sizes.insert(sizes.end(), s.hidden.begin(), s.hidden.end());
-        sizes.push_back(1);
+        sizes.push_back(classes ? static_cast<int>(targets.classes.size()) : 1);
         model.network = nn::MLP(sizes, s.activation, nn::Activation::identity);
         model.network.initialize(s.init_seed);
         const Eigen::MatrixXd x = model.scaler.transform(train.features);
         const Eigen::MatrixXd test_x = test ? model.scaler.transform(test->features) : Eigen::MatrixXd();
-        const Eigen::MatrixXd test_y = test ? test->targets : Eigen::MatrixXd();
+        const Eigen::MatrixXd& test_y = targets.test;
         if (!s.json) {
             std::cout << "Data: " << cli::printable(s.data_file) << ", " << x.rows() << " rows, " << x.cols()
                       << " inputs -> " << cli::printable(s.target)
-                      << (test ? "; test: " + cli::printable(s.test_file) + ", " + std::to_string(test_x.rows()) + " rows"
+                      << (classes ? " (" + std::to_string(targets.classes.size()) + " classes)" : "")
+                      << (test ? "; test: " + cli::printable(s.test_file) + ", " + std::to_string(test_x.rows()) +
+                                     " rows"
                                : "")
                       << "\nNetwork: " << describe_network(model.network, s) << "\n";
         }
 
         // ---- Check the tape's gradient before training ----
         // (train() starts an mse network's output bias at the targets' mean: so does the check.)
-        if (s.training.loss == nn::Loss::mse) model.network.bias(sizes.size() - 2) = train.targets.colwise().mean();
+        if (s.training.loss == nn::Loss::mse) model.network.bias(sizes.size() - 2) = targets.train.colwise().mean();
         const bool along_directions = model.network.parameter_count() > full_check_limit;
         Progress check_progress{!s.quiet && ::isatty(STDERR_FILENO), 0};
-        const GradientReport check =
-            check_start(model.network, x, train.targets, s.training.loss, [&](int done) {
-                check_progress.show("gradient check, direction " + std::to_string(done) + " of " +
-                                    std::to_string(check_directions_count));
-            });
+        const GradientReport check = check_start(model.network, x, targets.train, s.training.loss, [&](int done) {
+            check_progress.show("gradient check, direction " + std::to_string(done) + " of " +
+                                std::to_string(check_directions_count));
+        });
         const std::string checked = along_directions ? "directions" : "parameters";
         const ParameterCheck& worst = check.worst_parameter();
         if (!check.passed) {
@@ -330,7 +402,7 @@ int main(int argc, char** argv) {
         nn::MlpTrainingResult result;
         {
             Progress progress{!s.quiet && ::isatty(STDERR_FILENO), s.training.epochs};
-            result = nn::train(model.network, x, train.targets, s.training, test_x, test_y, std::ref(progress));
+            result = nn::train(model.network, x, targets.train, s.training, test_x, test_y, std::ref(progress));
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         if (history_file) result.history.write_csv(history_file->stream(), test.has_value());
@@ -341,7 +413,7 @@ int main(int argc, char** argv) {
         }
 
         // ---- Results and files ----
-        const Scores scores = score(model, train, test);
+        const Scores scores = score(model, train, test, targets);
         if (s.json)
             print_json(model, result, scores, test.has_value());
         else
@@ -357,14 +429,19 @@ int main(int argc, char** argv) {
                 &result.history,
                 test.has_value(),
                 "train_mlp on " + s.data_file + ": " + describe_network(model.network, s),
-                s.training.loss == nn::Loss::log ? &model : nullptr,
+                s.training.loss != nn::Loss::mse ? &model : nullptr,
                 &train.features,
-                &train.targets};
+                &train.targets,
+                classes ? &scores.confusion : nullptr,
+                test ? "the test data" : "the training data",
+                &targets.train_class};
             plot_file->stream() << pictures::run_gnuplot(pictures::mlp_training_script(picture, *plot_format));
         }
-        commit(plot_file,
-               "loss curves" +
-                   std::string(s.training.loss == nn::Loss::log && x.cols() == 2 ? " and decision boundary" : ""));
+        commit(plot_file, "loss curves" + std::string(classes ? ", confusion matrix" : "") +
+                              std::string(x.cols() != 2                      ? ""
+                                          : s.training.loss == nn::Loss::log ? " and decision boundary"
+                                          : classes                          ? " and decision regions"
+                                                                             : ""));
         return 0;
     });
 }

@@ -278,7 +278,7 @@ std::vector<std::string> header_of(std::string_view line, const std::string& fil
 }
 }  // namespace
 
-Table parse_csv(std::string_view text, const std::string& file) {
+Table parse_csv(std::string_view text, const std::string& file, std::string_view text_column) {
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // the UTF-8 byte-order mark
     const std::size_t count = line_count(text);
     if (count == 0) fail(file, 1, 1, "the file is empty (expected a header row naming the columns)");
@@ -291,6 +291,8 @@ Table parse_csv(std::string_view text, const std::string& file) {
     if (count == 1) fail(file, 2, 1, "no data rows after the header");
     const std::size_t width = table.columns.size();
     table.values.resize(static_cast<Eigen::Index>(count - 1), static_cast<Eigen::Index>(width));
+    if (!text_column.empty()) table.text_column = table.column(text_column);
+    const auto as_text = static_cast<std::size_t>(table.text_column);  // past every column when -1
     std::string scratch;
     for (std::size_t number = 2; number <= count; ++number) {
         lines.next(line);
@@ -306,21 +308,29 @@ Table parse_csv(std::string_view text, const std::string& file) {
         const auto row = static_cast<Eigen::Index>(number - 2);
         std::size_t j = 0;
         for_each_cell(line, file, number, scratch, [&](std::string_view cell, std::size_t column) {
-            table.values(row, static_cast<Eigen::Index>(j)) = number_of(cell, column, table.columns[j], file, number);
+            if (j == as_text) {
+                if (cell.empty()) fail(file, number, column, "empty cell in column " + in_quotes(text_column));
+                table.text.emplace_back(cell);
+                table.text_at.push_back(column);
+                table.values(row, static_cast<Eigen::Index>(j)) = 0.0;
+            } else {
+                table.values(row, static_cast<Eigen::Index>(j)) =
+                    number_of(cell, column, table.columns[j], file, number);
+            }
             ++j;
         });
     }
     return table;
 }
 
-Table read_csv(const std::filesystem::path& path, std::uintmax_t size_limit) {
+Table read_csv(const std::filesystem::path& path, std::uintmax_t size_limit, std::string_view text_column) {
     std::string text;
     try {
         text = read_bytes(path, size_limit, "a CSV file");
     } catch (const ReadError& e) {
         throw CsvError(e.what());
     }
-    return parse_csv(text, path.string());
+    return parse_csv(text, path.string(), text_column);
 }
 
 void write_csv(std::ostream& out, const std::vector<std::string>& columns, const Eigen::MatrixXd& values) {
@@ -347,6 +357,10 @@ Examples split(const Table& table, std::string_view target) {
     Examples e;
     e.target_name = target;
     e.targets = table.values.col(t);
+    if (t == table.text_column) {
+        e.target_text = table.text;
+        e.target_at = table.text_at;
+    }
     e.features.resize(table.values.rows(), table.values.cols() - 1);
     for (Eigen::Index j = 0, k = 0; j < table.values.cols(); ++j) {
         if (j == t) continue;

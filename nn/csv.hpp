@@ -14,6 +14,8 @@
 ///     column name, a row with more or fewer cells than the header, a cell that is not a
 ///     number, a NaN or infinite cell, an unterminated quote; and, in split(), a target
 ///     column that is missing.
+/// One column may be named as text (class labels, "setosa"): its cells are kept as they
+/// are, in Table::text, and only an empty cell is refused there.
 ///
 /// The size limit holds while reading: bytes are counted as they arrive, so /dev/zero, a
 /// pipe or a growing file is refused at the limit, never read whole (read_bytes, which
@@ -43,6 +45,12 @@ struct Table {
     std::string file;                  ///< where it was read from (for messages)
     std::vector<std::string> columns;  ///< the header's names
     Eigen::MatrixXd values;            ///< one row per data row, one column per name
+    /// The cells of the text column, when one was named and is in the header: one per row,
+    /// with the byte column each starts at (its line is the row's index + 2). Its column
+    /// of `values` holds zeros.
+    Eigen::Index text_column = -1;
+    std::vector<std::string> text;
+    std::vector<std::size_t> text_at;
 
     /// The index of column `name`, or -1.
     Eigen::Index column(std::string_view name) const;
@@ -73,9 +81,11 @@ std::size_t invalid_utf8_at(std::string_view text);
 std::string printable(std::string_view text);
 
 /// Read `path`; see the file's description for what is accepted and what is an error.
-Table read_csv(const std::filesystem::path& path, std::uintmax_t size_limit = default_csv_limit);
+/// The column named `text_column`, if any, is read as text (Table::text).
+Table read_csv(const std::filesystem::path& path, std::uintmax_t size_limit = default_csv_limit,
+               std::string_view text_column = {});
 /// The same from text in memory; `file` names it in messages.
-Table parse_csv(std::string_view text, const std::string& file);
+Table parse_csv(std::string_view text, const std::string& file, std::string_view text_column = {});
 
 /// Write a table as CSV: the header, then each row, every number in the shortest form that
 /// reads back as the same double (at most 17 significant digits; 3 for 3.0).
@@ -86,7 +96,9 @@ struct Examples {
     std::vector<std::string> feature_names;
     std::string target_name;
     Eigen::MatrixXd features;
-    Eigen::MatrixXd targets;  ///< n x 1
+    Eigen::MatrixXd targets;               ///< n x 1 (zeros when the target was read as text)
+    std::vector<std::string> target_text;  ///< the target's cells, when read as text
+    std::vector<std::size_t> target_at;    ///< the byte column of each (its line: row + 2)
 };
 /// CsvError "FILE:1: no column 'y' (the columns are a, b, c)" when `target` is missing.
 Examples split(const Table& table, std::string_view target);

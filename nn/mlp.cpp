@@ -8,11 +8,19 @@
 
 namespace tapegrad::nn {
 
-std::string_view loss_name(Loss loss) { return loss == Loss::mse ? "mse" : "log"; }
+std::string_view loss_name(Loss loss) {
+    switch (loss) {
+        case Loss::mse: return "mse";
+        case Loss::log: return "log";
+        case Loss::cross_entropy: return "cross-entropy";
+    }
+    return "?";  // not reached: every Loss is listed
+}
 
 std::optional<Loss> parse_loss(std::string_view name) {
     if (name == "mse") return Loss::mse;
     if (name == "log") return Loss::log;
+    if (name == "cross-entropy") return Loss::cross_entropy;
     return std::nullopt;
 }
 
@@ -120,6 +128,8 @@ Var MLP::record(Var x, std::span<const Var> parameters) const {
 // [losses]
 Var record_loss(Var output, Var y, Loss loss) {
     if (loss == Loss::mse) return mean_squared_error(output, y);
+    if (loss == Loss::cross_entropy)  // output: n x K logits, y: n x K one-hot rows
+        return sum(y * log_softmax(output)) * (-1.0 / static_cast<double>(y.shape().rows));
     // max(z, 0) - y z + log(1 + e^-|z|), with max(z, 0) written (z + |z|) / 2: the same
     // value, and a derivative that is right at z = 0 too (s(0) - y), where relu and |.|
     // would each take the subgradient 0. A network with zero biases starts exactly there.
@@ -131,6 +141,16 @@ Var record_loss(Var output, Var y, Loss loss) {
 double loss_value(const Eigen::MatrixXd& output, const Eigen::MatrixXd& y, Loss loss) {
     if (output.rows() != y.rows() || output.cols() != y.cols() || y.size() == 0)
         throw std::invalid_argument("loss: outputs and targets differ in shape");
+    if (loss == Loss::cross_entropy) {  // -(1/n) sum_ij y_ij log p_ij, log p_ij = z_ij - log sum_k e^z_ik
+        double sum = 0;
+        for (Eigen::Index i = 0; i < y.rows(); ++i) {
+            const double largest = output.row(i).maxCoeff();
+            const double log_sum = largest + std::log((output.row(i).array() - largest).exp().sum());
+            for (Eigen::Index j = 0; j < y.cols(); ++j)
+                if (y(i, j) != 0) sum -= y(i, j) * (output(i, j) - log_sum);
+        }
+        return sum / static_cast<double>(y.rows());
+    }
     double sum = 0;
     for (Eigen::Index i = 0; i < y.size(); ++i) {
         const double z = output.reshaped()(i), t = y.reshaped()(i);

@@ -48,8 +48,12 @@ struct Dense {
 ///        (1/n) sum [ max(z, 0) - y z + log(1 + e^-|z|) ]  =  -y log s(z) - (1-y) log(1 - s(z))
 ///        which never takes e of a positive number nor log of 0. Its derivative is
 ///        s(z) - y, also at z = 0 (see record_loss in mlp.cpp).
-enum class Loss { mse, log };
-std::string_view loss_name(Loss loss);  // "mse", "log"
+///   cross_entropy  for K classes: the output is a row of K logits z, the target y the
+///        row's one-hot class (classes.hpp); -(1/n) sum_i sum_j y_ij log softmax(z_i)_j,
+///        with log softmax one op of the tape (stable at any logit). Its gradient at the
+///        logits is (softmax(z) - y) / n: the probabilities minus the one-hot rows.
+enum class Loss { mse, log, cross_entropy };
+std::string_view loss_name(Loss loss);  // "mse", "log", "cross-entropy"
 std::optional<Loss> parse_loss(std::string_view name);
 
 class MLP {

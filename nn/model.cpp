@@ -6,10 +6,12 @@
 // only then the network is allocated and its numbers copied in.
 #include "tapegrad/nn/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "tapegrad/nn/classes.hpp"
 #include "tapegrad/nn/csv.hpp"  // read_bytes, invalid_utf8_at, printable: shared with the CSV reader
 
 namespace tapegrad::nn {
@@ -18,6 +20,7 @@ using json = nlohmann::ordered_json;  // fields kept in the order written
 
 Eigen::MatrixXd Model::predict(const Eigen::MatrixXd& raw) const {
     const Eigen::MatrixXd output = network.forward(scaler.transform(raw));
+    if (loss == Loss::cross_entropy) return softmax(output);
     return loss == Loss::log ? probabilities(output) : output;
 }
 
@@ -64,16 +67,22 @@ std::string to_json(const Model& m) {
                           {"weights", weights},
                           {"bias", numbers(m.network.bias(l), where + ".bias")}});
     }
-    const json model = {{"format", "tapegrad-mlp"},
-                        {"version", model_format_version},
-                        {"features", features},
-                        {"target", checked_name(m.target, "target")},
-                        {"loss", loss_name(m.loss)},
-                        {"scaler",
-                         {{"kind", checked_name(m.scaler.name(), "scaler.kind")},
-                          {"offset", numbers(m.scaler.offset(), "scaler.offset")},
-                          {"scale", numbers(m.scaler.scale(), "scaler.scale")}}},
-                        {"layers", layers}};
+    json model = {{"format", "tapegrad-mlp"},
+                  {"version", model_format_version},
+                  {"features", features},
+                  {"target", checked_name(m.target, "target")},
+                  {"loss", loss_name(m.loss)}};
+    if (m.loss == Loss::cross_entropy) {
+        json classes = json::array();
+        for (std::size_t k = 0; k < m.classes.size(); ++k)
+            classes.push_back(checked_name(m.classes[k], "classes[" + std::to_string(k) + "]"));
+        model["classes"] = classes;
+    }
+    model.update(json{{"scaler",
+                       {{"kind", checked_name(m.scaler.name(), "scaler.kind")},
+                        {"offset", numbers(m.scaler.offset(), "scaler.offset")},
+                        {"scale", numbers(m.scaler.scale(), "scaler.scale")}}},
+                      {"layers", layers}});
     try {
         return model.dump(2) + "\n";
     } catch (const json::exception& e) {  // not expected after the checks above; never the library's own
@@ -186,10 +195,29 @@ Scaler read_scaler(const Reader& r, const json& s, Eigen::Index features) {
     return Scaler::affine(kind, offset, scale);
 }
 
+// A cross-entropy model's classes: two or more different names (none for other losses).
+std::vector<std::string> read_classes(const Reader& r, const json& doc, Loss loss) {
+    if (loss != Loss::cross_entropy) {
+        if (doc.contains("classes")) r.fail("classes", "only a cross-entropy model has classes");
+        return {};
+    }
+    const json& list = r.field(doc, "", "classes");
+    if (!list.is_array() || list.size() < 2 || list.size() > Reader::max_size)
+        r.fail("classes", "expected an array of 2 to " + std::to_string(Reader::max_size) + " class names");
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < list.size(); ++k) {
+        const std::string where = "classes[" + std::to_string(k) + "]";
+        names.push_back(r.text(list[k], where));
+        if (std::find(names.begin(), names.end() - 1, names.back()) != names.end() - 1)
+            r.fail(where, in_quotes(names.back()) + " is listed twice");
+    }
+    return names;
+}
+
 // Three passes: the sizes (chained, the last fitting the loss), then the shapes of the
 // arrays present, and only then the network, allocated and filled. A 300-byte file that
 // declares a layer of 1000000 x 2000 is refused at its first short row, not after 16 GB.
-MLP read_network(const Reader& r, const json& layers, int inputs, Loss loss) {
+MLP read_network(const Reader& r, const json& layers, int inputs, Loss loss, int classes) {
     if (!layers.is_array() || layers.empty()) r.fail("layers", "expected a non-empty array of layers");
     const auto where = [](std::size_t l) { return "layers[" + std::to_string(l) + "]"; };
     std::vector<int> sizes{inputs};
@@ -208,7 +236,15 @@ MLP read_network(const Reader& r, const json& layers, int inputs, Loss loss) {
     // A model predicts its one target: one output, for log loss the logit (identity), so
     // that a prediction file has one column of values or probabilities.
     const std::size_t last = layers.size() - 1;
-    if (sizes.back() != 1)
+    if (loss == Loss::cross_entropy && sizes.back() != classes)
+        r.fail(where(last) + ".outputs", "is " + std::to_string(sizes.back()) + ", but the model has " +
+                                             std::to_string(classes) +
+                                             " classes: the last layer needs one output each");
+    if (loss == Loss::cross_entropy && activations.back() != Activation::identity)
+        r.fail(where(last) + ".activation",
+               "is '" + std::string(activation_name(activations.back())) +
+                   "', but a cross-entropy model's last layer gives the logits: it needs 'identity'");
+    if (loss != Loss::cross_entropy && sizes.back() != 1)
         r.fail(where(last) + ".outputs", "is " + std::to_string(sizes.back()) +
                                              ", but a model predicts one target: the last layer needs 1 output");
     if (loss == Loss::log && activations.back() != Activation::identity)
@@ -267,10 +303,15 @@ Model model_from_json(std::string_view text, const std::string& file) {
         names.push_back(r.text(features[j], "features[" + std::to_string(j) + "]"));
     const std::string loss_text = r.text(r.field(doc, "", "loss"), "loss");
     const auto loss = parse_loss(loss_text);
-    if (!loss) r.fail("loss", "unknown loss " + in_quotes(loss_text) + " (expected mse or log)");
-    return Model{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size()), *loss),
-                 read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())), names,
-                 r.text(r.field(doc, "", "target"), "target"), *loss};
+    if (!loss) r.fail("loss", "unknown loss " + in_quotes(loss_text) + " (expected mse, log or cross-entropy)");
+    const std::vector<std::string> classes = read_classes(r, doc, *loss);
+    return Model{read_network(r, r.field(doc, "", "layers"), static_cast<int>(names.size()), *loss,
+                              static_cast<int>(classes.size())),
+                 read_scaler(r, r.field(doc, "", "scaler"), static_cast<Eigen::Index>(names.size())),
+                 names,
+                 r.text(r.field(doc, "", "target"), "target"),
+                 *loss,
+                 classes};
 }
 
 Model load_model(const std::filesystem::path& path, std::uintmax_t size_limit) {

@@ -7,6 +7,10 @@
 ///      "layers": [{"inputs": 2, "outputs": 16, "activation": "tanh",
 ///                  "weights": [[...16 numbers...], [...]], "bias": [...16 numbers...]}, ...]}
 ///
+/// A cross-entropy model also keeps its classes, in the order of its outputs:
+///     "loss": "cross-entropy", "classes": ["setosa", "versicolor", "virginica"]
+/// (whole-number labels are kept as the words "0", "1", ...), and its last layer has one
+/// output, a logit, per class.
 /// "weights" holds W row by row (one row per input). Every number is written in the
 /// shortest form that reads back as the same double (at most 17 significant digits), so
 /// a loaded model predicts bit for bit what the saved one did. The scaler fitted on the
@@ -50,9 +54,11 @@ struct Model {
     std::vector<std::string> features;  ///< the input columns, in the network's order
     std::string target;
     Loss loss = Loss::mse;
+    std::vector<std::string> classes = {};  ///< cross-entropy: the class of each output, in order
 
     /// The network's output for raw rows (n x features): scaled, then forward — values for
-    /// MSE, probabilities of class 1 for log loss.
+    /// MSE, probabilities of class 1 for log loss, one probability per class (n x K, the
+    /// softmax of the logits) for cross-entropy.
     Eigen::MatrixXd predict(const Eigen::MatrixXd& raw) const;
 };
 

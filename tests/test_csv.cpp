@@ -275,3 +275,23 @@ BOOST_AUTO_TEST_CASE(printable_and_invalid_utf8_at) {
     BOOST_TEST(invalid_utf8_at("\xf4\x90\x80\x80") == 0u);                      // past U+10FFFF
     BOOST_TEST(invalid_utf8_at("\xf4\x8f\xbf\xbf") == std::string_view::npos);  // U+10FFFF itself
 }
+
+BOOST_AUTO_TEST_CASE(a_text_column_keeps_its_cells_and_their_places) {
+    // Issue 26: class labels as words. The named column is text; every other must still be numbers.
+    const Table t = parse_csv("a,species,b\n1,setosa,2\n3,\"vir,ginica\",4\n", "t.csv", "species");
+    BOOST_TEST(t.text_column == 1);
+    BOOST_TEST((t.text == std::vector<std::string>{"setosa", "vir,ginica"}));
+    BOOST_TEST((t.text_at == std::vector<std::size_t>{3, 3}));
+    BOOST_TEST(t.values(1, 2) == 4.0);
+    const Examples e = split(t, "species");
+    BOOST_TEST((e.target_text == t.text));
+    BOOST_TEST((e.feature_names == std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(split(t, "a").target_text.empty());  // another column as the target: numbers
+    try {
+        parse_csv("a,species\nx,setosa\n", "t.csv", "species");
+        BOOST_FAIL("a word in a number column was accepted");
+    } catch (const CsvError& error) {
+        BOOST_TEST(std::string(error.what()) == "t.csv:2:1: 'x' in column 'a' is not a number");
+    }
+    BOOST_TEST(parse_csv("a,b\n1,2\n", "t.csv", "nowhere").text_column == -1);  // split() names a missing target
+}

@@ -227,10 +227,14 @@ BOOST_AUTO_TEST_CASE(every_kernel_at_the_ieee_specials_agrees_with_the_core) {
                 const Var y = tapegrad::testing::record_with(tape, op, parents, specials[c].constant);
                 const MatrixXd weights = tapegrad::testing::special_weights(specials[c], y.shape(), c);
                 const Both r = run_both(tape, tape.index_of(y), weights, 0.0);
+                // log_softmax's kernels leave a node with a number that is not finite to the
+                // core (they decline; the compiled plan's fallback is tested in
+                // test_optimized_tape); every other op's kernels take every special.
+                if (op == Op::log_softmax && !(r.forward_ran && r.backward_ran)) continue;
                 BOOST_TEST((r.forward_ran && r.backward_ran));
-                const auto first_difference = [](const MatrixXd& kernel, const MatrixXd& core) -> Eigen::Index {
+                const auto first_difference = [op](const MatrixXd& kernel, const MatrixXd& core) -> Eigen::Index {
                     for (Eigen::Index k = 0; k < core.size(); ++k)
-                        if (!tapegrad::testing::same_special(kernel.data()[k], core.data()[k])) return k;
+                        if (!tapegrad::testing::same_special(kernel.data()[k], core.data()[k], op)) return k;
                     return -1;
                 };
                 const Eigen::Index v = first_difference(r.kernel_value, r.core_value);

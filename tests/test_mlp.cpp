@@ -209,3 +209,70 @@ BOOST_AUTO_TEST_CASE(names_of_losses) {
     BOOST_TEST((parse_loss("mse") == Loss::mse));
     BOOST_TEST(!parse_loss("hinge"));
 }
+
+// ---- Issue 26: cross-entropy over K classes --------------------------------------------------
+
+namespace {
+Eigen::MatrixXd one_hot_rows(const std::vector<int>& classes, int k) {
+    Eigen::MatrixXd y = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(classes.size()), k);
+    for (std::size_t i = 0; i < classes.size(); ++i) y(static_cast<Eigen::Index>(i), classes[i]) = 1;
+    return y;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(cross_entropy_value_by_hand_on_the_tape_and_in_doubles) {
+    // -(1/n) sum_i log p_i,class(i) with p the softmax, written from the definition.
+    Eigen::MatrixXd z(3, 4);
+    z << 0.3, -1.2, 2.0, 0.1,  //
+        1.5, 0.2, -0.4, -2.2,  //
+        -0.7, 0.9, 0.05, 0.6;
+    const std::vector<int> classes{2, 0, 3};
+    double want = 0;
+    for (int i = 0; i < 3; ++i) want -= std::log(std::exp(z(i, classes[i])) / z.row(i).array().exp().sum());
+    want /= 3;
+    const Eigen::MatrixXd y = one_hot_rows(classes, 4);
+    BOOST_TEST(std::abs(loss_value(z, y, Loss::cross_entropy) - want) <= 1e-15);
+    Tape tape;
+    const Var zv = tape.variable(z);
+    const Var loss = record_loss(zv, tape.constant(y), Loss::cross_entropy);
+    BOOST_TEST(std::abs(loss.scalar_value() - want) <= 1e-15);
+    // The gradient at the logits: (softmax - one-hot) / n, the probabilities minus the targets.
+    tape.gradient(loss);
+    const Eigen::MatrixXd e = z.array().exp().matrix();
+    const Eigen::MatrixXd p = (e.array().colwise() / e.rowwise().sum().array()).matrix();
+    BOOST_TEST(((zv.adjoint() - (p - y) / 3.0).cwiseAbs().maxCoeff() <= 1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(cross_entropy_is_stable_for_huge_logits) {
+    // A confident right answer costs 0, a confident wrong one the gap of the logits; e^1000 is never taken.
+    Eigen::MatrixXd z(2, 3);
+    z << 1000, 0, -1000,  //
+        1000, 0, -1000;
+    const Eigen::MatrixXd y = one_hot_rows({0, 1}, 3);
+    const double want = (0 + 1000) / 2.0;
+    BOOST_TEST(loss_value(z, y, Loss::cross_entropy) == want);
+    Tape tape;
+    const Var zv = tape.variable(z);
+    const Var loss = record_loss(zv, tape.constant(y), Loss::cross_entropy);
+    BOOST_TEST(loss.scalar_value() == want);
+    tape.gradient(loss);
+    Eigen::MatrixXd dz(2, 3);
+    dz << 0, 0, 0,     //
+        0.5, -0.5, 0;  // (p - y) / n with p = (1, 0, 0) in both rows
+    BOOST_TEST((zv.adjoint() == dz));
+}
+
+BOOST_DATA_TEST_CASE(cross_entropy_network_gradient_matches_central_differences, bdata::make(activations), hidden) {
+    MLP net({4, 5, 3}, hidden);
+    net.initialize(hidden == Activation::relu ? 5 : 3);
+    const Eigen::MatrixXd x = random_matrix(9, 4, 17);
+    const GradientReport report =
+        check_network(net, x, one_hot_rows({0, 1, 2, 2, 1, 0, 0, 2, 1}, 3), Loss::cross_entropy);
+    BOOST_TEST(report.passed, report.to_string());
+}
+
+BOOST_AUTO_TEST_CASE(cross_entropy_is_named) {
+    BOOST_TEST(loss_name(Loss::cross_entropy) == "cross-entropy");
+    BOOST_TEST((parse_loss("cross-entropy") == Loss::cross_entropy));
+    BOOST_TEST(!parse_loss("cross_entropy"));
+}

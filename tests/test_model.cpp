@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(another_format_or_version) {
 BOOST_AUTO_TEST_CASE(missing_or_mistyped_fields) {
     BOOST_TEST(error_of(with("\"target\"", "\"goal\"")) == "m.json: missing field \"target\"");
     BOOST_TEST(error_of(with("\"loss\": \"log\"", "\"loss\": \"hinge\"")) ==
-               "m.json: loss: unknown loss 'hinge' (expected mse or log)");
+               "m.json: loss: unknown loss 'hinge' (expected mse, log or cross-entropy)");
     BOOST_TEST(error_of(with("\"activation\": \"tanh\"", "\"activation\": \"swish\"")) ==
                "m.json: layers[0].activation: unknown activation 'swish'");
     BOOST_TEST(error_of(with("\"kind\": \"standard\"", "\"kind\": \"robust\"")) ==
@@ -267,9 +267,63 @@ BOOST_AUTO_TEST_CASE(writer_refuses_what_json_cannot_hold) {
 
 BOOST_AUTO_TEST_CASE(control_bytes_in_model_messages_shown_not_cut) {
     BOOST_TEST(error_of(with("\"loss\": \"log\"", "\"loss\": \"\\u0000log\"")) ==
-               "m.json: loss: unknown loss '\\0log' (expected mse or log)");
+               "m.json: loss: unknown loss '\\0log' (expected mse, log or cross-entropy)");
     BOOST_TEST(error_of(with("\"activation\": \"tanh\"", "\"activation\": \"t\\u0001\"")) ==
                "m.json: layers[0].activation: unknown activation 't\\x01'");
     BOOST_TEST(error_of(with("\"version\": 1", "\"version\": [1]")) ==
                "m.json: version: version of type array is not supported (this program reads version 1)");
+}
+
+// ---- Issue 26: a model of K classes keeps the classes' names, in the order of its outputs ----
+
+namespace {
+Model class_model() {
+    MLP net({2, 4, 3}, Activation::tanh);
+    net.initialize(3);
+    Eigen::MatrixXd data(3, 2);
+    data << 0.1, 2, 0.7, -3, 1.3, 5;
+    return Model{net,       Scaler::standard(data), {"x1", "x2"},
+                 "species", Loss::cross_entropy,    {"setosa", "versicolor", "virginica"}};
+}
+std::string class_json_with(const std::string& from, const std::string& to) {
+    const std::string json = to_json(class_model());
+    const std::size_t at = json.find(from);
+    BOOST_REQUIRE(at != std::string::npos);
+    return json.substr(0, at) + to + json.substr(at + from.size());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(class_model_round_trips_with_its_classes_in_order) {
+    const Model saved = class_model();
+    const std::string json = to_json(saved);
+    BOOST_TEST(json.find("\"loss\": \"cross-entropy\"") != std::string::npos);
+    BOOST_TEST(json.find("\"classes\"") < json.find("\"scaler\""));  // read before the layers that need it
+    const Model loaded = model_from_json(json, "m.json");
+    BOOST_TEST((loaded.loss == Loss::cross_entropy));
+    BOOST_TEST((loaded.classes == std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+    Eigen::MatrixXd raw(2, 2);
+    raw << 0.3, 1, -2, 4.5;
+    const Eigen::MatrixXd p = loaded.predict(raw);
+    BOOST_TEST((p == saved.predict(raw)));  // exact
+    BOOST_TEST(p.cols() == 3);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) BOOST_TEST(std::abs(p.row(i).sum() - 1.0) < 1e-15);
+    BOOST_TEST(to_json(small_model(Loss::log)).find("classes") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(class_model_errors_name_the_field) {
+    BOOST_TEST(error_of(class_json_with("\"classes\"", "\"kinds\"")) == "m.json: missing field \"classes\"");
+    BOOST_TEST(error_of(class_json_with("\"versicolor\",", "")) ==
+               "m.json: layers[1].outputs: is 3, but the model has 2 classes: the last layer needs one output each");
+    BOOST_TEST(error_of(class_json_with("\"versicolor\"", "\"setosa\"")) ==
+               "m.json: classes[1]: 'setosa' is listed twice");
+    BOOST_TEST(
+        error_of(class_json_with("\"setosa\",", "")).find("m.json: layers[1].outputs: is 3, but the model has 2") ==
+        0u);
+    BOOST_TEST(error_of(class_json_with("\"classes\": [", "\"classes\": [[], ")) ==
+               "m.json: classes[0]: expected a string");
+    BOOST_TEST(error_of(replace_loss(to_json(class_model()), "log")) ==
+               "m.json: classes: only a cross-entropy model has classes");
+    BOOST_TEST(error_of(class_json_with("\"activation\": \"identity\"", "\"activation\": \"relu\"")) ==
+               "m.json: layers[1].activation: is 'relu', but a cross-entropy model's last layer gives the logits: it "
+               "needs 'identity'");
 }

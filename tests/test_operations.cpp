@@ -295,6 +295,12 @@ OpCase reduction(std::function<MatrixXd(const MatrixXd&)> f,
             [df](const Inputs& in, const MatrixXd& g, int) { return df(in[0], g); }};
 }
 
+// Each row's log-probabilities, straight from the definition (overflows past logits of ~700).
+MatrixXd naive_log_softmax(const MatrixXd& a) {
+    const MatrixXd e = a.array().exp().matrix();
+    return MatrixXd((e.array().colwise() / e.rowwise().sum().array()).log());
+}
+
 std::map<Op, OpCase> by_hand() {
     using std::exp, std::log, std::sqrt, std::pow, std::sin, std::cos, std::tanh;
     const MatrixXd x = m(3, 2, -1.3), pos = m(3, 2, 0.4), y = m(3, 2, 0.8);
@@ -373,6 +379,15 @@ std::map<Op, OpCase> by_hand() {
             const MatrixXd d = 2 * g(0, 0) * (in[0] - in[1]) / double(in[0].size());
             return p == 0 ? d : MatrixXd(-d);
         }};
+    // Y = log(e^A_ij / sum_k e^A_ik), written naively (fine at these sizes), and
+    // d sum(G .* Y) / dA_il = G_il - p_il sum_j G_ij with p the softmax of row i
+    c[Op::log_softmax] = {{m(4, 3, -0.9)},
+                          0,
+                          [](const Inputs& in) { return naive_log_softmax(in[0]); },
+                          [](const Inputs& in, const MatrixXd& g, int) {
+                              const MatrixXd p = naive_log_softmax(in[0]).array().exp().matrix();
+                              return MatrixXd(g - MatrixXd(p.array().colwise() * g.rowwise().sum().array()));
+                          }};
     return c;
 }
 
@@ -491,12 +506,50 @@ BOOST_AUTO_TEST_CASE(each_ops_kind_says_what_it_does_to_shapes) {
                         BOOST_TEST((y.cols == 1u || y.cols == shapes[0].cols));
                         break;
                     case OpKind::matrix:
-                        if (shapes.size() == 1)
+                        if (op == Op::log_softmax)  // row by row: the shape kept
+                            BOOST_TEST((y == shapes[0]));
+                        else if (shapes.size() == 1)
                             BOOST_TEST((y == Shape{shapes[0].cols, shapes[0].rows}));
                         else
                             BOOST_TEST((y == Shape{shapes[0].rows, shapes[1].cols}));
                         break;
                 }
+            }
+        }
+    }
+}
+
+// Logits of +-1000 overflow e^x (the naive form gives NaN); the stable form subtracts each
+// row's largest logit, and log softmax(A + c) = log softmax(A) row by row. So at 1000 + A
+// and -1000 + A the values and adjoints must equal those at A to rounding (1e-12 relative,
+// 1e-9 absolute for a value near 0 that is a difference of numbers near 1000), and the
+// adjoint of L = sum(G .* Y) must agree with central differences of the op's own value.
+BOOST_AUTO_TEST_CASE(log_softmax_is_finite_and_right_at_logits_of_plus_minus_1000) {
+    const MatrixXd a = m(5, 4, -0.6), g = m(5, 4, 0.35);
+    for (double shift : {1000.0, -1000.0}) {
+        BOOST_TEST_CONTEXT("logits " << shift << " + A") {
+            const MatrixXd shifted = (a.array() + shift).matrix();
+            if (shift > 0)
+                BOOST_TEST(!naive_log_softmax(shifted).allFinite());  // e^1000 overflows: what the stable form avoids
+            tapegrad::Tape tape;
+            const tapegrad::Var x = tape.variable(shifted);
+            const tapegrad::Var y = log_softmax(x);
+            BOOST_TEST(near(y.value(), naive_log_softmax(a), 1e-12, 1e-9));
+            tape.gradient(sum(tape.constant(g) * y));
+            const MatrixXd p = naive_log_softmax(a).array().exp().matrix();
+            const MatrixXd want = g - MatrixXd(p.array().colwise() * g.rowwise().sum().array());
+            BOOST_TEST(near(x.adjoint(), want, 1e-9, 1e-12));
+            for (Eigen::Index e = 0; e < shifted.size(); ++e) {
+                MatrixXd plus = shifted, minus = shifted;
+                plus.data()[e] += 1e-3;
+                minus.data()[e] -= 1e-3;
+                const auto value = [&g](const MatrixXd& at) {
+                    tapegrad::Tape t;
+                    return g.cwiseProduct(MatrixXd(log_softmax(t.variable(at)).value())).sum();
+                };
+                const double numeric = (value(plus) - value(minus)) / (plus.data()[e] - minus.data()[e]);
+                BOOST_TEST(std::abs(x.adjoint().data()[e] - numeric) <= 1e-6 + 1e-5 * std::abs(numeric),
+                           "element " << e << ": " << x.adjoint().data()[e] << " vs " << numeric);
             }
         }
     }

@@ -492,6 +492,19 @@ std::vector<ShapedCase> shaped_cases() {
              const M d = 2.0 * w(0, 0) * (in[0] - in[1]) / double(in[0].size());
              return p == 0 ? d : M(-d);
          }},
+        // by hand: p = softmax of each row; d sum(W .* log p) / dA_il = W_il - p_il sum_j W_ij
+        {"log_softmax",
+         [](const std::vector<Var>& p) { return log_softmax(p[0]); },
+         {filled(4, 3, -3, 3)},
+         [](const Inputs& in) {
+             const M e = in[0].array().exp().matrix();
+             return M(e.array().colwise() / e.rowwise().sum().array()).array().log().matrix().eval();
+         },
+         [](const Inputs& in, const M& w, std::size_t) {
+             const M e = in[0].array().exp().matrix();
+             const M p = (e.array().colwise() / e.rowwise().sum().array()).matrix();
+             return M(w - M(p.array().colwise() * w.rowwise().sum().array()));
+         }},
     };
 }
 }  // namespace
