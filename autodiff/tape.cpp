@@ -41,6 +41,7 @@ Tape::~Tape() {
 
 // ---- Recording -------------------------------------------------------------------------
 
+// [evaluate]
 void evaluate(const TapeData& tape, const Node& n) {
     if (n.parent_count == 0) return;  // a leaf: its value is given
     ops::Element e = element(tape, n);
@@ -50,6 +51,7 @@ void evaluate(const TapeData& tape, const Node& n) {
             for (e.i = 0; e.i < n.shape.rows; ++e.i) y[e.i + e.j * n.shape.rows] = ops::value<T>(e);
     });
 }
+// [evaluate]
 
 // [record]
 Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
@@ -132,6 +134,7 @@ void Tape::gradient(Var loss) {
 }
 // [sweep]
 
+// [begin_sweep]
 void Tape::begin_sweep(Var loss) {
     check(loss, "gradient");
     const Node& last = nodes_[index_of(loss)];
@@ -152,6 +155,7 @@ void Tape::sweep_node(std::size_t k) {
                         "first; the tape swept has " + std::to_string(swept_) + " nodes)");
     sweep(data(), nodes_[k]);
 }
+// [begin_sweep]
 
 std::vector<double> Tape::gradient(Var loss, std::initializer_list<Var> wrt) {
     gradient(loss);

@@ -40,7 +40,7 @@ int main() {
     // The same sweep, returning the adjoints you name, in that order.
     const std::vector<double> g = tape.gradient(loss, {w, b});
     std::printf("gradient(loss, {w, b}) = {%g, %g}\n", g[0], g[1]);
-    // A constant gets an adjoint too (unless tape.set_constant_adjoints(false)).
+    // A constant gets an adjoint too: the sweep fills in every node's.
     std::printf("dloss/dage = %g (a constant's adjoint)\n", age.scalar_adjoint());
 
     // By hand: loss = (w age + b - health)^2, so dloss/dw = 2 error age, dloss/db = 2 error.
