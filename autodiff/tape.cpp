@@ -62,7 +62,7 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
     std::uint32_t index[ops::most_parents];
     Shape shapes[ops::most_parents];
     for (std::size_t p = 0; p < parents.size(); ++p) {
-        check(parents.begin()[p], op_name(op));
+        if (!live(parents.begin()[p])) check(parents.begin()[p], op_name(op));  // throws, naming the op
         index[p] = index_of(parents.begin()[p]);
         shapes[p] = nodes_[index[p]].shape;
     }
@@ -92,7 +92,7 @@ Var Tape::append(Op op, Shape shape, std::span<const std::uint32_t> parents, dou
     const Node n{op, shape, constant, static_cast<std::uint32_t>(parents_.size()),
                  static_cast<std::uint32_t>(parents.size()), values_.size()};
     try {
-        parents_.insert(parents_.end(), parents.begin(), parents.end());
+        for (std::uint32_t p : parents) parents_.push_back(p);
         values_.resize(values_.size() + shape.size());
         nodes_.push_back(n);
     } catch (...) {
@@ -130,7 +130,8 @@ void sweep(const TapeData& tape, const Node& n) {
 
 void Tape::gradient(Var loss) {
     begin_sweep(loss);
-    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep_node(k);
+    const TapeData tape = data();
+    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(tape, nodes_[k]);  // sweep_node(k), each
 }
 // [sweep]
 
@@ -264,7 +265,7 @@ std::size_t Tape::memory_bytes() const {
            (values_.capacity() + adjoints_.capacity()) * sizeof(double);
 }
 
-void Tape::check(Var v, std::string_view where) const {
+void Tape::check(const Var& v, std::string_view where) const {
     if (live(v)) [[likely]]
         return;
     if (v.empty()) throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");

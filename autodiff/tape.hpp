@@ -74,9 +74,9 @@ public:
 
     /// A variable is what to differentiate with respect to (a parameter); a constant is
     /// data. Both are recorded the same way; only printing and gradient(loss, out) tell them apart.
-    Var variable(double value) { return leaf(Op::variable, Eigen::Map<const Eigen::MatrixXd>(&value, 1, 1)); }
+    Var variable(double value) { return scalar_leaf(Op::variable, value); }
     Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
-    Var constant(double value) { return leaf(Op::constant, Eigen::Map<const Eigen::MatrixXd>(&value, 1, 1)); }
+    Var constant(double value) { return scalar_leaf(Op::constant, value); }
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
 
     /// Append a node of `op` on `parents` (and a number, power_scalar's exponent) and
@@ -131,12 +131,17 @@ public:
     std::uint64_t first_stamp() const { return first_stamp_; }
 
     /// Throws TapeError naming `where` unless `v` is a Var of this tape's recording.
-    void check(Var v, std::string_view where) const;
-    bool live(Var v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
-    std::uint32_t index_of(Var v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
+    void check(const Var& v, std::string_view where) const;
+    bool live(const Var& v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
+    std::uint32_t index_of(const Var& v) const { return static_cast<std::uint32_t>(v.stamp() - first_stamp_); }
 
 private:
     Var leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value);
+    Var scalar_leaf(Op op, double value) {
+        const Var v = append(op, {1, 1}, {}, 0.0);
+        values_.back() = value;
+        return v;
+    }
     Var append(Op op, Shape shape, std::span<const std::uint32_t> parents, double constant);
     TapeData data() { return {nodes_.data(), parents_.data(), values_.data(), adjoints_.data()}; }
 
