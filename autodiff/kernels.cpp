@@ -300,7 +300,8 @@ bool log_softmax_backward(const Arenas& t, const Node& n) {
     if (!x.allFinite() || !dy.allFinite()) return false;
     if (!wanted_adjoint(t, a)) return true;  // data nobody reads the adjoint of
     Map dx(t.adjoints + a.offset, a.shape.rows, a.shape.cols);
-    dx += dy - Eigen::MatrixXd(y.array().exp().matrix().array().colwise() * dy.rowwise().sum().array());
+    for (Eigen::Index i = 0; i < dx.rows(); ++i)  // row by row: no temporary matrix
+        dx.row(i).array() += dy.row(i).array() - y.row(i).array().exp() * dy.row(i).sum();
     return true;
 }
 

@@ -10,33 +10,36 @@
 
 namespace tapegrad::nn {
 
-BatchGradient::BatchGradient(const MLP& network, Loss loss)
-    : network_(network), loss_kind_(loss), loss_([this](Tape& tape, std::span<const double> p) {
+// The loss of one batch shape: the layers as variables (from the numbers traced at), the
+// batch as constants, kept as Vars of the trace so later batches are set_value's.
+BatchGradient::Traced::Traced(const BatchGradient& owner, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                              const Eigen::Ref<const Eigen::MatrixXd>& y)
+    : rows(x.rows()), loss([this, &owner, &x, &y](Tape& tape, std::span<const double> p) {
           std::vector<Var> parameters;
-          for (const Dense& d : network_.layers()) {
+          for (const Dense& d : owner.network_.layers()) {
               parameters.push_back(
                   tape.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.weights_offset, d.inputs, d.outputs)));
               parameters.push_back(tape.variable(Eigen::Map<const Eigen::MatrixXd>(p.data() + d.bias_offset, 1, d.outputs)));
           }
-          x_ = tape.constant(*batch_x_);
-          y_ = tape.constant(*batch_y_);
-          return record_loss(network_.record(x_, parameters), y_, loss_kind_);
+          batch_x = tape.constant(x);  // x and y: the batch of the first call, traced there and then
+          batch_y = tape.constant(y);
+          return record_loss(owner.network_.record(batch_x, parameters), batch_y, owner.loss_kind_);
       }) {}
 
-// A batch of the traced size is new data for the same plan; another size (the last batch
-// of an epoch) is another graph, traced and compiled again.
+// A batch of a size traced before is new data for that plan; a new size (the last batch of
+// an epoch, usually smaller) is another graph, traced and compiled once and kept.
 double BatchGradient::operator()(std::span<const double> p, const Eigen::Ref<const Eigen::MatrixXd>& x,
                                  const Eigen::Ref<const Eigen::MatrixXd>& y, std::span<double> gradient) {
-    if (loss_.traced() && x.rows() == traced_rows_) {
-        loss_.set_value(x_, x);
-        loss_.set_value(y_, y);
-    } else {
-        batch_x_ = &x;
-        batch_y_ = &y;
-        loss_.trace(p);
-        traced_rows_ = x.rows();
-    }
-    return loss_.gradient(p, gradient);
+    for (const auto& t : traced_)
+        if (t->rows == x.rows()) {
+            t->loss.set_value(t->batch_x, x);
+            t->loss.set_value(t->batch_y, y);
+            last_ = t.get();
+            return t->loss.gradient(p, gradient);
+        }
+    last_ = traced_.emplace_back(std::make_unique<Traced>(*this, x, y)).get();
+    last_->loss.trace(p);
+    return last_->loss.gradient(p, gradient);
 }
 
 void MlpHistory::write_csv(std::ostream& out, bool with_test) const {

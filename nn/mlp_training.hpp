@@ -20,6 +20,7 @@
 #include <functional>
 #include <iosfwd>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,22 +36,30 @@ namespace tapegrad::nn {
 /// The tape's gradient of `loss` over one batch at given parameters, on a tape it keeps.
 class BatchGradient {
 public:
-    BatchGradient(const MLP& network, Loss loss);
+    BatchGradient(const MLP& network, Loss loss) : network_(network), loss_kind_(loss) {}
     /// The loss of the network with `parameters` on inputs `x` and targets `y` (a column);
-    /// its gradient goes to `gradient`. The first call traces and compiles; later calls with
-    /// the same number of rows run the plan, others trace afresh.
+    /// its gradient goes to `gradient`. The first call of each number of rows traces and
+    /// compiles; later calls with that number run its plan.
     double operator()(std::span<const double> parameters, const Eigen::Ref<const Eigen::MatrixXd>& x,
                       const Eigen::Ref<const Eigen::MatrixXd>& y, std::span<double> gradient);
-    /// The tape of the last trace.
-    const Tape& tape() const { return loss_.tape(); }
+    /// The tape traced for the last call's batch size (TapeError before any call).
+    const Tape& tape() const {
+        if (!last_) throw TapeError("BatchGradient::tape: no batch yet");
+        return last_->loss.tape();
+    }
 
 private:
+    struct Traced {  // one batch size, traced and compiled
+        Traced(const BatchGradient& owner, const Eigen::Ref<const Eigen::MatrixXd>& x,
+               const Eigen::Ref<const Eigen::MatrixXd>& y);
+        Eigen::Index rows;
+        Var batch_x, batch_y;  // the batch's leaves in the trace
+        CompiledLoss loss;
+    };
     const MLP& network_;
     Loss loss_kind_;
-    CompiledLoss loss_;
-    Var x_, y_;  // the batch's leaves in the trace
-    const Eigen::Ref<const Eigen::MatrixXd>*batch_x_ = nullptr, *batch_y_ = nullptr;  // while tracing
-    Eigen::Index traced_rows_ = 0;
+    std::vector<std::unique_ptr<Traced>> traced_;  // an epoch has at most two sizes
+    Traced* last_ = nullptr;
 };
 
 struct MlpTrainingOptions {
