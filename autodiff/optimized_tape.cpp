@@ -240,6 +240,37 @@ bool pick_linear(Call& call, std::size_t k, std::size_t m) {
 void mse_forward(const Call& c) { c.y[0] = kernels::mean_of_squares(c.a, c.b, c.n, c.constant); }  // constant = 1/n
 void mse_backward(const Call& c) { kernels::mse_gradient(c.dy[0], c.a, c.b, c.da, c.db, c.n, c.constant); }
 
+// y = (a_1 - b_1)^2 + (a_2 - b_2)^2 + ..., element by element, each square added in the
+// tape's order; a term's s and c are a_k and b_k here, ds and dc their adjoints. The
+// per-person loss: a subtract and a square for each person, and the adds between them.
+void squared_differences_forward(const Call& call) {
+    const Term* t = call.terms;
+    for (std::size_t i = 0; i < call.n; ++i) {
+        double x = t[0].s[i] - t[0].c[i];
+        double y = x * x;
+        for (std::uint32_t k = 1; k < call.columns; ++k) {
+            x = t[k].s[i] - t[k].c[i];
+            y += x * x;
+        }
+        call.y[i] = y;
+    }
+}
+// da_k += dy 2 (a_k - b_k), db_k -= the same, as the square and the subtract pass it on (an
+// element whose adjoint is 0 passing nothing on).
+void squared_differences_backward(const Call& call) {
+    for (std::size_t i = 0; i < call.n; ++i) {
+        const double g = call.dy[i];
+        if (g == 0.0) continue;
+        for (std::uint32_t k = 0; k < call.columns; ++k) {
+            const Term& t = call.terms[k];
+            const double d = g * (2.0 * (t.s[i] - t.c[i]));
+            if (d == 0.0) continue;
+            if (t.ds) t.ds[i] += d;
+            if (t.dc) t.dc[i] -= d;
+        }
+    }
+}
+
 // ---- The pass's view of the tape ------------------------------------------------------------
 
 constexpr std::uint32_t none = 0xffffffffu;  // no node: the factor `one`
@@ -256,7 +287,7 @@ struct TermSpec {
 };
 // A step before layout.
 struct Plan {
-    enum Kind { plain, weighted_sum, mse, linear_mse } kind = plain;
+    enum Kind { plain, weighted_sum, mse, linear_mse, squared_differences } kind = plain;
     std::uint32_t node = 0;          // the output
     std::uint32_t z = none;          // weighted sum: the root add (== node without activation)
     std::uint32_t a = none, b = none;  // mse
@@ -365,6 +396,29 @@ bool expand(const Analysis& g, std::uint32_t k, Shape out, Plan& plan) {
     return true;
 }
 
+// A sum whose every term is the square of a difference used nowhere else, (a1 - b1)^2 +
+// (a2 - b2)^2 + ... (the per-person loss), becomes one step of squared differences: its
+// terms the pairs (a_k, b_k), the squares and subtracts taken in. Else the sum is left as is.
+void squared_differences(const Analysis& g, Plan& sum) {
+    const Shape out = g.nodes[sum.node].shape;
+    if (sum.z != sum.node || sum.terms.size() < 2) return;
+    std::vector<TermSpec> pairs;
+    std::vector<std::uint32_t> taken;
+    for (const TermSpec& t : sum.terms) {
+        if (t.s != none || !t.column || g.nodes[t.c].op != Op::square || !single_use(g, t.c, out)) return;
+        const std::uint32_t d = g.parent(g.nodes[t.c], 0);
+        const Node& diff = g.nodes[d];
+        if (diff.op != Op::subtract || !single_use(g, d, out) || g.nodes[g.parent(diff, 0)].shape != out ||
+            g.nodes[g.parent(diff, 1)].shape != out)
+            return;
+        pairs.push_back({g.parent(diff, 0), g.parent(diff, 1), true});
+        taken.insert(taken.end(), {t.c, d});
+    }
+    sum.kind = Plan::squared_differences;
+    sum.terms = std::move(pairs);
+    sum.fused.insert(sum.fused.end(), taken.begin(), taken.end());
+}
+
 // The step rooted at live node k, taking in the single-use nodes below it that fit a pattern.
 // A node whose op has no kernels (kernels::has_kernels) is a plain step of its own.
 Plan fuse(Analysis& g, std::uint32_t k) {
@@ -390,6 +444,7 @@ Plan fuse(Analysis& g, std::uint32_t k) {
         sum.z = is_sum(n.op) ? k : g.parent(n, 0);
         if (expand(g, sum.z, g.nodes[sum.z].shape, sum)) {
             if (sum.z != k) sum.fused.push_back(k);
+            squared_differences(g, sum);
             plan = std::move(sum);
         }
     }
@@ -414,6 +469,8 @@ std::string describe(const Plan& plan, const Analysis& g) {
                (kernels::has_kernels(g.nodes[plan.node].op) ? "" : " (generic)");
     if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
     if (plan.kind == Plan::linear_mse) return "linear, then mse";
+    if (plan.kind == Plan::squared_differences)
+        return "sum of " + std::to_string(plan.terms.size()) + " squared differences (subtract, square, add)";
     std::size_t products = 0, addends = 0;
     for (const TermSpec& t : plan.terms) (t.s != none && t.c != none ? products : addends) += 1;
     std::string what = "weighted sum: " + std::to_string(products) + " product" + (products == 1 ? "" : "s");
@@ -556,7 +613,10 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         }
         // The usual sum, w1 x1 + ... + b: its columns, then (at most) one scalar addend.
         const bool bias_last = call.scalars == 0 || (call.scalars == 1 && !plan.terms.back().column);
-        if (plan.z == plan.node) {
+        if (plan.kind == Plan::squared_differences) {
+            call.forward = &squared_differences_forward;
+            call.backward = &squared_differences_backward;
+        } else if (plan.z == plan.node) {
             pick_weighted_sum<void>(call, bias_last);
         } else {
             visit(out.op, [&]<class T>(T) {

@@ -727,3 +727,52 @@ BOOST_AUTO_TEST_CASE(a_declining_kernel_in_the_health_network_falls_back_to_the_
     BOOST_TEST(cases == 2 * 3 * 4 * (tapegrad::op_count - 2));
     BOOST_TEST(declined > 0u, "the layers' activations are plain steps: their kernels declined as they ran");
 }
+
+// The per-person loss, (a1 - b1)^2 + ... + (ak - bk)^2 with every square and subtract used
+// once, is one step of squared differences; by hand, d/da_k = 2 (a_k - b_k) and d/db_k the
+// opposite, the value added in the tape's order. Then at the IEEE specials (every a and b
+// from the specials, a zero and a non-zero weight on the sum) against the core, number for
+// number; a square used twice keeps its own steps.
+BOOST_AUTO_TEST_CASE(a_sum_of_squared_differences_is_one_step) {
+    const std::vector<double> a{0.7, -1.3, 2.9, 0.05}, b{1.1, 0.4, -0.6, 0.05};
+    Tape tape;
+    std::vector<Var> av, bv;
+    for (std::size_t k = 0; k < a.size(); ++k) av.push_back(tape.variable(a[k])), bv.push_back(tape.variable(b[k]));
+    Var total = square(av[0] - bv[0]);
+    for (std::size_t k = 1; k < a.size(); ++k) total += square(av[k] - bv[k]);
+    OptimizedTape plan(tape, total);
+    BOOST_TEST_REQUIRE(plan.steps().size() == 1u);
+    BOOST_TEST(plan.steps()[0].what == "sum of 4 squared differences (subtract, square, add)");
+    std::vector<double> point, g(2 * a.size());
+    for (std::size_t k = 0; k < a.size(); ++k) point.insert(point.end(), {a[k], b[k]});
+    const double loss = plan.gradient(point, g);
+    double want = 0.0;
+    for (std::size_t k = 0; k < a.size(); ++k) want += (a[k] - b[k]) * (a[k] - b[k]);
+    BOOST_TEST(loss == want);
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        BOOST_TEST(g[2 * k] == 2.0 * (a[k] - b[k]));
+        BOOST_TEST(g[2 * k + 1] == -2.0 * (a[k] - b[k]));
+    }
+
+    const std::vector<double>& x = tapegrad::testing::specials();
+    for (double weight : {0.0, 1.5})
+        for (std::size_t i = 0; i < x.size(); ++i)
+            for (std::size_t j = 0; j < x.size(); ++j)
+                BOOST_TEST_CONTEXT("a = " << x[i] << ", b = " << x[j] << ", weight " << weight) {
+                    const Both r = core_and_plan([&](Tape& t) {
+                        const Var p = t.variable(x[i]), q = t.variable(x[j]), u = t.variable(0.5), v = t.variable(x[i]);
+                        Var sum = square(p - q);
+                        sum += square(u - v);
+                        sum += square(q - p);
+                        return sum * weight;
+                    });
+                    TAPEGRAD_CHECK_BOTH(r);
+                }
+
+    Tape shared;  // the square read twice: not taken into a sum of squared differences
+    const Var p = shared.variable(1.5), q = shared.variable(0.5);
+    const Var s = square(p - q);
+    OptimizedTape twice(shared, s + s * 2.0);
+    for (const OptimizedTape::Step& step : twice.steps())
+        BOOST_TEST(step.what.find("squared differences") == std::string::npos, step.what);
+}
