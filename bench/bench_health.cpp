@@ -13,7 +13,7 @@
 //       tape_batched_replay  the same 35 nodes recorded once, then replayed (Tape::replay)
 //       tape_layers        two linear nodes and an mse node (10 nodes), recorded each time
 //       tape_layers_replay the layers recorded once, then replayed
-//       tape_per_person    scalar nodes, one person at a time (the article's loop, 146 nodes)
+//       tape_per_person    scalar nodes, one person at a time (the article's loop, 156 nodes)
 //       tape_no_reuse      a fresh Tape for every gradient (memory grown each time)
 //     the compiler (Reuse::compiled: CompiledLoss, traced once, then only the plan run):
 //       compiled_batched   the tutorial's batched lines

@@ -2,7 +2,7 @@
 // the health network as two dense layers, recorded once and then replayed.
 //
 // The same MSE as chapter 4's batched tape, from four operations (one of them the
-// identity, a view) instead of twenty:
+// identity) instead of twenty:
 //     H = linear(X, W1, B1)       X: 6 x 3 (a row per person), W1: 3 x 2, B1: 1 x 2
 //     Z = linear(H, W2, b3)       W2: 2 x 1
 //     loss = mean_squared_error(identity(Z), y)
