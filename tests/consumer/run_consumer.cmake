@@ -39,7 +39,7 @@ function(check_installed prefix)
       message(FATAL_ERROR "not installed: ${file}")
     endif()
   endforeach()
-  foreach(file libtapegrad_autodiff.a libtapegrad_nn.a cmake/tapegrad/tapegradConfigVersion.cmake
+  foreach(file libtapegrad_core.a libtapegrad_check.a libtapegrad_autodiff.a libtapegrad_nn.a cmake/tapegrad/tapegradConfigVersion.cmake
                cmake/tapegrad/tapegradTargets.cmake)
     if(NOT EXISTS "${libdir}/${file}")
       message(FATAL_ERROR "not installed: ${libdir}/${file}")
