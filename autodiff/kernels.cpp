@@ -333,6 +333,17 @@ constexpr bool has_kernels() {
         };
 }
 
+// The Op of an operation's struct: op_of<ops::Multiply>() is Op::multiply.
+template <class T>
+constexpr Op op_of();
+#define TAPEGRAD_OP_OF(id, T)      \
+    template <>                    \
+    constexpr Op op_of<ops::T>() { \
+        return Op::id;             \
+    }
+TAPEGRAD_OPS(TAPEGRAD_OP_OF)
+#undef TAPEGRAD_OP_OF
+
 // The ops whose kernels decline for a test (set_declining_for_testing), bit k for Op k, and
 // how often they did. A leaf's kernels have nothing to do, and never decline.
 static_assert(op_count <= 64);

@@ -1,29 +1,12 @@
 /// \file
-/// Every operation the tape knows, each in one place, and the list that names them all.
+/// Every operation the tape knows, one struct each, and TAPEGRAD_OPS, the list of them all.
 ///
-/// An operation is one struct: its name, its number of parents, how its value is computed
-/// and each parent's local derivative, with the math in a comment above it. The list
-/// TAPEGRAD_OPS at the bottom registers it; the enum `Op`, `op_name`, and both directions
-/// of dispatch (value forward, derivative backward) are generated from that list, and
-/// the tests enumerate it. Adding an operation is one struct, one line in the list, and
-/// its function in var.hpp (see `Cube`).
-///
-/// Each struct declares its kind (OpKind), which says how its parents reach its value:
-/// the tests' shape cases, the gradient checker's list of operations and the sweep page's
-/// words for what a parent receives are chosen by kind, so a new op of a known kind gets
-/// them all without another list to edit.
-///
-/// Elementwise operations are scalar functions: value(x, c) and derivative(x, y, c) for
-/// one parent, value(a, b), da and db for two; the tape applies them element by element
-/// with broadcasting. Shape-changing operations are written per output element Y_ij:
-/// value(e) is Y_ij, and term(e, p, l) names the l-th element of parent p that Y_ij
-/// depends on, with its local derivative dY_ij / dP. The reverse sweep (tape.cpp) does
-/// nothing else than `parent adjoint += adjoint * local derivative` over those terms.
-///
-/// Where the math has no finite answer the IEEE result is kept, never a crash: log(0) =
-/// -inf with derivative +inf, sqrt(0) = 0 with derivative +inf, log(x<0) = NaN. A NaN in
-/// gives NaN out, in every value and every derivative that depends on it (relu and abs
-/// included, and pow(NaN, 0)). sigmoid and tanh stay finite at ±1000.
+/// A struct gives an op's name, kind, value and each parent's local derivative, with the math
+/// in a comment above it; `Op`, the dispatch and the tests' cases come from the list. A new op
+/// is a struct, an entry in the list and a function in var.hpp (see `Cube`). Elementwise ops
+/// are scalar functions, applied with broadcasting; the others are written per output element
+/// Y_ij: value(e), and term(e, p, l), the l-th element of parent p that Y_ij depends on with
+/// dY_ij / dP. Where the math has no finite answer the IEEE result stands, and NaN gives NaN.
 #pragma once
 
 #include <cmath>
@@ -36,7 +19,6 @@
 #include "tapegrad/autodiff/shape.hpp"
 
 namespace tapegrad {
-
 /// What kind of operation an op is: how each element of its value depends on its parents.
 enum class OpKind : std::uint8_t {
     leaf,          ///< variable, constant: no parents, nothing computed
@@ -46,22 +28,19 @@ enum class OpKind : std::uint8_t {
     matrix,        ///< elements moved or combined across rows and columns: matmul, transpose, linear
 };
 
-}  // namespace tapegrad
-
-namespace tapegrad::ops {
-
+namespace ops {
 /// One parent as a formula reads it: a dimension of size 1 repeats (broadcasting).
 struct Operand {
     const double* data = nullptr;
     Shape shape;
     std::size_t down = 0, across = 0;  // steps to the next row and column: 0 where it repeats
     Operand() = default;
-    Operand(const double* d, Shape s) : data(d), shape(s), down(s.rows == 1 ? 0 : 1), across(s.cols == 1 ? 0 : s.rows) {}
+    Operand(const double* d, Shape s)
+        : data(d), shape(s), down(s.rows == 1 ? 0 : 1), across(s.cols == 1 ? 0 : s.rows) {}
     std::size_t at(std::size_t i, std::size_t j) const { return i * down + j * across; }
     double operator()(std::size_t i, std::size_t j) const { return data[at(i, j)]; }
 };
-/// The most parents a node can have (linear: X, W, b).
-inline constexpr int most_parents = 3;
+inline constexpr int most_parents = 3;  ///< the most parents a node can have (linear: X, W, b)
 /// Output element (i, j) of a node: its parents, its constant, and (backwards) its value y.
 struct Element {
     Operand p[most_parents];
@@ -76,24 +55,20 @@ struct Term {
     double derivative;
 };
 
-struct Leaf {  ///< variable, constant: recorded with a value, nothing computed
-    static constexpr int parents = 0;
-    static constexpr OpKind kind = OpKind::leaf;
-};
-struct Unary {  ///< y = f(x), elementwise
-    static constexpr int parents = 1;
-    static constexpr OpKind kind = OpKind::elementwise;
-};
-struct Binary {  ///< y = f(a, b), elementwise with broadcasting
-    static constexpr int parents = 2;
-    static constexpr OpKind kind = OpKind::broadcasting;
-};
-[[noreturn]] inline void refuse_shapes(std::string_view name, Shape a, Shape b,
-                                                                 std::string_view why) {
+[[noreturn]] inline void refuse_shapes(std::string_view name, Shape a, Shape b, std::string_view why) {
     throw TapeError(std::string(name) + ": shapes " + a.to_string() + " and " + b.to_string() + std::string(why));
 }
 inline bool is_nan(double x) { return x != x; }
 
+/// Every op derives its kind and its number of parents from here, most through these three.
+template <OpKind K, int Parents>
+struct Kind {
+    static constexpr OpKind kind = K;
+    static constexpr int parents = Parents;
+};
+struct Leaf : Kind<OpKind::leaf, 0> {};            ///< recorded with a value, nothing computed
+struct Unary : Kind<OpKind::elementwise, 1> {};    ///< y = f(x), elementwise
+struct Binary : Kind<OpKind::broadcasting, 2> {};  ///< y = f(a, b), elementwise with broadcasting
 /// A parameter: a leaf whose gradient is wanted.
 struct Variable : Leaf {
     static constexpr std::string_view name = "variable";
@@ -104,7 +79,6 @@ struct Constant : Leaf {
 };
 
 // ---- Elementwise, two parents: y = f(a, b); da = dy/da, db = dy/db (y is the value) -------
-
 /// y = a + b;  dy/da = 1,  dy/db = 1
 struct Add : Binary {
     static constexpr std::string_view name = "add", symbol = "+";
@@ -145,9 +119,7 @@ struct Power : Binary {
     static double db(double a, double, double y) { return y * std::log(a); }
 };
 
-// ---- Elementwise, one parent: y = f(x); derivative(x, y, c) = dy/dx --------------------
-// c is the node's constant (only power_scalar uses it: the exponent).
-
+// ---- Elementwise, one parent: y = f(x); derivative(x, y, c) = dy/dx (c: power_scalar's exponent) ----
 /// y = -x;  dy/dx = -1
 struct Negate : Unary {
     static constexpr std::string_view name = "negate", symbol = "-";
@@ -187,8 +159,7 @@ struct Square : Unary {
     static double value(double x, double) { return x * x; }
     static double derivative(double x, double, double) { return 2.0 * x; }
 };
-/// y = x^3;  dy/dx = 3x^2   (the op the tutorial's exercise adds: this struct, one line
-/// in TAPEGRAD_OPS, and `cube` in var.hpp)
+/// y = x^3;  dy/dx = 3x^2   (the op the tutorial's exercise adds, as the file's top says)
 struct Cube : Unary {
     static constexpr std::string_view name = "cube";
     static double value(double x, double) { return x * x * x; }
@@ -246,15 +217,11 @@ struct Identity : Unary {
     static double derivative(double, double, double) { return 1.0; }
 };
 
-// ---- Shape-changing operations, per output element Y_ij -------------------------------
-// shape(s) checks the parents' shapes s[0..2]; value(e) = Y_ij; terms(e, p) elements of
-// parent p reach Y_ij, term(e, p, l) is the l-th with its local derivative.
-
+// ---- Shape-changing, per output element Y_ij: shape(s) checks the parents' shapes s[0..2];
+// value(e) = Y_ij; terms(e, p) elements of parent p reach Y_ij, term(e, p, l) is the l-th.
 /// Y = A B (A: n x k, B: k x m):  Y_ij = sum_l A_il B_lj;  dY_ij/dA_il = B_lj,  dY_ij/dB_lj = A_il
-struct MatMul {
+struct MatMul : Kind<OpKind::matrix, 2> {
     static constexpr std::string_view name = "matmul";
-    static constexpr OpKind kind = OpKind::matrix;
-    static constexpr int parents = 2;
     static Shape shape(const Shape* s) {
         if (s[0].cols != s[1].rows)
             refuse_shapes(name, s[0], s[1],
@@ -273,15 +240,11 @@ struct MatMul {
     }
 };
 // [linear]
-/// Y = X W + b, a dense layer: X is n x k (n samples, k inputs), W is k x m, and the row
-/// b (1 x m) is added to every row of X W. One operation, not matmul and add, so a layer
-/// is one node: the tape's cost is per node (docs/09-performance.md).
-///   Y_ij = b_j + sum_l X_il W_lj
+/// Y = X W + b, a dense layer, one node: X is n x k (n samples, k inputs), W is k x m, and
+/// the row b (1 x m) is added to every row.  Y_ij = b_j + sum_l X_il W_lj
 ///   dY_ij/dX_il = W_lj,   dY_ij/dW_lj = X_il,   dY_ij/db_j = 1
-struct Linear {
+struct Linear : Kind<OpKind::matrix, 3> {
     static constexpr std::string_view name = "linear";
-    static constexpr OpKind kind = OpKind::matrix;
-    static constexpr int parents = 3;
     static Shape shape(const Shape* s) {
         if (s[0].cols != s[1].rows)
             throw TapeError("linear: X is " + s[0].to_string() + " and W is " + s[1].to_string() + " (columns of X, " +
@@ -298,29 +261,21 @@ struct Linear {
     }
     static std::size_t terms(const Element& e, int p) { return p == 2 ? 1 : e.p[0].shape.cols; }
     static Term term(const Element& e, int p, std::size_t l) {
-        if (p == 0) return {e.i, l, e.p[1](l, e.j)};
-        if (p == 1) return {l, e.j, e.p[0](e.i, l)};
-        return {0, e.j, 1.0};
+        return p == 2 ? Term{0, e.j, 1.0} : MatMul::term(e, p, l);  // X and W as in X W
     }
 };
 // [linear]
 /// Y = A^T:  Y_ij = A_ji;  dY_ij/dA_ji = 1
-struct Transpose {
+struct Transpose : Kind<OpKind::matrix, 1> {
     static constexpr std::string_view name = "transpose";
-    static constexpr OpKind kind = OpKind::matrix;
-    static constexpr int parents = 1;
     static Shape shape(const Shape* s) { return {s[0].cols, s[0].rows}; }
     static double value(const Element& e) { return e.p[0](e.j, e.i); }
     static std::size_t terms(const Element&, int) { return 1; }
     static Term term(const Element& e, int, std::size_t) { return {e.j, e.i, 1.0}; }
 };
-/// A reduction: Y_ij sums (times `Scale`) the elements of A along rows (ColSums: Y is
-/// 1 x cols), along columns (RowSums: rows x 1) or both (Sum: 1 x 1); dY/dA = 1 (or 1/N
-/// for a mean over N elements).
+/// Y sums A down the rows (Down: 1 x cols), across the columns (Across: rows x 1) or both; a Mean divides by N.
 template <bool Down, bool Across, bool Mean>
-struct Reduction {
-    static constexpr int parents = 1;
-    static constexpr OpKind kind = OpKind::reduction;
+struct Reduction : Kind<OpKind::reduction, 1> {
     static Shape shape(const Shape* s) { return {Down ? 1u : s[0].rows, Across ? 1u : s[0].cols}; }
     static std::size_t terms(const Element& e, int) {
         return (Down ? e.p[0].shape.rows : 1u) * std::size_t{Across ? e.p[0].shape.cols : 1u};
@@ -363,21 +318,14 @@ struct ColMeans : Reduction<true, false, true> {
 struct RowMeans : Reduction<false, true, true> {
     static constexpr std::string_view name = "row_means";
 };
-
 // [log_softmax]
-/// Y = log softmax of each row of A (n x K, a row of K logits per sample), the log of the
-/// probabilities e^A_ij / sum_k e^A_ik, in the stable form: with m_i = max_k A_ik,
-///   Y_ij = A_ij - m_i - log sum_k e^(A_ik - m_i)
-/// so e is never taken of a positive number (logits of ±1000 give finite values) and the
-/// sum is at least 1 (its log is never of 0). With s_il = e^(Y_il), the softmax:
-///   dY_ij/dA_il = [j == l] - s_il
-/// Backwards, Y_il = A_il - (A_ij - Y_ij), as both equal A_il minus the row's log-sum.
-/// Cross-entropy against one-hot targets T is then -sum(T * Y) / n, whose gradient at the
-/// logits comes out as (softmax - T) / n.
-struct LogSoftmax {
+/// Y = log softmax of each row of A (n x K: K logits per sample), the log of the probabilities
+/// e^A_ij / sum_k e^A_ik, stably: with m_i = max_k A_ik,  Y_ij = A_ij - m_i - log sum_k e^(A_ik - m_i),
+/// so e is never taken of a positive number (logits of ±1000 stay finite) nor log of 0 (sum >= 1).
+///   dY_ij/dA_il = [j == l] - s_il,  s_il = e^(Y_il) the softmax; backwards, Y_il = A_il - (A_ij - Y_ij)
+/// Cross-entropy against one-hot targets T is -sum(T * Y) / n: its gradient is (softmax - T) / n.
+struct LogSoftmax : Kind<OpKind::matrix, 1> {
     static constexpr std::string_view name = "log_softmax";
-    static constexpr OpKind kind = OpKind::matrix;
-    static constexpr int parents = 1;
     static Shape shape(const Shape* s) { return s[0]; }
     static double log_sum_exp(const Operand& a, std::size_t i) {
         double m = a(i, 0);
@@ -396,15 +344,11 @@ struct LogSoftmax {
     }
 };
 // [log_softmax]
-
-// [mean_squared_error]
 /// y = (1/N) sum_l (P_l - T_l)^2, the mean squared error of a prediction P against a
 /// target T of the same shape (N elements): one node instead of subtract, square, mean.
 ///   dy/dP_l = 2 (P_l - T_l) / N,   dy/dT_l = -2 (P_l - T_l) / N
-struct MeanSquaredError {
+struct MeanSquaredError : Kind<OpKind::reduction, 2> {
     static constexpr std::string_view name = "mse";
-    static constexpr OpKind kind = OpKind::reduction;
-    static constexpr int parents = 2;
     static Shape shape(const Shape* s) {
         if (s[0] != s[1])
             throw TapeError("mse: the prediction is " + s[0].to_string() + " but the target is " + s[1].to_string() +
@@ -423,63 +367,25 @@ struct MeanSquaredError {
         return {l % e.p[0].shape.rows, l / e.p[0].shape.rows, p == 0 ? g : -g};
     }
 };
-// [mean_squared_error]
 
-/// Every operation: X(enum name, struct). The order is the enum's and nothing else.
+/// Every operation: X(enum name, struct), grouped by kind. The order is the enum's and nothing else.
 // clang-format off
-#define TAPEGRAD_OPS(X)          \
-    X(variable, Variable)        \
-    X(constant, Constant)        \
-    X(add, Add)                  \
-    X(subtract, Subtract)        \
-    X(multiply, Multiply)        \
-    X(divide, Divide)            \
-    X(power, Power)              \
-    X(negate, Negate)            \
-    X(exp, Exp)                  \
-    X(log, Log)                  \
-    X(sqrt, Sqrt)                \
-    X(power_scalar, PowerScalar) \
-    X(square, Square)            \
-    X(cube, Cube)                \
-    X(abs, Abs)                  \
-    X(sin, Sin)                  \
-    X(cos, Cos)                  \
-    X(tanh, Tanh)                \
-    X(sigmoid, Sigmoid)          \
-    X(relu, Relu)                \
-    X(identity, Identity)        \
-    X(matmul, MatMul)            \
-    X(transpose, Transpose)      \
-    X(linear, Linear)            \
-    X(sum, Sum)                  \
-    X(mean, Mean)                \
-    X(col_sums, ColSums)         \
-    X(row_sums, RowSums)         \
-    X(col_means, ColMeans)       \
-    X(row_means, RowMeans)       \
-    X(mean_squared_error, MeanSquaredError) \
-    X(log_softmax, LogSoftmax)
+#define TAPEGRAD_OPS(X)                                                                                               \
+    X(variable, Variable) X(constant, Constant)                                                                       \
+    X(add, Add) X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide) X(power, Power)                         \
+    X(negate, Negate) X(exp, Exp) X(log, Log) X(sqrt, Sqrt) X(power_scalar, PowerScalar) X(square, Square)            \
+    X(cube, Cube) X(abs, Abs) X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu)                 \
+    X(identity, Identity)                                                                                             \
+    X(matmul, MatMul) X(transpose, Transpose) X(linear, Linear)                                                       \
+    X(sum, Sum) X(mean, Mean) X(col_sums, ColSums) X(row_sums, RowSums) X(col_means, ColMeans) X(row_means, RowMeans) \
+    X(mean_squared_error, MeanSquaredError) X(log_softmax, LogSoftmax)
 // clang-format on
-
-}  // namespace tapegrad::ops
-
-namespace tapegrad {
+}  // namespace ops
 
 #define TAPEGRAD_ENUM(id, T) id,
 /// The closed set of operations, generated from TAPEGRAD_OPS.
 enum class Op : std::uint8_t { TAPEGRAD_OPS(TAPEGRAD_ENUM) };
 #undef TAPEGRAD_ENUM
-/// The Op of an operation's struct: op_of<ops::Multiply>() is Op::multiply.
-template <class T>
-constexpr Op op_of();
-#define TAPEGRAD_OP_OF(id, T)      \
-    template <>                    \
-    constexpr Op op_of<ops::T>() { \
-        return Op::id;             \
-    }
-TAPEGRAD_OPS(TAPEGRAD_OP_OF)
-#undef TAPEGRAD_OP_OF
 #define TAPEGRAD_COUNT(id, T) +1
 /// How many operations there are: Op values run from 0 to op_count - 1.
 inline constexpr int op_count = 0 TAPEGRAD_OPS(TAPEGRAD_COUNT);
@@ -494,7 +400,6 @@ inline decltype(auto) visit(Op op, F&& f) {
 #undef TAPEGRAD_CASE
     return f(ops::Constant{});  // not reached: every Op is listed
 }
-
 /// Short lower-case name of an operation, as printed in tape tables and drawings.
 inline std::string_view op_name(Op op) {
     return visit(op, []<class T>(T) { return T::name; });
@@ -502,10 +407,8 @@ inline std::string_view op_name(Op op) {
 /// The operator symbol for arithmetic ("+", "*", ...), else the name.
 inline std::string_view op_symbol(Op op) {
     return visit(op, []<class T>(T) {
-        if constexpr (requires { T::symbol; })
-            return T::symbol;
-        else
-            return T::name;
+        if constexpr (requires { T::symbol; }) return T::symbol;
+        return T::name;
     });
 }
 /// How many parents a node of `op` has (0 for the leaves).
@@ -521,16 +424,10 @@ inline OpKind op_kind(Op op) {
         return T::kind;
     });
 }
-/// The kind as a word, as the tests and pages print it.
+/// The kind as a word, as the tests and pages print it (the words in OpKind's order).
 inline std::string_view kind_name(OpKind kind) {
-    switch (kind) {
-        case OpKind::leaf: return "leaf";
-        case OpKind::elementwise: return "elementwise";
-        case OpKind::broadcasting: return "broadcasting";
-        case OpKind::reduction: return "reduction";
-        case OpKind::matrix: return "matrix";
-    }
-    return "?";  // not reached: every OpKind is listed
+    constexpr std::string_view names[] = {"leaf", "elementwise", "broadcasting", "reduction", "matrix"};
+    return names[static_cast<int>(kind)];
 }
 inline bool is_leaf(Op op) { return op_kind(op) == OpKind::leaf; }
 
@@ -539,53 +436,37 @@ namespace ops {
 /// The shape of T's result from its parents' shapes; TapeError when they do not fit.
 template <class T>
 inline Shape shape_of(const Shape* s) {
-    if constexpr (std::is_base_of_v<Binary, T>) {
-        if (s[0] == s[1] || s[1].is_scalar()) return s[0];  // the common cases, without the general rule
-        if (s[0].is_scalar()) return s[1];
-        const auto y = broadcast(s[0], s[1]);
-        if (!y) refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
-        return *y;
-    } else if constexpr (T::kind == OpKind::elementwise || T::kind == OpKind::leaf) {
-        return s[0];
-    } else {
-        return T::shape(s);
-    }
+    if constexpr (requires { T::shape(s); }) return T::shape(s);
+    if constexpr (!std::is_base_of_v<Binary, T>) return s[0];  // elementwise: the parent's shape
+    if (s[0] == s[1] || s[1].is_scalar()) return s[0];         // the common cases, without the general rule
+    if (s[0].is_scalar()) return s[1];
+    const auto y = broadcast(s[0], s[1]);
+    if (!y) refuse_shapes(T::name, s[0], s[1], " do not broadcast (each dimension must match, or one must be 1)");
+    return *y;
 }
 // Every op seen the same way by the tape, whatever its kind: Y_ij forwards; backwards, how
 // many elements of parent p reach Y_ij, and the l-th of them with dY_ij / d that element.
 template <class T>
 double value(const Element& e) {
-    if constexpr (std::is_base_of_v<Unary, T>)
-        return T::value(e.p[0](e.i, e.j), e.constant);
-    else if constexpr (std::is_base_of_v<Binary, T>)
-        return T::value(e.p[0](e.i, e.j), e.p[1](e.i, e.j));
-    else if constexpr (std::is_base_of_v<Leaf, T>)
-        return 0.0;  // given, not computed
-    else
-        return T::value(e);
+    if constexpr (std::is_base_of_v<Unary, T>) return T::value(e.p[0](e.i, e.j), e.constant);
+    if constexpr (std::is_base_of_v<Binary, T>) return T::value(e.p[0](e.i, e.j), e.p[1](e.i, e.j));
+    if constexpr (requires { T::value(e); }) return T::value(e);
+    return 0.0;  // a leaf: given, not computed
 }
 template <class T>
 std::size_t terms(const Element& e, int p) {
-    if constexpr (std::is_base_of_v<Leaf, T>)
-        return 0;  // no parents
-    else if constexpr (std::is_base_of_v<Unary, T> || std::is_base_of_v<Binary, T>)
-        return 1;
-    else
-        return T::terms(e, p);
+    if constexpr (requires { T::terms(e, p); }) return T::terms(e, p);
+    return T::parents == 0 ? 0 : 1;  // a leaf has none; an elementwise op one per parent
 }
 template <class T>
 Term term(const Element& e, int p, std::size_t l) {
-    if constexpr (std::is_base_of_v<Unary, T>) {
-        return {e.i, e.j, T::derivative(e.p[0](e.i, e.j), e.y, e.constant)};
-    } else if constexpr (std::is_base_of_v<Binary, T>) {
+    if constexpr (std::is_base_of_v<Unary, T>) return {e.i, e.j, T::derivative(e.p[0](e.i, e.j), e.y, e.constant)};
+    if constexpr (std::is_base_of_v<Binary, T>) {
         const double a = e.p[0](e.i, e.j), b = e.p[1](e.i, e.j);
         return {e.i, e.j, p == 0 ? T::da(a, b, e.y) : T::db(a, b, e.y)};
-    } else if constexpr (std::is_base_of_v<Leaf, T>) {
-        return {0, 0, 0.0};
-    } else {
-        return T::term(e, p, l);
     }
+    if constexpr (requires { T::term(e, p, l); }) return T::term(e, p, l);
+    return {0, 0, 0.0};  // a leaf: no parents
 }
-
 }  // namespace ops
 }  // namespace tapegrad

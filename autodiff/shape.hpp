@@ -1,13 +1,11 @@
 /// \file
 /// The shape of a node's value, the broadcasting rule, and the one error type.
 ///
-/// Every node on the tape holds a dense matrix of doubles, stored column-major: a scalar
-/// is 1 x 1, the article's six people as one column are 6 x 1, a batch of samples by
-/// features is N x 3. Elementwise operations broadcast like numpy, restricted to two
-/// dimensions: along each dimension the two sizes must match, or one of them must be 1.
-/// So a scalar parameter times a 6 x 1 column of ages is a 6 x 1 column — exactly the
-/// article's `w1 * x1` — and a 1 x H row of biases added to an N x H matrix is N x H.
-/// Rows and columns are 32-bit: a larger matrix is refused (TapeError), never truncated.
+/// Every node holds a dense matrix of doubles, column-major: a scalar is 1 x 1, the article's
+/// six people as one column 6 x 1. Elementwise operations broadcast like numpy, in two
+/// dimensions: along each the two sizes must match, or one must be 1. So a scalar parameter
+/// times a 6 x 1 column of ages is 6 x 1 (the article's `w1 * x1`), and a 1 x H row of biases
+/// added to an N x H matrix is N x H.
 #pragma once
 
 #include <cstddef>
@@ -28,9 +26,7 @@ public:
 };
 
 struct Shape {
-    std::uint32_t rows = 1;
-    std::uint32_t cols = 1;
-
+    std::uint32_t rows = 1, cols = 1;
     std::size_t size() const { return static_cast<std::size_t>(rows) * cols; }
     bool is_scalar() const { return rows == 1 && cols == 1; }
     friend bool operator==(Shape, Shape) = default;
@@ -39,14 +35,9 @@ struct Shape {
     static Shape of(std::size_t rows, std::size_t cols, std::string_view where) {
         constexpr std::size_t most = std::numeric_limits<std::uint32_t>::max();
         if (rows > most || cols > most) [[unlikely]]
-            refuse_size(rows, cols, where);
+            throw TapeError(std::string(where) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
+                            " matrix is too large (at most " + std::to_string(most) + " rows and columns)");
         return {static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols)};
-    }
-    [[noreturn, gnu::cold, gnu::noinline]] static void refuse_size(std::size_t rows, std::size_t cols,
-                                                                   std::string_view where) {
-        throw TapeError(std::string(where) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
-                        " matrix is too large (at most " + std::to_string(std::numeric_limits<std::uint32_t>::max()) +
-                        " rows and columns)");
     }
 
     /// "6x1": how shapes appear in tables and error messages.
@@ -61,8 +52,7 @@ inline std::optional<Shape> broadcast(Shape a, Shape b) {
         if (x == 1) return y;
         return std::nullopt;
     };
-    const auto rows = dim(a.rows, b.rows);
-    const auto cols = dim(a.cols, b.cols);
+    const auto rows = dim(a.rows, b.rows), cols = dim(a.cols, b.cols);
     if (!rows || !cols) return std::nullopt;
     return Shape{*rows, *cols};
 }

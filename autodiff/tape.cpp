@@ -1,20 +1,16 @@
 // tapegrad/autodiff/tape.cpp — recording (the forward half) and the reverse sweep.
 //
-// Both directions are generic: they walk a node's output elements Y_ij and ask its op
-// (operations.hpp) for Y_ij, and for the elements of each parent that Y_ij depends on with
-// their local derivatives. Broadcasting lives in ops::Operand: a parent of size 1 along a
-// dimension is read at index 0 there, so in the sweep a broadcast parent's adjoint sums
-// what it receives from every element it was repeated into, as the chain rule asks.
+// Both are generic: they walk a node's output elements Y_ij and ask its op (operations.hpp) for
+// Y_ij and the parent elements it depends on with their local derivatives. A broadcast parent is
+// read at index 0 along its size-1 dimension (ops::Operand), so its adjoint sums them all.
 #include "tapegrad/autodiff/tape.hpp"
 
 #include <algorithm>
 #include <atomic>
 
 namespace tapegrad {
-
 namespace {
-// Past every stamp that a destroyed tape gave out: where a new tape starts its stamps, so a
-// Var of an earlier tape at the same address is never taken for one of the new tape's.
+// Past every stamp a destroyed tape gave out: where a new tape starts its stamps (var.hpp).
 std::atomic<std::uint64_t> next_free_stamp{1};
 
 // What an op's formulas see of node n: each parent's values and shape, and n's constant.
@@ -31,16 +27,13 @@ ops::Element element(const TapeData& tape, const Node& n) {
 }  // namespace
 
 Tape::Tape() : first_stamp_(next_free_stamp.load()) {}
-
 Tape::~Tape() {
     const std::uint64_t end = first_stamp_ + nodes_.size();
     std::uint64_t seen = next_free_stamp.load();
-    while (seen < end && !next_free_stamp.compare_exchange_weak(seen, end)) {
-    }
+    while (seen < end && !next_free_stamp.compare_exchange_weak(seen, end)) continue;
 }
 
 // ---- Recording -------------------------------------------------------------------------
-
 // [evaluate]
 void evaluate(const TapeData& tape, const Node& n) {
     if (n.parent_count == 0) return;  // a leaf: its value is given
@@ -76,10 +69,8 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
 Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     if (value.size() == 0) throw TapeError(std::string(op_name(op)) + ": empty matrix (0 elements)");
     const double* from = value.data();
-    if (from >= values_.data() && from < values_.data() + values_.size()) {  // a view of this tape's own
-        const Eigen::MatrixXd copy = value;                                    // numbers, which growing moves
-        return leaf(op, copy);
-    }
+    if (from >= values_.data() && from < values_.data() + values_.size())  // a view of this tape's own numbers,
+        return leaf(op, Eigen::MatrixXd(value));                           // which growing moves: a copy first
     const Var v = append(op, Shape::of(value.rows(), value.cols(), op_name(op)), {}, 0.0);
     Eigen::Map<Eigen::MatrixXd>(values_.data() + nodes_.back().offset, value.rows(), value.cols()) = value;
     return v;
@@ -89,8 +80,8 @@ Var Tape::leaf(Op op, const Eigen::Ref<const Eigen::MatrixXd>& value) {
 Var Tape::append(Op op, Shape shape, std::span<const std::uint32_t> parents, double constant) {
     if (nodes_.size() >= 0xffffffffu || parents_.size() + parents.size() >= 0xffffffffu) [[unlikely]]
         throw TapeError("tape is full: " + std::to_string(nodes_.size()) + " nodes");
-    const Node n{op, shape, constant, static_cast<std::uint32_t>(parents_.size()),
-                 static_cast<std::uint32_t>(parents.size()), values_.size()};
+    const auto first = static_cast<std::uint32_t>(parents_.size()), count = static_cast<std::uint32_t>(parents.size());
+    const Node n{op, shape, constant, first, count, values_.size()};
     try {
         for (std::uint32_t p : parents) parents_.push_back(p);
         values_.resize(values_.size() + shape.size());
@@ -104,7 +95,6 @@ Var Tape::append(Op op, Shape shape, std::span<const std::uint32_t> parents, dou
 }
 
 // ---- The reverse sweep -----------------------------------------------------------------
-
 // [sweep]
 void sweep(const TapeData& tape, const Node& n) {
     if (n.parent_count == 0) return;  // a leaf: nothing below it
@@ -143,8 +133,8 @@ void Tape::begin_sweep(Var loss) {
         throw TapeError("gradient: the loss must be a scalar (1x1), got " + last.shape.to_string() +
                         " (reduce it first, e.g. with sum or mean)");
     if (leaves_changed_)
-        throw TapeError("gradient: set_value changed a leaf since the last replay(), so the other nodes still "
-                        "hold values from before (call replay() first)");
+        throw TapeError(std::string("gradient: set_value changed a leaf since the last replay(), so the other ") +
+                        "nodes still hold values from before (call replay() first)");
     adjoints_.assign(values_.size(), 0.0);  // within the capacity of the last sweep: no allocation
     adjoints_[last.offset] = 1.0;           // d loss / d loss
     swept_ = nodes_.size();
@@ -152,7 +142,7 @@ void Tape::begin_sweep(Var loss) {
 
 void Tape::sweep_node(std::size_t k) {
     if (k >= swept_)
-        throw TapeError("sweep_node: node " + std::to_string(k) + " is not on the sweep (call begin_sweep(loss) "
+        throw TapeError("sweep_node: node " + std::to_string(k) + " is not on the sweep (call begin_sweep(loss) " +
                         "first; the tape swept has " + std::to_string(swept_) + " nodes)");
     sweep(data(), nodes_[k]);
 }
@@ -176,7 +166,6 @@ void Tape::gradient(Var loss, std::span<double> out) {
 }
 
 // ---- Clearing and replaying ------------------------------------------------------------
-
 void Tape::clear() {
     first_stamp_ += nodes_.size();  // every Var of this recording is refused from now on
     nodes_.clear();                 // each clear() keeps the capacity
@@ -186,7 +175,6 @@ void Tape::clear() {
     swept_ = 0;
     leaves_changed_ = false;
 }
-
 void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     check(leaf, "set_value");
     const Node& n = nodes_[index_of(leaf)];
@@ -200,14 +188,12 @@ void Tape::set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value) {
     Eigen::Map<Eigen::MatrixXd>(values_.data() + n.offset, given.rows, given.cols) = value;
     leaves_changed_ = true;
 }
-
 void Tape::replay() {
     for (const Node& n : nodes_)
         if (!is_leaf(n.op)) evaluate(data(), n);
     swept_ = 0;  // the adjoints of the last sweep belong to the old values
     leaves_changed_ = false;
 }
-
 void Tape::replay(std::span<const double> variables) {
     if (variables.size() != variable_elements())
         throw TapeError("replay: the variables hold " + std::to_string(variable_elements()) + " numbers, but " +
@@ -220,7 +206,6 @@ void Tape::replay(std::span<const double> variables) {
         }
     replay();
 }
-
 std::size_t Tape::variable_elements() const {
     std::size_t count = 0;
     for (const Node& n : nodes_)
@@ -229,18 +214,15 @@ std::size_t Tape::variable_elements() const {
 }
 
 // ---- Reading ---------------------------------------------------------------------------
-
 const Node& Tape::node(std::size_t index) const {
     if (index >= nodes_.size())
         throw TapeError("node " + std::to_string(index) + ": the tape has " + std::to_string(nodes_.size()) + " nodes");
     return nodes_[index];
 }
-
 Eigen::Map<const Eigen::MatrixXd> Tape::value(std::size_t index) const {
     const Node& n = node(index);
     return {values_.data() + n.offset, n.shape.rows, n.shape.cols};
 }
-
 Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
     const Node& n = node(index);
     if (!has_adjoint(index))
@@ -248,30 +230,25 @@ Eigen::Map<const Eigen::MatrixXd> Tape::adjoint(std::size_t index) const {
                         " has no adjoint yet (call gradient(loss) after recording it)");
     return {adjoints_.data() + n.offset, n.shape.rows, n.shape.cols};
 }
-
 void Tape::set_name(Var v, std::string name) {
     check(v, "set_name");
     names_.emplace_back(index_of(v), std::move(name));
 }
-
 std::string_view Tape::name(std::size_t index) const {
     for (auto it = names_.rbegin(); it != names_.rend(); ++it)
         if (it->first == index) return it->second;
     return {};
 }
-
 std::size_t Tape::memory_bytes() const {
     return nodes_.capacity() * sizeof(Node) + parents_.capacity() * sizeof(std::uint32_t) +
            (values_.capacity() + adjoints_.capacity()) * sizeof(double);
 }
-
 void Tape::check(const Var& v, std::string_view where) const {
-    if (live(v)) [[likely]]
-        return;
+    if (live(v)) return;
     if (v.empty()) throw TapeError(std::string(where) + ": the Var is empty (default-constructed, never recorded)");
     if (!v.is_on(*this)) throw TapeError(std::string(where) + ": the Var belongs to another tape");
-    throw TapeError(std::string(where) +
-                    ": the Var was recorded before the tape was cleared, or on an earlier tape at this address (stale)");
+    throw TapeError(std::string(where) + ": the Var was recorded before the tape was cleared, or on an earlier tape " +
+                    "at this address (stale)");
 }
 
 }  // namespace tapegrad

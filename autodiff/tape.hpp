@@ -1,23 +1,13 @@
 /// \file
 /// The tape: record a computation, then sweep back over it. The core, in one sitting.
 ///
-///   record  each operation appends one node, in the order it runs: its op, its shape,
-///           where its parents are listed and where its numbers live. Its value is
-///           computed right away, element by element from the op's struct (operations.hpp).
-///   sweep   gradient(loss) zeroes every adjoint, sets d loss / d loss = 1, and walks the
-///           nodes once from the loss back to the first, each passing its adjoint on:
-///           `parent adjoint += adjoint x local derivative`.
-/// A node is always recorded after its parents, so one backwards loop reaches every node
-/// after all the nodes that use it: no recursion and no topological sort, and a tape of a
-/// million nodes sweeps like a tape of ten.
-///
-/// The layout is Adept's: plain arrays in recording order. Nodes; one list of parents
-/// shared by every node (a node says where its own start and how many there are); values
-/// and adjoints in two vectors of doubles at the same offsets. clear() keeps the memory,
-/// so recording the same graph again allocates nothing.
-///
-/// This file is the lesson, not the engine: speed comes from compiling a recorded tape
-/// (optimized_tape.hpp, compiled_loss.hpp), which reads it and never changes it.
+///   record  each operation appends one node and computes its value (operations.hpp).
+///   sweep   gradient(loss) zeroes every adjoint, sets d loss / d loss = 1, and walks the nodes
+///           once from the loss back to the first: `parent adjoint += adjoint x local derivative`.
+/// A node is recorded after its parents, so one backwards loop reaches every node after all
+/// the nodes that use it: no recursion, no topological sort. The layout is Adept's: plain
+/// arrays in recording order; clear() keeps the memory. This file is the lesson, not the
+/// engine: speed comes from compiling a recorded tape (optimized_tape.hpp, compiled_loss.hpp).
 #pragma once
 
 #include <cstddef>
@@ -37,8 +27,7 @@
 
 namespace tapegrad {
 
-/// One recorded operation.
-struct Node {
+struct Node {  ///< one recorded operation
     Op op = Op::constant;
     Shape shape;
     double constant = 0.0;           ///< power_scalar's exponent; unused by the others
@@ -47,9 +36,8 @@ struct Node {
     std::size_t offset = 0;          ///< where its value and its adjoint start
 };
 
-/// Where a tape's numbers are, as plain pointers: what evaluate() and sweep() work on. The
-/// compiler keeps storage of the same layout and calls the same two where it has no
-/// faster kernel for a node, so there is one generic implementation of every op.
+/// Where a tape's numbers are. The compiler keeps the same layout and calls evaluate() and
+/// sweep() where it has no faster kernel, so every op has one generic implementation.
 struct TapeData {
     const Node* nodes;
     const std::uint32_t* parents;
@@ -58,13 +46,10 @@ struct TapeData {
 };
 /// The forward half of node n: its value from its parents' values, element by element.
 void evaluate(const TapeData& tape, const Node& n);
-/// The backward half of node n: for each element of n and each element of a parent it
-/// depends on, `parent adjoint += adjoint x local derivative`. An element whose adjoint
-/// is 0 passes nothing on (so 0 x inf never makes a NaN off the loss's path).
+/// The backward half. An element of adjoint 0 passes nothing on (0 x inf would make a NaN).
 void sweep(const TapeData& tape, const Node& n);
 
-/// A computation recorded as a list of nodes, and swept back once by gradient(). Record
-/// with variable() and constant() and arithmetic on the Vars they return (var.hpp).
+/// Record with variable() and constant() and arithmetic on the Vars they return (var.hpp).
 class Tape {
 public:
     Tape();
@@ -72,40 +57,32 @@ public:
     Tape(const Tape&) = delete;  ///< Vars point at their tape, so a tape stays where it is
     Tape& operator=(const Tape&) = delete;
 
-    /// A variable is what to differentiate with respect to (a parameter); a constant is
-    /// data. Both are recorded the same way; only printing and gradient(loss, out) tell them apart.
+    /// A variable is a parameter, a constant is data; only printing and gradient(loss, out) tell them apart.
     Var variable(double value) { return scalar_leaf(Op::variable, value); }
     Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
     Var constant(double value) { return scalar_leaf(Op::constant, value); }
     Var constant(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::constant, value); }
-
-    /// Append a node of `op` on `parents` (and a number, power_scalar's exponent) and
-    /// compute its value. What every operator and function of var.hpp calls.
+    /// Append a node of `op` on `parents` (and power_scalar's exponent) and compute its value.
     Var record(Op op, std::initializer_list<Var> parents, double constant = 0.0);
 
     /// The reverse sweep from `loss` (1 x 1). Calling it twice gives the same adjoints.
     void gradient(Var loss);
     /// The same, then the adjoints of `wrt` (each 1 x 1), in order.
     std::vector<double> gradient(Var loss, std::initializer_list<Var> wrt);
-    /// The same, then every variable's adjoint into `out`, in recording order, each
-    /// column by column: the layout replay(variables) takes.
+    /// The same, then the variables' adjoints into `out`, in recording order, column by column.
     void gradient(Var loss, std::span<double> out);
-    /// The same sweep a node at a time, for a program that shows it: begin_sweep(loss)
-    /// zeroes and seeds, sweep_node(k) is node k's step. For k from the loss down to 0
-    /// they are gradient(loss).
+    /// The same a node at a time, for a program that shows it: begin_sweep(loss) zeroes and
+    /// seeds, sweep_node(k) is node k's step, k from the loss down to 0.
     void begin_sweep(Var loss);
     void sweep_node(std::size_t k);
-
     /// Forget every node and keep the memory. Vars recorded before are refused from now on.
     void clear();
-
-    /// Replaying: a leaf takes a new value of its shape, and replay() computes every other
-    /// node again in recording order: the forward half again, nothing appended. Right only
-    /// when the graph does not depend on the values (no `if` on a value while recording).
+    /// Replaying: a leaf takes a new value of its shape, and replay() computes the other nodes
+    /// again. Right only when the graph does not depend on the values (no `if` on a value).
     void set_value(Var leaf, const Eigen::Ref<const Eigen::MatrixXd>& value);
     void set_value(Var leaf, double value) { set_value(leaf, Eigen::Map<const Eigen::MatrixXd>(&value, 1, 1)); }
     void replay();
-    /// The same after giving every variable a value, in the layout of gradient(loss, out).
+    /// The same after giving the variables new values, in the layout of gradient(loss, out).
     void replay(std::span<const double> variables);
     /// How many numbers the variables hold together (a 3 x 2 variable counts 6).
     std::size_t variable_elements() const;
@@ -129,7 +106,6 @@ public:
     std::size_t memory_bytes() const;
     /// The stamp of node 0 (var.hpp): node k's Var has stamp first_stamp() + k.
     std::uint64_t first_stamp() const { return first_stamp_; }
-
     /// Throws TapeError naming `where` unless `v` is a Var of this tape's recording.
     void check(const Var& v, std::string_view where) const;
     bool live(const Var& v) const { return v.is_on(*this) && v.stamp() - first_stamp_ < nodes_.size(); }
@@ -150,9 +126,9 @@ private:
     std::vector<double> values_;          ///< node k's value at values_[nodes_[k].offset]
     std::vector<double> adjoints_;        ///< and its adjoint at the same offset
     std::vector<std::pair<std::uint32_t, std::string>> names_;
-    std::uint64_t first_stamp_;   ///< see var.hpp
-    std::size_t swept_ = 0;       ///< nodes covered by the last gradient()
-    bool leaves_changed_ = false; ///< set_value since the last replay()
+    std::uint64_t first_stamp_;    ///< see var.hpp
+    std::size_t swept_ = 0;        ///< nodes covered by the last gradient()
+    bool leaves_changed_ = false;  ///< set_value since the last replay()
 };
 
 }  // namespace tapegrad

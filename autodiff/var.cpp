@@ -1,40 +1,27 @@
-// tapegrad/autodiff/var.cpp — Var's accessors, and the operators and functions of
-// var.hpp, each one line that records a node. A double operand is recorded as a 1 x 1
-// constant on the Var's tape. The accessors go through Tape's public reading functions,
-// which check that the Var is live and say what is wrong when it is not.
+// tapegrad/autodiff/var.cpp — Var's accessors, and the operators and functions of var.hpp, each
+// one line that records a node (a double operand first as a 1 x 1 constant on the Var's tape).
+// The accessors check that the Var is live, so that an error names what was asked for.
 #include "tapegrad/autodiff/tape.hpp"
 
 namespace tapegrad {
 
-std::uint32_t Var::index() const {
-    tape().check(*this, "index");
+void Var::refuse_empty() { throw TapeError("the Var is empty (default-constructed, never recorded)"); }
+std::uint32_t Var::checked_index(std::string_view where) const {
+    tape().check(*this, where);
     return tape_->index_of(*this);
 }
-
-void Var::refuse_empty() { throw TapeError("the Var is empty (default-constructed, never recorded)"); }
-
-Shape Var::shape() const {
-    tape().check(*this, "shape");
-    return tape_->node(tape_->index_of(*this)).shape;
-}
-Eigen::Map<const Eigen::MatrixXd> Var::value() const {
-    tape().check(*this, "value");
-    return tape_->value(tape_->index_of(*this));
-}
-Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const {
-    tape().check(*this, "adjoint");
-    return tape_->adjoint(tape_->index_of(*this));
-}
+std::uint32_t Var::index() const { return checked_index("index"); }
+Shape Var::shape() const { return tape().node(checked_index("shape")).shape; }
+Eigen::Map<const Eigen::MatrixXd> Var::value() const { return tape().value(checked_index("value")); }
+Eigen::Map<const Eigen::MatrixXd> Var::adjoint() const { return tape().adjoint(checked_index("adjoint")); }
 double Var::scalar_value() const {
-    tape().check(*this, "scalar_value");
-    const auto v = value();
+    const auto v = tape().value(checked_index("scalar_value"));
     if (v.size() != 1) [[unlikely]]
         throw TapeError("scalar_value: the Var is " + shape().to_string() + ", not 1x1 (use value())");
     return v(0, 0);
 }
 double Var::scalar_adjoint() const {
-    tape().check(*this, "scalar_adjoint");
-    const auto a = adjoint();
+    const auto a = tape().adjoint(checked_index("scalar_adjoint"));
     if (a.size() != 1) [[unlikely]]
         throw TapeError("scalar_adjoint: the Var is " + shape().to_string() + ", not 1x1 (use adjoint())");
     return a(0, 0);
