@@ -9,6 +9,8 @@
 //   hand_written_eigen  forward and backward by the chain rule, whole-matrix Eigen
 //                       expressions into buffers allocated once (the baseline)
 //   tape                nn::BatchGradient: each batch shape traced once and compiled, then run
+//   libtorch            the same network on libtorch's autograd (one thread, float64), when
+//                       CMake finds libtorch-dev in a GCC build; else skipped, saying why
 // Before timing, each case's gradient on the first batch is compared with the other's,
 // and the hand-written one with central differences of the loss. The counters: heap
 // allocations per step (gradient and update) once warm — 0 for the tape; the baseline
@@ -25,6 +27,10 @@
 #include "tapegrad/nn/datasets.hpp"
 #include "tapegrad/nn/mlp_training.hpp"
 #include "tapegrad/nn/scaler.hpp"
+
+#if TAPEGRAD_HAVE_TORCH
+#include <torch/torch.h>
+#endif
 
 namespace {
 
@@ -152,6 +158,54 @@ void time_epochs(benchmark::State& state, const Problem& problem, Gradient& grad
     set_counters(state, {tape, allocations, static_cast<double>(problem.x.size())});
 }
 
+#if TAPEGRAD_HAVE_TORCH
+// The same network on libtorch's autograd: the parameters as tensors that require their
+// gradient, each batch as tensors, the loss's backward(), the gradients copied out. Eigen
+// stores a k x m matrix column by column, which libtorch reads as the m x k row-major
+// matrix: hence the transposes.
+class TorchMlpGradient {
+public:
+    TorchMlpGradient(const nn::MLP& network, nn::Loss loss) : network_(network), loss_(loss) {}
+    double operator()(std::span<const double> p, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                      std::span<double> g) {
+        std::vector<torch::Tensor> w, b;
+        for (const nn::Dense& d : network_.layers()) {
+            w.push_back(matrix(p.data() + d.weights_offset, d.inputs, d.outputs).requires_grad_(true));
+            b.push_back(matrix(p.data() + d.bias_offset, 1, d.outputs).requires_grad_(true));
+        }
+        torch::Tensor h = matrix(x.data(), x.rows(), x.cols());
+        for (std::size_t l = 0; l < w.size(); ++l) {
+            h = torch::addmm(b[l], h, w[l]);
+            if (l + 1 < w.size()) h = torch::tanh(h);
+        }
+        const torch::Tensor t = matrix(y.data(), y.rows(), y.cols());
+        const double n = static_cast<double>(x.rows());
+        const torch::Tensor loss =
+            loss_ == nn::Loss::cross_entropy ? -(t * torch::log_softmax(h, 1)).sum() / n
+            : loss_ == nn::Loss::log ? (torch::relu(h) - t * h + torch::log1p(torch::exp(-h.abs()))).sum() / n
+                                     : (h - t).square().mean();
+        loss.backward();
+        for (std::size_t l = 0; l < w.size(); ++l) {
+            const nn::Dense& d = network_.layers()[l];
+            copy_out(w[l].grad(), g.data() + d.weights_offset);
+            copy_out(b[l].grad(), g.data() + d.bias_offset);
+        }
+        return loss.item<double>();
+    }
+
+private:
+    static torch::Tensor matrix(const double* data, std::int64_t rows, std::int64_t cols) {
+        return torch::from_blob(const_cast<double*>(data), {cols, rows}, torch::kFloat64).t().contiguous();
+    }
+    static void copy_out(const torch::Tensor& m, double* to) {  // rows x cols back to column-major
+        const torch::Tensor columns = m.t().contiguous();
+        std::copy_n(columns.data_ptr<double>(), columns.numel(), to);
+    }
+    const nn::MLP& network_;
+    nn::Loss loss_;
+};
+#endif
+
 void register_problem(const std::string& group, Problem (*make_problem)()) {
     // The reference: the hand-written gradient of the first batch, itself checked
     // against central differences of the loss.
@@ -179,6 +233,19 @@ void register_problem(const std::string& group, Problem (*make_problem)()) {
         if (!reference(state, problem, want)) return;
         nn::BatchGradient gradient(problem.start, problem.loss);
         time_epochs(state, problem, gradient, want);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((group + "libtorch").c_str(), [=](benchmark::State& state) {
+#if TAPEGRAD_HAVE_TORCH
+        const Problem problem = make_problem();
+        std::vector<double> want;
+        if (!reference(state, problem, want)) return;
+        torch::set_num_threads(1);
+        TorchMlpGradient gradient(problem.start, problem.loss);
+        time_epochs(state, problem, gradient, want);
+#else
+        for (auto _ : state) break;  // Google Benchmark wants the loop entered or an error set
+        state.SkipWithError("libtorch not found at configure time, or a clang build (apt-get install libtorch-dev)");
+#endif
     })->Unit(benchmark::kMicrosecond);
 }
 
