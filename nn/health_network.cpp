@@ -106,6 +106,30 @@ double HealthNetwork::loss(const Parameters& p) const {
 }
 
 namespace {
+// The three neurons from the parameters and the inputs (columns of the six people, or one
+// person's numbers), for the batched and the per-person tapes alike.
+struct Neurons {
+    Var h1, h2, z;
+};
+Neurons record_neurons(const ParameterVars& v, Var x1, Var x2, Var x3) {
+    // [record-neurons]
+    // h1 = w1 x1 + w2 x2 + w3 x3 + b1, a term at a time: C++ leaves the order of the
+    // operands of + to the compiler, and the tape records in the order things run (chapter 4).
+    Var h1 = v[w1] * x1;
+    h1 += v[w2] * x2;
+    h1 += v[w3] * x3;
+    h1 += v[b1];
+    Var h2 = v[w4] * x1;
+    h2 += v[w5] * x2;
+    h2 += v[w6] * x3;
+    h2 += v[b2];
+    Var z = v[w7] * h1;
+    z += v[w8] * h2;
+    z += v[b3];
+    // [record-neurons]
+    return {h1, h2, z};
+}
+
 void record_parameters(Tape& tape, const Parameters& p, ParameterVars& v, bool named) {
     for (std::size_t i = 0; i < parameter_count; ++i) v[i] = tape.variable(p[i]);
     if (named)
@@ -142,19 +166,7 @@ Var HealthNetwork::record_loss(Tape& tape, const ParameterVars& v, const DataVar
     // [record-batched]
     const auto& [x1, x2, x3, y] = data;  // 6 x 1 columns: every person at once
 
-    // h1 = w1 x1 + w2 x2 + w3 x3 + b1, a term at a time: C++ leaves the order of the
-    // operands of + to the compiler, and the tape records in the order things run (chapter 4).
-    Var h1 = v[w1] * x1;
-    h1 += v[w2] * x2;
-    h1 += v[w3] * x3;
-    h1 += v[b1];
-    Var h2 = v[w4] * x1;
-    h2 += v[w5] * x2;
-    h2 += v[w6] * x3;
-    h2 += v[b2];
-    Var z = v[w7] * h1;
-    z += v[w8] * h2;
-    z += v[b3];
+    const auto [h1, h2, z] = record_neurons(v, x1, x2, x3);
     const Var prediction = activate(activation_, z);
     const Var loss = mean(square(prediction - y));  // MSE
     // [record-batched]
@@ -215,17 +227,7 @@ Var HealthNetwork::record_loss_per_person(Tape& tape, const ParameterVars& v, bo
     for (Eigen::Index i = 0; i < people(); ++i) {
         const Var x1 = tape.constant(x1_(i)), x2 = tape.constant(x2_(i)), x3 = tape.constant(x3_(i));
         const Var y = tape.constant(targets_(i));
-        Var h1 = v[w1] * x1;  // a term at a time, as record_loss
-        h1 += v[w2] * x2;
-        h1 += v[w3] * x3;
-        h1 += v[b1];
-        Var h2 = v[w4] * x1;
-        h2 += v[w5] * x2;
-        h2 += v[w6] * x3;
-        h2 += v[b2];
-        Var z = v[w7] * h1;
-        z += v[w8] * h2;
-        z += v[b3];
+        const auto [h1, h2, z] = record_neurons(v, x1, x2, x3);
         const Var prediction = activate(activation_, z);
         const Var squared_error = square(prediction - y);
         total = total.empty() ? squared_error : total + squared_error;
