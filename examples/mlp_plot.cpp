@@ -105,7 +105,7 @@ std::string confusion_panel(const MlpPicture& p) {
         tics += (c ? ", " : "") + gnuplot_string(names[static_cast<std::size_t>(c)]) + " " + std::to_string(c);
     s += "set xtics (" + tics + ") rotate by -30\nset ytics (" + tics + ")\n";
     s += "set cbrange [0:1]\nset palette defined (0 '#ffffff', 1 '#08519c')\nunset colorbox\nunset key\n";
-    s += "plot $confusion using 1:2:3 with image, \\\n"
+    s += "plot $confusion using 1:2:3 with image pixels, \\\n"
          "     $confusion using 1:2:(sprintf('%d', $4)):($3 > 0.5 ? 0xffffff : 0x000000) with labels tc rgb variable "
          "font ',13'\n";
     return s + "set xtics auto norotate\nset ytics auto\nset colorbox\nset yrange [*:*]\n";
