@@ -29,16 +29,29 @@ std::string loss_panel(const MlpPicture& p) {
     return s + "\nunset logscale y\nunset grid\nunset key\n";
 }
 
-// The probability of class 1 on an 80 x 80 grid over the points' range (plus a margin).
-std::string boundary_panel(const MlpPicture& p) {
-    const Eigen::MatrixXd& x = *p.points;
+// An n x n grid over the range of the points' two features (plus a margin), from `from`
+// to `to`: row i * n + j at the i-th step of the first feature and the j-th of the second.
+constexpr int grid_steps = 80;
+struct PlaneGrid {
+    Eigen::MatrixXd grid;
+    Eigen::RowVectorXd from, to;
+};
+PlaneGrid plane_grid(const Eigen::MatrixXd& x) {
     const Eigen::RowVectorXd low = x.colwise().minCoeff(), high = x.colwise().maxCoeff();
     const Eigen::RowVectorXd margin = 0.1 * (high - low), from = low - margin, to = high + margin;
-    constexpr int n = 80;
+    constexpr int n = grid_steps;
     Eigen::MatrixXd grid(n * n, 2);
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < n; ++j)
             grid.row(i * n + j) << from(0) + (to(0) - from(0)) * i / (n - 1), from(1) + (to(1) - from(1)) * j / (n - 1);
+    return {grid, from, to};
+}
+
+// The probability of class 1 on an 80 x 80 grid over the points' range (plus a margin).
+std::string boundary_panel(const MlpPicture& p) {
+    const Eigen::MatrixXd& x = *p.points;
+    constexpr int n = grid_steps;
+    const auto [grid, from, to] = plane_grid(x);
     const Eigen::MatrixXd probability = p.model->predict(grid);
     std::string s = "$grid << EOD\n";
     for (int i = 0; i < n; ++i) {
@@ -114,13 +127,8 @@ std::string confusion_panel(const MlpPicture& p) {
 // The predicted class over an 80 x 80 grid of the plane of the two features, and the points.
 std::string regions_panel(const MlpPicture& p) {
     const Eigen::MatrixXd& x = *p.points;
-    const Eigen::RowVectorXd low = x.colwise().minCoeff(), high = x.colwise().maxCoeff();
-    const Eigen::RowVectorXd margin = 0.1 * (high - low), from = low - margin, to = high + margin;
-    constexpr int n = 80;
-    Eigen::MatrixXd grid(n * n, 2);
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
-            grid.row(i * n + j) << from(0) + (to(0) - from(0)) * i / (n - 1), from(1) + (to(1) - from(1)) * j / (n - 1);
+    constexpr int n = grid_steps;
+    const auto [grid, from, to] = plane_grid(x);
     const std::vector<int> predicted = nn::predicted_classes(p.model->predict(grid));
     const auto& names = p.model->classes;
     std::string s = "$regions << EOD\n";
