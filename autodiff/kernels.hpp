@@ -175,12 +175,4 @@ bool has_kernels(Op op);
 void set_declining_for_testing(Op op, bool declining = true);
 std::uint64_t declines_for_testing();
 
-/// The same, for an op known only at run time.
-[[gnu::always_inline]] inline bool forward(const Arenas& tape, const Node& n, Op op) {
-    return visit(op, [&]<class T>(T) { return forward_node<T>(tape, n); });
-}
-[[gnu::always_inline]] inline bool backward(const Arenas& tape, const Node& n, Op op) {
-    return visit(op, [&]<class T>(T) { return backward_node<T>(tape, n); });
-}
-
 }  // namespace tapegrad::kernels

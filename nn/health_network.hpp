@@ -11,7 +11,7 @@
 /// `HealthNetwork` holds the scaled data and the activation and gives:
 ///   - forward() and loss() with plain doubles;
 ///   - record_loss(): the whole MSE graph on a tape, batched — each node a column of the
-///     six people, exactly the article's numpy lines (the fast path);
+///     six people, exactly the article's numpy lines;
 ///   - record_loss_per_person(): the same loss from scalar nodes, one person at a time
 ///     (a longer tape, small enough per person to print and draw);
 ///   - record_loss_layers(): the same loss as two dense layers and a loss node, with the
