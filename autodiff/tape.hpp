@@ -90,6 +90,11 @@ public:
     // ---- Reading the tape --------------------------------------------------------------
     std::size_t size() const { return nodes_.size(); }
     const Node& node(std::size_t index) const;
+    /// The Var of node `index`, for a program that walks the tape (hessian.cpp does).
+    Var at(std::size_t index) {
+        node(index);  // a TapeError past the end
+        return {this, first_stamp_ + index};
+    }
     /// The indices of node `index`'s parents, in order.
     std::span<const std::uint32_t> parents(std::size_t index) const {
         const Node& n = node(index);
