@@ -16,6 +16,7 @@
 // written, and the exit status is 3. A plot asked for while gnuplot is missing: the
 // history is still written, then a message naming the package, exit status 2.
 // A run longer than a second shows a progress line on stderr when it is a terminal.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -35,6 +36,7 @@
 #include "cli.hpp"
 #include "plot.hpp"
 #include "tapegrad/autodiff/format.hpp"
+#include "tapegrad/nn/curvature.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 #include "tapegrad/nn/training.hpp"
@@ -131,6 +133,9 @@ void declare_options(po::options_description& options) {
         ("compare-plot", po::value<std::string>()->value_name("FILE.svg|FILE.png"),
          "also train from the same start with the tape, the chain rule and the article's gradients, "
          "and draw their RMSE on one chart (needs gnuplot; at most 1000000 iterations)")
+        ("curvature", "also print the curvature training goes through: the largest and smallest eigenvalue of "
+         "the loss's Hessian at the start, along the way and at the end, and the stability limit 2 / largest "
+         "beside the learning rate (chapter 10)")
         ("quiet,q", "print only the training summary, not the verifier's table, and no progress line");
     // clang-format on
 }
@@ -150,6 +155,7 @@ struct Settings {
     std::optional<pictures::ImageFormat> plot_format, compare_format;
     bool gnuplot_missing = false;
     bool quiet = false, show_progress = false;
+    bool curvature = false;  // --curvature
     const char* plot_option() const { return plot_format ? "--plot" : "--compare-plot"; }
 };
 
@@ -198,6 +204,7 @@ Settings read_settings(const po::variables_map& vm) {
     s.gnuplot_missing = (s.plot || s.compare_plot) && !pictures::find_program("gnuplot");
     if (s.gnuplot_missing && !s.history) throw cli::UsageError(s.plot_option(), missing_gnuplot);
     s.quiet = vm.count("quiet") > 0;
+    s.curvature = vm.count("curvature") > 0;
     s.show_progress = !s.quiet && ::isatty(STDERR_FILENO);
     return s;
 }
@@ -228,12 +235,14 @@ bool verify_start(const nn::HealthNetwork& network, const Settings& s) {
 
 // Gradient descent with one source; every row goes to `history` (when given) as it is made.
 nn::TrainingResult train_with(const nn::HealthNetwork& network, const Settings& s, nn::GradientSource source,
-                              std::ostream* history, const std::string& label = "") {
+                              std::ostream* history, const std::string& label = "",
+                              const nn::IterationCallback& also = {}) {
     ProgressLine progress(s.show_progress, label, s.training.iterations);
     if (history) *history << nn::History::csv_header() << '\n';
     return nn::train(nn::gradient_function(network, source, nn::Recording::batched, s.tape_reuse), s.start, s.training, [&](const nn::IterationRecord& row) {
         if (history) nn::History::write_csv_row(*history, row);
         progress(row.iteration, row.rmse);
+        if (also) also(row);
     });
 }
 
@@ -259,6 +268,41 @@ void print_summary(const Settings& s, const nn::Scaler& scaler, const nn::Traini
                   << (k == 0 ? "   (the article's example person)" : "") << '\n';
     }
     std::cout << "  training time: " << number(seconds * 1e3, "%.3f") << " ms\n";
+}
+
+// --curvature: the Hessian's eigenvalues (nn/curvature.hpp) at the start, at the end, and
+// every `every` iterations on the way (about 200 Hessians in all, so long runs stay quick).
+struct CurvatureLog {
+    int every = 1;
+    double largest = 0;  // the largest eigenvalue met along the way, and where
+    int largest_at = 0;
+    void see(const nn::HealthNetwork& network, const nn::IterationRecord& row) {
+        if ((row.iteration + 1) % every != 0) return;
+        const double l = nn::curvature_at(network, row.parameters).largest();
+        if (l > largest) largest = l, largest_at = row.iteration + 1;  // NaN (diverging) never is
+    }
+};
+void print_curvature(const nn::HealthNetwork& network, const Settings& s, const nn::TrainingResult& result,
+                     const CurvatureLog& log) {
+    const auto line = [](const nn::Curvature& c) {
+        return "largest " + number(c.largest()) + ", smallest " + number(c.smallest()) +
+               "; stability limit 2 / largest = " + number(c.stability_limit());
+    };
+    const double rate = s.training.learning_rate;
+    const nn::Curvature start = nn::curvature_at(network, s.start);
+    std::cout << "Curvature: eigenvalues of the loss's Hessian (chapter 10)\n";
+    std::cout << "  at the start: " << line(start) << '\n';
+    if (log.largest_at > 0)
+        std::cout << "  along the way (every " << log.every << " iterations): largest " << number(log.largest)
+                  << " after iteration " << log.largest_at << "; 2 / that = " << number(2.0 / log.largest)
+                  << (2.0 / log.largest < rate ? ", below the learning rate: unstable there for a while\n"
+                                               : ", above the learning rate\n");
+    if (result.diverged)
+        std::cout << "  at the end:   none (training diverged at iteration " << result.diverged_at << ")\n";
+    else
+        std::cout << "  at the end:   " << line(nn::curvature_at(network, result.final)) << '\n';
+    std::cout << "  learning rate " << number(rate) << " is " << number(rate / start.stability_limit(), "%.3g")
+              << " x the limit at the start (" << (rate < start.stability_limit() ? "below" : "above") << " it)\n";
 }
 
 // The pictures, after the history so that a drawing problem cannot lose it.
@@ -308,9 +352,14 @@ int train_health(int argc, char** argv) {
     const nn::HealthNetwork network(scaler.transform(people.features), people.targets, s.activation);
     if (!verify_start(network, s)) return exit_not_verified;
 
+    CurvatureLog curvature{std::max(1, s.training.iterations / 200)};
+    const auto see_curvature = [&](const nn::IterationRecord& row) { curvature.see(network, row); };
     const auto began = std::chrono::steady_clock::now();
-    const nn::TrainingResult result = train_with(network, s, s.source, out.history ? &out.history->stream() : nullptr);
-    print_summary(s, scaler, result, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    const nn::TrainingResult result = train_with(network, s, s.source, out.history ? &out.history->stream() : nullptr,
+                                                 "", s.curvature ? nn::IterationCallback(see_curvature) : nullptr);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    print_summary(s, scaler, result, seconds);
+    if (s.curvature) print_curvature(network, s, result, curvature);
 
     if (out.history) cli::put_in_place("train_health", *out.history, std::to_string(result.iterations_done) + " iterations");
     if (s.gnuplot_missing) {
