@@ -20,6 +20,15 @@
 //       compiled_per_person  the per-person scalar tape
 //       compiled_layers    the two dense layers
 //       finite_differences central differences of the loss, 22 evaluations
+//   curvature/<activation>/ second derivatives at start "a", each against one gradient:
+//       hand_written       the baseline again, so the table's ratio column means the same
+//       tape_gradient      one gradient of the core, recorded and swept (= tape_batched)
+//       hessian_vector_product  H v with the sweep recorded once (Hessian::product: one
+//                          replay and one sweep of the longer tape)
+//       hessian_vector_product_recorded  recording the loss and its sweep, then one product
+//       hessian            the full 11 x 11: recording, then 11 products (loss_hessian)
+//       eigenvalues        the same and its eigenvalues (curvature_at, what --curvature does)
+//     each checked first against central differences of the chain-rule gradient
 //   training/<activation>/ train(): 2000 iterations, learning rate 0.005, full History, per
 //                          gradient source (the tape recorded every step, replayed layers,
 //                          and compiled: train_health's default)
@@ -32,7 +41,9 @@
 
 #include "bench/bench_common.hpp"
 #include "bench/health_baseline.hpp"
+#include "tapegrad/autodiff/hessian.hpp"
 #include "tapegrad/nn/article.hpp"
+#include "tapegrad/nn/curvature.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/health_network.hpp"
 #include "tapegrad/nn/scaler.hpp"
@@ -166,6 +177,89 @@ void register_gradient_cases(Activation a) {
     });
 }
 
+// ---- Curvature ------------------------------------------------------------------------------
+
+// The Hessian by central differences of the chain-rule gradient (an independent source).
+Eigen::MatrixXd numeric_hessian(const HealthNetwork& network, const Parameters& p) {
+    const double h = 1e-4;  // error below 1e-7 here: see tests/test_hessian.cpp
+    Eigen::MatrixXd hessian(parameter_count, parameter_count);
+    for (std::size_t k = 0; k < parameter_count; ++k) {
+        Parameters up = p, down = p;
+        up[k] += h, down[k] -= h;
+        const Parameters gu = network.chain_rule_gradient(up), gd = network.chain_rule_gradient(down);
+        for (std::size_t i = 0; i < parameter_count; ++i)
+            hessian(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = (gu[i] - gd[i]) / (2 * h);
+    }
+    return hessian;
+}
+bool verify_hessian(benchmark::State& state, const Eigen::MatrixXd& got, const Eigen::MatrixXd& want) {
+    const double worst = ((got - want).array().abs() / (1.0 + want.array().abs())).maxCoeff();
+    if (worst <= 1e-6) return true;
+    state.SkipWithError(("the Hessian differs from central differences by " + std::to_string(worst)).c_str());
+    return false;
+}
+// Time `f()` (checked and its allocations counted by the caller).
+template <class F>
+void time_curvature(benchmark::State& state, F&& f, double allocations, const Tape* tape = nullptr) {
+    for (auto _ : state) f();
+    set_counters(state, {tape, allocations});
+}
+
+void register_curvature_cases(Activation a) {
+    static std::vector<HealthNetwork> networks;
+    networks.reserve(4);
+    const HealthNetwork& network = networks.emplace_back(article_network(a));
+    const std::string group = "curvature/" + std::string(activation_name(a)) + "/";
+    const Eigen::MatrixXd truth = numeric_hessian(network, start());
+    const Parameters gradient_truth = network.chain_rule_gradient(start());
+    benchmark::RegisterBenchmark((group + "hand_written").c_str(), [&network, gradient_truth](benchmark::State& state) {
+        time_gradient(state, HandWritten(network), gradient_truth);
+    });
+    benchmark::RegisterBenchmark((group + "tape_gradient").c_str(), [&network, gradient_truth](benchmark::State& state) {
+        TapeGradient gradient(network, Recording::batched, Reuse::record_each_time);
+        time_gradient(state, gradient, gradient_truth, &gradient.tape());
+    });
+    benchmark::RegisterBenchmark((group + "hessian_vector_product").c_str(), [&network, truth](benchmark::State& state) {
+        Tape tape;
+        ParameterVars vars;
+        Hessian hessian(network.record_loss(tape, start(), vars));
+        std::vector<double> v(parameter_count), out(parameter_count);
+        for (std::size_t k = 0; k < parameter_count; ++k) v[k] = 1.0 / static_cast<double>(k + 1);
+        hessian.product(v, out);
+        const Eigen::VectorXd want = truth * Eigen::Map<const Eigen::VectorXd>(v.data(), parameter_count);
+        if (!verify_hessian(state, Eigen::Map<const Eigen::VectorXd>(out.data(), parameter_count), want)) return;
+        const double allocations = allocations_per_call([&] { hessian.product(v, out); });
+        time_curvature(state, [&] { hessian.product(v, out); benchmark::DoNotOptimize(out.data()); }, allocations,
+                       &tape);
+    });
+    benchmark::RegisterBenchmark((group + "hessian_vector_product_recorded").c_str(),
+                                 [&network, truth](benchmark::State& state) {
+        Tape tape;
+        std::vector<double> v(parameter_count), out(parameter_count);
+        for (std::size_t k = 0; k < parameter_count; ++k) v[k] = 1.0 / static_cast<double>(k + 1);
+        const auto product = [&] {
+            tape.clear();
+            ParameterVars vars;
+            Hessian hessian(network.record_loss(tape, start(), vars));
+            hessian.product(v, out);
+            benchmark::DoNotOptimize(out.data());
+        };
+        product();
+        const Eigen::VectorXd want = truth * Eigen::Map<const Eigen::VectorXd>(v.data(), parameter_count);
+        if (!verify_hessian(state, Eigen::Map<const Eigen::VectorXd>(out.data(), parameter_count), want)) return;
+        time_curvature(state, product, allocations_per_call(product), &tape);
+    });
+    benchmark::RegisterBenchmark((group + "hessian").c_str(), [&network, truth](benchmark::State& state) {
+        if (!verify_hessian(state, loss_hessian(network, start()), truth)) return;
+        const auto full = [&] { benchmark::DoNotOptimize(loss_hessian(network, start()).data()); };
+        time_curvature(state, full, allocations_per_call(full));
+    });
+    benchmark::RegisterBenchmark((group + "eigenvalues").c_str(), [&network](benchmark::State& state) {
+        const auto eigen = [&] { benchmark::DoNotOptimize(curvature_at(network, start()).eigenvalues.data()); };
+        time_curvature(state, eigen, allocations_per_call(eigen));
+    });
+}
+
 // ---- Training ------------------------------------------------------------------------------
 
 // train() with the hand-written gradient: the same loop, the same History rows.
@@ -242,6 +336,7 @@ void register_training_cases(Activation a) {
 
 int main(int argc, char** argv) {
     for (Activation a : {Activation::identity, Activation::sigmoid}) register_gradient_cases(a);
+    for (Activation a : {Activation::identity, Activation::sigmoid}) register_curvature_cases(a);
     for (Activation a : {Activation::identity, Activation::sigmoid}) register_training_cases(a);
     return tapegrad::bench::run_benchmarks(argc, argv);
 }

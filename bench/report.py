@@ -187,6 +187,28 @@ def summary(cases, ratio):
     return "\n".join(lines) + "\n"
 
 
+CURVATURE_CASES = ["tape_gradient", "hessian_vector_product", "hessian_vector_product_recorded", "hessian",
+                   "eigenvalues"]
+
+
+def curvature(cases):
+    """Second derivatives of the health loss, each as a multiple of one gradient of the core
+    (curvature/*/tape_gradient, the same run) and of the hand-written loop."""
+    lines = ["| second derivatives of the health loss | identity: time | × one gradient (core) | sigmoid: time "
+             "| × one gradient (core) |", "|---|---:|---:|---:|---:|"]
+    for case in CURVATURE_CASES:
+        cells = []
+        for activation in ("identity", "sigmoid"):
+            name, one = f"curvature/{activation}/{case}", f"curvature/{activation}/tape_gradient"
+            if name in cases and one in cases and "error" not in cases[name] and "error" not in cases[one]:
+                cells += [pretty_time(seconds(cases[name])), f"{seconds(cases[name]) / seconds(cases[one]):.2f}×"]
+            else:
+                cells += ["–", "–"]
+        if any(c != "–" for c in cells):
+            lines.append(f"| `{case}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
 CROSSOVER_CASES = [("tape", "recorded every step (matmul and elementwise nodes)"),
                    ("compiled_layers", "layers traced once, compiled")]
 
@@ -247,12 +269,15 @@ def main():
     parser.add_argument("--results-docs", metavar="FILE.md",
                         help="with --update-docs: the file whose <!-- bench-results --> block gets the tables "
                              "(default: the --update-docs file)")
+    parser.add_argument("--curvature-docs", metavar="FILE.md",
+                        help="with --update-docs: also replace the part of FILE.md between <!-- bench-curvature --> "
+                             "and <!-- /bench-curvature --> with the second derivatives' table")
     parser.add_argument("--update-docs", metavar="FILE.md",
                         help="also replace the part of FILE.md between <!-- bench-results --> and "
                              "<!-- /bench-results --> with the tables, and the part between "
                              "<!-- bench-summary --> and <!-- /bench-summary --> with the health summary")
     args = parser.parse_args()
-    text, health_summary, ratio = report(args)
+    text, health_summary, ratio, curvature_table = report(args)
     print(text, end="")
     if args.crossover_plot:
         path = pathlib.Path(args.crossover_plot)
@@ -273,8 +298,10 @@ def main():
         updates = {}  # path -> its new text; all checked before any is written
         try:
             results = pathlib.Path(args.results_docs or args.update_docs)
-            for path, block, body in ((results, "bench-results", text),
-                                      (pathlib.Path(args.update_docs), "bench-summary", health_summary)):
+            blocks = [(results, "bench-results", text), (pathlib.Path(args.update_docs), "bench-summary", health_summary)]
+            if args.curvature_docs:
+                blocks.append((pathlib.Path(args.curvature_docs), "bench-curvature", curvature_table))
+            for path, block, body in blocks:
                 doc = updates.get(path) or path.read_text()
                 updates[path] = replace_block(doc, block, body, path)
         except ValueError as e:
@@ -309,7 +336,11 @@ def report(args):
     if not args.no_targets:
         print("### Targets\n")
         print(targets(all_cases, all_ratios, args.python_seconds))
-    return "".join(out), summary(all_cases, all_ratios), all_ratios
+    table_2nd = curvature(all_cases)
+    if table_2nd:
+        print("### Second derivatives\n")
+        print(table_2nd)
+    return "".join(out), summary(all_cases, all_ratios), all_ratios, table_2nd
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,7 +6,8 @@ The JSON below has the shape Google Benchmark writes with --benchmark_repetition
 report.py as the bench_report target does and checks what the docs rely on: the ratio
 to the group's fastest hand-written case, a target judged met or not, the summary
 table, --update-docs rewriting both marked blocks (and refusing, without touching the
-file, when a marker is missing), --results-docs, and --crossover-plot (gnuplot).
+file, when a marker is missing), --results-docs, --curvature-docs (the second derivatives over one gradient), and
+--crossover-plot (gnuplot).
 
     python3 bench/test_report.py        exit 0 when every check passes
 """
@@ -37,6 +38,10 @@ RUN = {
         median("health/sigmoid/hand_written", 60.0, allocs=0),
         median("health/sigmoid/tape_layers_replay", 108.0, allocs=0, nodes=10, tape_bytes=4416),
         median("health/sigmoid/compiled_batched", 72.0, allocs=0, nodes=35, tape_bytes=4432),
+        median("curvature/identity/hand_written", 25.0, allocs=0),
+        median("curvature/identity/tape_gradient", 1000.0, allocs=0, nodes=35, tape_bytes=5632),
+        median("curvature/identity/hessian_vector_product", 2000.0, allocs=0),
+        median("curvature/identity/hessian", 25000.0, allocs=136),
     ],
 }
 
@@ -98,6 +103,17 @@ def main():
         check(result.returncode == 2 and not (tmp / "none.svg").exists() and "no crossover/ groups" in result.stderr,
               "--crossover-plot without crossover groups is refused, nothing written")
 
+        # --curvature-docs: the second derivatives as multiples of one gradient of the core.
+        chapter10 = tmp / "chapter10.md"
+        chapter10.write_text("a\n<!-- bench-curvature -->\nold\n<!-- /bench-curvature -->\nb\n")
+        result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(chapter),
+                                 "--results-docs", str(appendix), "--curvature-docs", str(chapter10)],
+                                capture_output=True, text=True)
+        text = chapter10.read_text()
+        check(result.returncode == 0 and "| `hessian_vector_product` | 2 µs | 2.00× | – | – |" in text
+              and "| `hessian` | 25 µs | 25.00× | – | – |" in text and "old" not in text,
+              f"--curvature-docs: each case over curvature/*/tape_gradient: {result.stderr}")
+
         broken = tmp / "broken.md"
         broken.write_text("no markers here\n")
         result = subprocess.run([sys.executable, str(HERE / "report.py"), str(data), "--update-docs", str(broken)],
@@ -108,7 +124,7 @@ def main():
 
     for f in failures:
         print(f"test_report: FAILED: {f}", file=sys.stderr)
-    print(f"test_report: {len(failures)} of 15 checks failed" if failures else "test_report: all checks passed")
+    print(f"test_report: {len(failures)} of 16 checks failed" if failures else "test_report: all checks passed")
     return 1 if failures else 0
 
 
