@@ -62,8 +62,11 @@ struct Call {
     double* dtarget = nullptr;
     double *z = nullptr, *dz = nullptr;  // weighted sum: before the activation
     double *y = nullptr, *dy = nullptr;  // the step's output value and adjoint
+    double* prediction = nullptr;        // weighted sum, then mse: the sum's output (after its activation)
     std::size_t n = 0;
     double constant = 0.0;
+    double inv_n = 0.0;  // weighted sum, then mse: 1 / the number of elements
+    const Call* partner = nullptr;  // a pair of weighted sums: the second
 };
 
 // ---- Kernels ------------------------------------------------------------------------------
@@ -90,7 +93,7 @@ void generic_backward(const Call& c) { sweep(*c.arenas, *c.node); }
 // is an activation. K > 0: exactly K column terms, kept in registers, then at most one
 // scalar addend (the bias, last). K = 0: any terms in any order, columns or scalars.
 template <class Activation, int K>
-void weighted_sum_forward(const Call& call) {
+void weighted_sum_values(const Call& call, double* y) {
     double* z = call.z;
     const std::size_t n = call.n;
     if constexpr (K > 0) {
@@ -118,70 +121,187 @@ void weighted_sum_forward(const Call& call) {
         }
     }
     if constexpr (!std::is_void_v<Activation>)
-        for (std::size_t i = 0; i < n; ++i) call.y[i] = Activation::value(z[i], call.constant);
+        for (std::size_t i = 0; i < n; ++i) y[i] = Activation::value(z[i], call.constant);
+}
+template <class Activation, int K>
+void weighted_sum_forward(const Call& call) {
+    weighted_sum_values<Activation, K>(call, call.y);
 }
 
-// dz = dy f'(z); then ds_k += sum_i dz_i c_ki, dc_ki += dz_i s_k, and each scalar addend
-// receives sum_i dz_i. An element with adjoint 0 passes nothing on, as in the tape's
-// sweep (so 0 * inf stays out).
-template <class Activation, int K>
+// dz = dy f'(z), the activation's share (none without one); an element with adjoint 0
+// passes nothing on, as in the tape's sweep (so 0 * inf stays out).
+template <class Activation>
+const double* activation_backward(const Call& call) {
+    if constexpr (std::is_void_v<Activation>) {
+        return call.dy;
+    } else {
+        for (std::size_t i = 0; i < call.n; ++i)
+            call.dz[i] =
+                call.dy[i] != 0.0 ? call.dy[i] * Activation::derivative(call.z[i], call.y[i], call.constant) : 0.0;
+        return call.dz;
+    }
+}
+
+// Then ds_k += sum_i dz_i c_ki, dc_ki += dz_i s_k, and each scalar addend receives sum_i dz_i.
+// K > 0: K column terms (then at most the bias), in one pass over the elements; Columns:
+// every column term's c wants its adjoint (a hidden layer's output), else none does (data).
+// K = 0: any terms, any mix, a loop per term.
+template <class Activation, int K, bool Columns>
 void weighted_sum_backward(const Call& call) {
     const std::size_t n = call.n;
     const std::uint32_t count = call.columns + call.scalars;
-    const double* g = call.dy;
-    if constexpr (!std::is_void_v<Activation>) {
-        for (std::size_t i = 0; i < n; ++i)
-            call.dz[i] =
-                call.dy[i] != 0.0 ? call.dy[i] * Activation::derivative(call.z[i], call.y[i], call.constant) : 0.0;
-        g = call.dz;
-    }
+    const double* g = activation_backward<Activation>(call);
     double sum_g = 0.0;
     if constexpr (K > 0) {
-        double sum[K] = {};
+        double sum[K] = {}, s[K];
         const double* c[K];
-        for (int k = 0; k < K; ++k) c[k] = call.terms[k].c;
+        double* dc[K];
+        for (int k = 0; k < K; ++k) c[k] = call.terms[k].c, dc[k] = call.terms[k].dc, s[k] = *call.terms[k].s;
         for (std::size_t i = 0; i < n; ++i) {
             const double gi = g[i];
             sum_g += gi;
-            for (int k = 0; k < K; ++k) sum[k] += gi != 0.0 ? gi * c[k][i] : 0.0;
+            if (gi == 0.0) continue;  // passes nothing on
+            for (int k = 0; k < K; ++k) {
+                sum[k] += gi * c[k][i];
+                if constexpr (Columns) dc[k][i] += gi * s[k];
+            }
         }
         for (int k = 0; k < K; ++k)
             if (call.terms[k].ds) *call.terms[k].ds += sum[k];
+        if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g;
     } else {
         for (std::size_t i = 0; i < n; ++i) sum_g += g[i];
-        for (std::uint32_t k = 0; k < count; ++k)
-            if (const Term& t = call.terms[k]; t.ds && !t.scalar) {
+        for (std::uint32_t k = 0; k < count; ++k) {
+            const Term& t = call.terms[k];
+            if (t.scalar) {
+                if (t.ds) *t.ds += sum_g;
+                continue;
+            }
+            if (t.ds) {
                 double sum = 0.0;
                 for (std::size_t i = 0; i < n; ++i) sum += g[i] != 0.0 ? g[i] * t.c[i] : 0.0;
                 *t.ds += sum;
             }
-    }
-    for (std::uint32_t k = 0; k < count; ++k) {
-        const Term& t = call.terms[k];
-        if (t.scalar) {
-            if (t.ds) *t.ds += sum_g;
-        } else if (t.dc) {
-            const double s = *t.s;
-            for (std::size_t i = 0; i < n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * s : 0.0;
+            if (t.dc)
+                for (std::size_t i = 0; i < n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * *t.s : 0.0;
         }
     }
 }
 
 // The weighted-sum kernels for `columns` column terms: unrolled up to 4 when the terms are
-// those columns and then at most one scalar addend (the bias), else the loop.
+// those columns and then at most one scalar addend (the bias), and the columns want their
+// adjoints all or none; else the loop.
 template <class Activation>
 void pick_weighted_sum(Call& call, bool bias_last) {
-    switch (bias_last ? call.columns : 0) {
-#define TAPEGRAD_TERMS(K)                                            \
-    case K:                                                          \
-        call.forward = &weighted_sum_forward<Activation, K>;        \
-        call.backward = &weighted_sum_backward<Activation, K>;      \
+    std::uint32_t wanted = 0;
+    for (std::uint32_t k = 0; k < call.columns + call.scalars; ++k) wanted += !call.terms[k].scalar && call.terms[k].dc;
+    const bool all_or_none = wanted == 0 || wanted == call.columns;
+    switch (bias_last && all_or_none ? call.columns : 0) {
+#define TAPEGRAD_TERMS(K)                                                                                  \
+    case K:                                                                                                \
+        call.forward = &weighted_sum_forward<Activation, K>;                                              \
+        call.backward = wanted ? &weighted_sum_backward<Activation, K, true>                              \
+                               : &weighted_sum_backward<Activation, K, false>;                            \
         return;
         TAPEGRAD_TERMS(1) TAPEGRAD_TERMS(2) TAPEGRAD_TERMS(3) TAPEGRAD_TERMS(4)
 #undef TAPEGRAD_TERMS
         default:
             call.forward = &weighted_sum_forward<Activation, 0>;
-            call.backward = &weighted_sum_backward<Activation, 0>;
+            call.backward = &weighted_sum_backward<Activation, 0, false>;
+    }
+}
+
+// Two weighted sums over the same data columns (the hidden neurons h1 and h2 of the same
+// inputs), backwards in one pass: the columns read once, the two sets of sums side by side,
+// each as weighted_sum_backward<void, K, false> would add it, the first's before the second's.
+template <int K>
+void weighted_sum_pair_backward(const Call& first) {
+    const Call& second = *first.partner;
+    double sum[2][K] = {}, sum_g[2] = {};
+    const double* c[K];
+    for (int k = 0; k < K; ++k) c[k] = first.terms[k].c;
+    for (std::size_t i = 0; i < first.n; ++i) {
+        const double g[2] = {first.dy[i], second.dy[i]};
+        for (int j = 0; j < 2; ++j) {
+            sum_g[j] += g[j];
+            for (int k = 0; k < K; ++k) sum[j][k] += g[j] != 0.0 ? g[j] * c[k][i] : 0.0;
+        }
+    }
+    for (int j = 0; j < 2; ++j) {
+        const Call& call = j == 0 ? first : second;
+        for (int k = 0; k < K; ++k)
+            if (call.terms[k].ds) *call.terms[k].ds += sum[j][k];
+        if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g[j];
+    }
+}
+// Whether the backward halves of a and b (b right after a in the sweep) run as a pair: both
+// K data columns and at most the bias, the same columns, more than one element (so neither's
+// output can be a scalar factor of the other). The pair's kernel, or null.
+using Kernel = void (*)(const Call&);
+Kernel pair_kernel(const Call& a, const Call& b) {
+    static constexpr Kernel single[] = {nullptr, &weighted_sum_backward<void, 1, false>,
+                                        &weighted_sum_backward<void, 2, false>, &weighted_sum_backward<void, 3, false>,
+                                        &weighted_sum_backward<void, 4, false>};
+    static constexpr Kernel pairs[] = {nullptr, &weighted_sum_pair_backward<1>, &weighted_sum_pair_backward<2>,
+                                       &weighted_sum_pair_backward<3>, &weighted_sum_pair_backward<4>};
+    const std::uint32_t k = a.columns;
+    if (k < 1 || k > 4 || b.columns != k || a.backward != single[k] || b.backward != single[k] || a.n != b.n ||
+        a.n < 2)
+        return nullptr;
+    for (std::uint32_t t = 0; t < k; ++t)
+        if (a.terms[t].c != b.terms[t].c) return nullptr;
+    return pairs[k];
+}
+
+// The output neuron and the loss in one step: the weighted sum (and its activation) into
+// `prediction`, then the mean of its squared differences from the target. Backwards, one pass:
+// the mse's share 2 dy (p_i - t_i) / n, through the activation, straight into the sum's
+// terms, as weighted_sum_backward would take it from the prediction's adjoint.
+template <class Activation, int K>
+void weighted_sum_mse_forward(const Call& call) {
+    weighted_sum_values<Activation, K>(call, call.prediction);
+    call.y[0] = kernels::mean_of_squares(call.prediction, call.target, call.n, call.inv_n);
+}
+template <class Activation, int K, bool Columns>
+void weighted_sum_mse_backward(const Call& call) {
+    const double scale = 2.0 * call.dy[0] * call.inv_n;
+    if (scale == 0.0) return;  // nothing flows (and no 0 * inf)
+    double sum[K] = {}, s[K], sum_g = 0.0;
+    const double* c[K];
+    double* dc[K];
+    for (int k = 0; k < K; ++k) c[k] = call.terms[k].c, dc[k] = call.terms[k].dc, s[k] = *call.terms[k].s;
+    for (std::size_t i = 0; i < call.n; ++i) {
+        const double r = scale * (call.prediction[i] - call.target[i]);
+        if (call.dtarget) call.dtarget[i] -= r;
+        double gi = r;
+        if constexpr (!std::is_void_v<Activation>)
+            gi = r != 0.0 ? r * Activation::derivative(call.z[i], call.prediction[i], call.constant) : 0.0;
+        sum_g += gi;
+        if (gi == 0.0) continue;
+        for (int k = 0; k < K; ++k) {
+            sum[k] += gi * c[k][i];
+            if constexpr (Columns) dc[k][i] += gi * s[k];
+        }
+    }
+    for (int k = 0; k < K; ++k)
+        if (call.terms[k].ds) *call.terms[k].ds += sum[k];
+    if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g;
+}
+// Its kernels: fuse() takes in only sums the unrolled kernels cover (1 to 4 columns, then at
+// most the bias; the columns' adjoints wanted all or none).
+template <class Activation>
+void pick_weighted_sum_mse(Call& call) {
+    const bool columns = call.terms[0].dc != nullptr;
+    switch (call.columns) {
+#define TAPEGRAD_TERMS(K)                                                                                  \
+    case K:                                                                                                \
+        call.forward = &weighted_sum_mse_forward<Activation, K>;                                          \
+        call.backward = columns ? &weighted_sum_mse_backward<Activation, K, true>                         \
+                                : &weighted_sum_mse_backward<Activation, K, false>;                       \
+        return;
+        TAPEGRAD_TERMS(1) TAPEGRAD_TERMS(2) TAPEGRAD_TERMS(3) TAPEGRAD_TERMS(4)
+#undef TAPEGRAD_TERMS
+        default: throw std::logic_error("OptimizedTape: a weighted sum fused with its mse has 1 to 4 columns");
     }
 }
 
@@ -287,10 +407,10 @@ struct TermSpec {
 };
 // A step before layout.
 struct Plan {
-    enum Kind { plain, weighted_sum, mse, linear_mse, squared_differences } kind = plain;
+    enum Kind { plain, weighted_sum, mse, linear_mse, weighted_sum_mse, squared_differences } kind = plain;
     std::uint32_t node = 0;          // the output
     std::uint32_t z = none;          // weighted sum: the root add (== node without activation)
-    std::uint32_t a = none, b = none;  // mse
+    std::uint32_t a = none, b = none;  // mse: prediction and target
     std::vector<TermSpec> terms;
     std::vector<std::uint32_t> fused;
 };
@@ -419,6 +539,29 @@ void squared_differences(const Analysis& g, Plan& sum) {
     sum.fused.insert(sum.fused.end(), taken.begin(), taken.end());
 }
 
+// The mse of a weighted sum (with its activation) used nowhere else, when the sum is one the
+// unrolled kernels cover: 1 to 4 column terms, then at most a scalar addend, the columns'
+// adjoints wanted all or none. The output neuron and its loss become one step.
+void weighted_sum_mse(const Analysis& g, Plan& plan) {
+    const Node& p = g.nodes[plan.a];
+    if (!single_use(g, plan.a, p.shape)) return;
+    const bool activated = is_elementwise_unary(p.op) && is_sum(g.nodes[g.parent(p, 0)].op) &&
+                           single_use(g, g.parent(p, 0), p.shape);
+    if (!is_sum(p.op) && !activated) return;
+    Plan sum;
+    sum.z = activated ? g.parent(p, 0) : plan.a;
+    if (!expand(g, sum.z, p.shape, sum)) return;
+    std::size_t columns = 0, wanted = 0;
+    while (columns < sum.terms.size() && sum.terms[columns].column) wanted += g.active[sum.terms[columns++].c];
+    const std::size_t scalars = sum.terms.size() - columns;
+    if (columns < 1 || columns > 4 || scalars > 1 || (wanted != 0 && wanted != columns)) return;
+    plan.kind = Plan::weighted_sum_mse;
+    plan.z = sum.z;
+    plan.terms = std::move(sum.terms);
+    plan.fused.insert(plan.fused.end(), sum.fused.begin(), sum.fused.end());
+    if (activated) plan.fused.push_back(plan.a);
+}
+
 // The step rooted at live node k, taking in the single-use nodes below it that fit a pattern.
 // A node whose op has no kernels (kernels::has_kernels) is a plain step of its own.
 Plan fuse(Analysis& g, std::uint32_t k) {
@@ -448,13 +591,15 @@ Plan fuse(Analysis& g, std::uint32_t k) {
             plan = std::move(sum);
         }
     }
-    if (plan.kind == Plan::mse) {  // the output layer too, when it is small and used only here
+    if (plan.kind == Plan::mse) {  // the output layer or neuron too, when it is small and used only here
         const Node& p = g.nodes[plan.a];
         const Shape w = p.op == Op::linear ? g.nodes[g.parent(p, 1)].shape : Shape{};
         if (p.op == Op::linear && single_use(g, plan.a, p.shape) && small_layer(w.rows, w.cols)) {
             plan.kind = Plan::linear_mse;
             plan.z = plan.a;
             plan.fused.push_back(plan.a);
+        } else {
+            weighted_sum_mse(g, plan);
         }
     }
     if (plan.fused.empty()) plan.fused = {k};
@@ -469,6 +614,12 @@ std::string describe(const Plan& plan, const Analysis& g) {
                (kernels::has_kernels(g.nodes[plan.node].op) ? "" : " (generic)");
     if (plan.kind == Plan::mse) return plan.fused.size() > 1 ? "mse (subtract, square, mean)" : "mse";
     if (plan.kind == Plan::linear_mse) return "linear, then mse";
+    if (plan.kind == Plan::weighted_sum_mse) {
+        Plan sum = plan;
+        sum.kind = Plan::weighted_sum;
+        sum.node = plan.a;
+        return describe(sum, g) + ", then mse";
+    }
     if (plan.kind == Plan::squared_differences)
         return "sum of " + std::to_string(plan.terms.size()) + " squared differences (subtract, square, add)";
     std::size_t products = 0, addends = 0;
@@ -494,6 +645,7 @@ struct OptimizedTape::Program {
     kernels::Arenas arenas{};
     std::vector<Term> terms;
     std::vector<Call> forward, backward;  // backward in sweep order (newest first)
+    std::vector<Call> partners;           // the second of each pair of weighted sums (pair_kernel)
     std::size_t variable_elements = 0;
     std::size_t loss_offset = 0;
     std::size_t active_size = 0;  // the variables' and other active nodes' places: [0, active_size)
@@ -529,6 +681,7 @@ void OptimizedTape::Program::lay_out(const Analysis& g, const std::vector<Plan>&
     for (const Plan& p : plans) {
         has_place[p.node] = 1;
         if (p.z != none) has_place[p.z] = 1;
+        if (p.kind == Plan::weighted_sum_mse) has_place[p.a] = 1;  // the prediction
     }
     std::size_t used = 0;
     const auto place = [&](auto&& which) {
@@ -603,9 +756,10 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         call.forward = &mse_forward;
         call.backward = &mse_backward;
     } else {
+        const Node& sum = plan.kind == Plan::weighted_sum_mse ? nodes[plan.a] : out;  // the sum's output
         call.z = value(plan.z);
         call.dz = adjoints.data() + nodes[plan.z].offset;
-        call.constant = out.constant;
+        call.constant = sum.constant;
         call.terms = terms.data() + terms.size();  // reserved: never moves
         for (const TermSpec& t : plan.terms) {     // in the tape's order of additions
             terms.push_back({value(t.s), adjoint(t.s, g), value(t.c), adjoint(t.c, g), !t.column});
@@ -616,6 +770,19 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         if (plan.kind == Plan::squared_differences) {
             call.forward = &squared_differences_forward;
             call.backward = &squared_differences_backward;
+        } else if (plan.kind == Plan::weighted_sum_mse) {
+            call.prediction = value(plan.a);
+            call.target = value(plan.b);
+            call.dtarget = adjoint(plan.b, g);
+            call.n = sum.shape.size();
+            call.inv_n = 1.0 / static_cast<double>(call.n);
+            if (plan.z == plan.a) {
+                pick_weighted_sum_mse<void>(call);
+            } else {
+                visit(sum.op, [&]<class T>(T) {
+                    if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum_mse<T>(call);
+                });
+            }
         } else if (plan.z == plan.node) {
             pick_weighted_sum<void>(call, bias_last);
         } else {
@@ -625,6 +792,35 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
         }
     }
     return call;
+}
+
+// The adjoints set to 0 one double at a time, not by memset: the first backward kernels read
+// them back at once, and a load from a wider store waits for it to reach the cache.
+#if defined(__clang__)
+#define TAPEGRAD_NO_MEMSET
+#else
+#define TAPEGRAD_NO_MEMSET [[gnu::optimize("no-tree-loop-distribute-patterns")]]
+#endif
+TAPEGRAD_NO_MEMSET void zero(double* to, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = 0.0;
+}
+
+// Each two neighbours of the sweep that pair_kernel accepts become one call, its second in
+// `partners` (reserved: never moves).
+void pair_up(std::vector<Call>& backward, std::vector<Call>& partners) {
+    partners.reserve(backward.size());
+    std::vector<Call> paired;
+    for (std::size_t i = 0; i < backward.size(); ++i) {
+        Call call = backward[i];
+        if (i + 1 < backward.size())
+            if (const Kernel kernel = pair_kernel(call, backward[i + 1])) {
+                partners.push_back(backward[++i]);
+                call.backward = kernel;
+                call.partner = &partners.back();
+            }
+        paired.push_back(call);
+    }
+    backward = std::move(paired);
 }
 
 OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_unique<Program>()) {
@@ -665,6 +861,7 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
         P.steps.push_back({describe(plan, g), plan.node, plan.fused, g.active[plan.node] != 0});
     }
     std::reverse(P.backward.begin(), P.backward.end());
+    pair_up(P.backward, P.partners);
     std::uint32_t last = loss_index;
     while (g.nodes[last].op == Op::identity) last = g.parent(g.nodes[last], 0);
     P.loss_offset = P.nodes[last].offset;
@@ -682,7 +879,7 @@ double OptimizedTape::gradient(std::span<const double> variables, std::span<doub
                         std::to_string(out.size()) + " asked for");
     kernels::copy(variables.data(), variables.size(), P.values.data());  // the variables' block
     for (const Call& c : P.forward) c.forward(c);
-    std::fill_n(P.adjoints.data(), P.active_size, 0.0);
+    zero(P.adjoints.data(), P.active_size);
     P.adjoints[P.loss_offset] = 1.0;
     for (const Call& c : P.backward) c.backward(c);
     kernels::copy(P.adjoints.data(), out.size(), out.data());
