@@ -95,14 +95,20 @@ void print_hessian(const Eigen::MatrixXd& h) {
         for (Eigen::Index k = 0; k < h.cols(); ++k) std::cout << std::setw(7) << number(h(i, k), "%.2f");
         std::cout << "\n";
     }
-    std::cout << "  (symmetric: the largest |H(i,k) - H(k,i)| is " << number((h - h.transpose()).cwiseAbs().maxCoeff(), "%.1g")
-              << ")\n\n";
+    const bool symmetric = (h - h.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * h.cwiseAbs().maxCoeff();
+    std::cout << "  (symmetric to rounding: every |H(i,k) - H(k,i)| <= 1e-12 x the largest |H(i,k)|: "
+              << (symmetric ? "yes" : "NO") << ")\n\n";
 }
 
+// Eigenvalues smaller than 1e-9 x the largest in size are zero to rounding: their digits are
+// the noise of the solver (they differ from one compiler or library version to the next),
+// so they are shown as ~0.
 void print_eigenvalues(const std::string& title, const Curvature& c) {
+    const double scale = c.eigenvalues.cwiseAbs().maxCoeff();
     std::cout << title << "\n ";
-    for (double lambda : c.eigenvalues) std::cout << ' ' << number(lambda, "%.3g");
-    std::cout << "\n";
+    for (double lambda : c.eigenvalues)
+        std::cout << ' ' << (std::abs(lambda) <= 1e-9 * scale ? std::string("~0") : number(lambda, "%.3g"));
+    std::cout << "   (~0: below 1e-9 x the largest in size)\n";
 }
 
 // ---- 3. The scan of learning rates ----------------------------------------------------
@@ -217,7 +223,7 @@ void print_many_starts(const HealthNetwork& network, const Scaler& scaler) {
         std::cout << std::setw(6) << seed;
         for (std::size_t k : {w1, w2, w7, w8, b3}) std::cout << std::setw(8) << number(p[k], "%.3f");
         std::cout << std::setw(13) << number(network.loss(p), "%.9f") << std::setw(16)
-                  << number(predict(p, Activation::identity, scaler, 30, 2, 5), "%.9f") << "\n";
+                  << number(predict(p, Activation::identity, scaler, 30, 2, 5), "%.7f") << "\n";
     }
     std::cout << "\n";
 }
@@ -279,7 +285,7 @@ void print_random_starts(const HealthNetwork& network) {
                   << number(step_loss, "%.3g") << (step_loss > loss ? " uphill" : "       ") << std::setw(8)
                   << damped.steps.size() << "  " << std::left << std::setw(14)
                   << number(network.loss(damped.final), "%.10g") << std::right << std::setw(10)
-                  << number(gradient_norm, "%.1e") << std::setw(9)
+                  << (gradient_norm < 1e-9 ? std::string("< 1e-9") : number(gradient_norm, "%.1e")) << std::setw(9)
                   << curvature_at(network, damped.final).negative_directions() << "\n";
     }
     const Eigen::VectorXd& y = network.targets();
