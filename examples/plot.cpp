@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -291,6 +292,84 @@ std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat f
     s += "set xrange [" + number(largest * 2) + ":" + number(smallest / 2) + "]\n";
     s += "set grid lc rgb '#d0d0d0'\nunset key\n";
     s += "plot $sweep using 1:2 with linespoints lw 2.5 pt 7 ps 1.2 lc rgb '#08519c'\n";
+    return s;
+}
+
+std::string learning_rate_scan_script(const std::vector<RateOutcome>& scan, double predicted_limit,
+                                      ImageFormat format, const std::string& title) {
+    std::string s = terminal(format, 1000, 560, 14);
+    double highest = 0, lowest = INFINITY;
+    for (const RateOutcome& r : scan)
+        if (!r.diverged) highest = std::max(highest, r.final_rmse), lowest = std::min(lowest, r.final_rmse);
+    // the diverged rates sit in a band above the highest final RMSE
+    const double band = highest + 0.12 * (highest - lowest);
+    s += "$converged << EOD\n";
+    for (const RateOutcome& r : scan)
+        if (!r.diverged) s += number(r.learning_rate) + " " + number(r.final_rmse) + '\n';
+    s += "EOD\n$diverged << EOD\n";
+    for (const RateOutcome& r : scan)
+        if (r.diverged) s += number(r.learning_rate) + " " + number(band) + '\n';
+    s += "EOD\n";
+    s += "set title " + gnuplot_string(title) + " font ',15'\n";
+    s += "set xlabel 'learning rate'\nset ylabel 'RMSE after 2000 iterations'\nset grid lc rgb '#d0d0d0'\n";
+    s += "set yrange [" + number(lowest - 0.08 * (highest - lowest)) + ":" + number(band + 0.1 * (highest - lowest)) +
+         "]\n";
+    s += "set arrow from " + number(predicted_limit) + ", graph 0 to " + number(predicted_limit) +
+         ", graph 1 nohead lw 2 dt (10,6) lc rgb '#555555'\n";
+    s += "set label " + gnuplot_string("predicted limit 2 / λmax = " + number(predicted_limit, "%.4f")) + " at " +
+         number(predicted_limit) + ", graph 0.5 right offset -1,0 textcolor rgb '#333333'\n";
+    s += "set key top left box opaque\nset xrange [0:" + number(scan.back().learning_rate + 0.005) + "]\n";
+    s += "plot $converged using 1:2 with points pt 7 ps 0.8 lc rgb '#08519c' title 'converged: final RMSE', \\\n"
+         "     $diverged using 1:2 with points pt 2 ps 1.2 lw 2 lc rgb '#cb181d' title 'diverged: the loss became infinite'\n";
+    return s;
+}
+
+namespace {
+// The points of a trace worth drawing on a log axis of iterations: every one of the first
+// hundred, then every tenth (the curves change slowly by then).
+bool drawn(const EigenvaluesAfter& e) { return e.iteration >= 1 && (e.iteration <= 100 || e.iteration % 10 == 0); }
+}  // namespace
+
+std::string sharpness_script(const SharpnessRun& slow, const std::vector<SharpnessRun>& near_limit,
+                             ImageFormat format, const std::string& title) {
+    std::string s = terminal(format, 1300, 560, 14);
+    s += "$slow << EOD\n";
+    for (const EigenvaluesAfter& e : slow.trace)
+        if (drawn(e)) {
+            s += std::to_string(e.iteration);
+            for (double lambda : e.eigenvalues) s += " " + number(lambda);
+            s += '\n';
+        }
+    s += "EOD\n";
+    for (std::size_t r = 0; r < near_limit.size(); ++r) {
+        s += "$run" + std::to_string(r) + " << EOD\n";
+        for (const EigenvaluesAfter& e : near_limit[r].trace)
+            if (drawn(e)) s += std::to_string(e.iteration) + " " + number(e.eigenvalues.back()) + '\n';
+        s += "EOD\n";
+    }
+    s += "set multiplot layout 1,2 title " + gnuplot_string(title) + " font ',16'\n";
+    s += "set grid lc rgb '#d0d0d0'\nset logscale x 10\nset xlabel 'iterations (log scale)'\nset xrange [1:2000]\n";
+    s += "set title " + gnuplot_string("all eleven eigenvalues at the article's rate " +
+                                       number(slow.learning_rate, "%g") + " (2 / rate = " +
+                                       number(2 / slow.learning_rate, "%g") + "), λmax in red") + " font ',14'\n";
+    s += "set ylabel 'eigenvalue'\nunset key\n";
+    const std::size_t n = slow.trace.empty() ? 0 : slow.trace.front().eigenvalues.size();
+    s += "plot ";
+    for (std::size_t k = 0; k < n; ++k)
+        s += std::string(k ? ", " : "") + "$slow using 1:" + std::to_string(k + 2) + " with lines lw 2 lc rgb '" +
+             (k + 1 == n ? "#cb181d" : "#4292c6") + "'";
+    s += "\n";
+    s += "set title 'λmax near the stability limit, beside 2 / rate (dashed)' font ',14'\n";
+    s += "set ylabel 'λmax'\nset key top right box opaque\n";
+    static const char* const colours[] = {"#d95f02", "#1b9e77", "#7570b3"};
+    s += "plot ";
+    for (std::size_t r = 0; r < near_limit.size(); ++r) {
+        const std::string colour = colours[r % 3], rate = number(near_limit[r].learning_rate, "%g");
+        s += std::string(r ? ", \\\n     " : "") + "$run" + std::to_string(r) + " using 1:2 with lines lw 2 lc rgb '" +
+             colour + "' title " + gnuplot_string("rate " + rate) + ", " + number(2 / near_limit[r].learning_rate) +
+             " with lines lw 2 dt (8,6) lc rgb '" + colour + "' title " + gnuplot_string("2 / " + rate);
+    }
+    s += "\nunset multiplot\n";
     return s;
 }
 

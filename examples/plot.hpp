@@ -56,6 +56,31 @@ struct StepError {
 // truncation error (falling as the step shrinks) and rounding error (rising).
 std::string step_sweep_script(const std::vector<StepError>& sweep, ImageFormat format, const std::string& title);
 
+// How gradient descent ended at one learning rate of a scan.
+struct RateOutcome {
+    double learning_rate;
+    bool diverged;
+    double final_rmse;  // when it did not diverge
+};
+// The final RMSE against the learning rate, the diverged rates marked along the top, and
+// the predicted stability limit as a vertical line (chapter 10).
+std::string learning_rate_scan_script(const std::vector<RateOutcome>& scan, double predicted_limit,
+                                      ImageFormat format, const std::string& title);
+
+// The Hessian's eigenvalues after some iterations of one training run.
+struct EigenvaluesAfter {
+    int iteration;
+    std::vector<double> eigenvalues;  // smallest first
+};
+struct SharpnessRun {
+    double learning_rate;
+    std::vector<EigenvaluesAfter> trace;
+};
+// Two panels: every eigenvalue along `slow` (the article's rate), and the largest one along
+// each of `near_limit` beside its own 2 / learning rate (chapter 10's edge of stability).
+std::string sharpness_script(const SharpnessRun& slow, const std::vector<SharpnessRun>& near_limit,
+                             ImageFormat format, const std::string& title);
+
 // The pieces every script starts from (the MLP's pictures in mlp_plot.cpp use them too):
 // a string quoted for gnuplot, and the terminal line for a format, size and font size.
 // Every text a user chose (a file name, a column name) reaches gnuplot only through
