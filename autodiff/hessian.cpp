@@ -4,6 +4,8 @@
 // and for each parent records `share = adjoint x local derivative` and adds it to the
 // parent's adjoint, now Vars instead of doubles. local_shares() holds every op's local
 // derivative once more, as Var arithmetic; the comments give the math of operations.hpp.
+// A rule is opt-in, as a kernel is: a new op works everywhere else at once, and here says
+// that it has no rule yet (tests/test_hessian.cpp walks every op, so it shows up there).
 #include "tapegrad/autodiff/hessian.hpp"
 
 #include <string>
@@ -76,6 +78,7 @@ std::vector<Var> local_shares(Tape& tape, std::size_t k, Var G) {
             return {share, -share};
         }
         case Op::log_softmax: return {G - exp(y) * row_sums(G)};  // row i: G_i - softmax_i sum_j G_ij
+        default: break;  // an op added to TAPEGRAD_OPS without a rule here yet
     }
     throw TapeError("record_gradient: no recorded derivative for op '" + std::string(op_name(op)) + "'");
 }

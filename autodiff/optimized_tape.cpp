@@ -66,7 +66,7 @@ struct Call {
     std::size_t n = 0;
     double constant = 0.0;
     double inv_n = 0.0;  // weighted sum, then mse: 1 / the number of elements
-    const Call* partner = nullptr;  // a pair of weighted sums: the second
+    const Call* partner = nullptr;  // a pair of weighted sums (pair_kernel): the second
 };
 
 // ---- Kernels ------------------------------------------------------------------------------
@@ -123,186 +123,196 @@ void weighted_sum_values(const Call& call, double* y) {
     if constexpr (!std::is_void_v<Activation>)
         for (std::size_t i = 0; i < n; ++i) y[i] = Activation::value(z[i], call.constant);
 }
-template <class Activation, int K>
+// Forwards: y = f(z), or (Mse: the output neuron and its loss in one step) the prediction
+// f(z) and then the mean of its squared differences from the target.
+template <class Activation, int K, bool Mse>
 void weighted_sum_forward(const Call& call) {
-    weighted_sum_values<Activation, K>(call, call.y);
+    if constexpr (Mse) {
+        weighted_sum_values<Activation, K>(call, call.prediction);
+        call.y[0] = kernels::mean_of_squares(call.prediction, call.target, call.n, call.inv_n);
+    } else {
+        weighted_sum_values<Activation, K>(call, call.y);
+    }
 }
 
-// dz = dy f'(z), the activation's share (none without one); an element with adjoint 0
+// dz_i = dy_i f'(z_i), the activation's share (none without one); an element with adjoint 0
 // passes nothing on, as in the tape's sweep (so 0 * inf stays out).
 template <class Activation>
-const double* activation_backward(const Call& call) {
-    if constexpr (std::is_void_v<Activation>) {
-        return call.dy;
-    } else {
-        for (std::size_t i = 0; i < call.n; ++i)
-            call.dz[i] =
-                call.dy[i] != 0.0 ? call.dy[i] * Activation::derivative(call.z[i], call.y[i], call.constant) : 0.0;
-        return call.dz;
-    }
+double activation_share(const Call& call, const double* prediction, std::size_t i, double dy) {
+    if constexpr (std::is_void_v<Activation>)
+        return dy;
+    else
+        return dy != 0.0 ? dy * Activation::derivative(call.z[i], prediction[i], call.constant) : 0.0;
 }
 
-// Then ds_k += sum_i dz_i c_ki, dc_ki += dz_i s_k, and each scalar addend receives sum_i dz_i.
-// K > 0: K column terms (then at most the bias), in one pass over the elements; Columns:
-// every column term's c wants its adjoint (a hidden layer's output), else none does (data).
-// K = 0: any terms, any mix, a loop per term.
-template <class Activation, int K, bool Columns>
-void weighted_sum_backward(const Call& call) {
-    const std::size_t n = call.n;
-    const std::uint32_t count = call.columns + call.scalars;
-    const double* g = activation_backward<Activation>(call);
-    double sum_g = 0.0;
-    if constexpr (K > 0) {
-        double sum[K] = {}, s[K];
-        const double* c[K];
-        double* dc[K];
-        for (int k = 0; k < K; ++k) c[k] = call.terms[k].c, dc[k] = call.terms[k].dc, s[k] = *call.terms[k].s;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double gi = g[i];
-            sum_g += gi;
-            if (gi == 0.0) continue;  // passes nothing on
-            for (int k = 0; k < K; ++k) {
-                sum[k] += gi * c[k][i];
-                if constexpr (Columns) dc[k][i] += gi * s[k];
-            }
-        }
-        for (int k = 0; k < K; ++k)
-            if (call.terms[k].ds) *call.terms[k].ds += sum[k];
-        if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g;
-    } else {
-        for (std::size_t i = 0; i < n; ++i) sum_g += g[i];
-        for (std::uint32_t k = 0; k < count; ++k) {
-            const Term& t = call.terms[k];
-            if (t.scalar) {
-                if (t.ds) *t.ds += sum_g;
-                continue;
-            }
-            if (t.ds) {
-                double sum = 0.0;
-                for (std::size_t i = 0; i < n; ++i) sum += g[i] != 0.0 ? g[i] * t.c[i] : 0.0;
-                *t.ds += sum;
-            }
-            if (t.dc)
-                for (std::size_t i = 0; i < n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * *t.s : 0.0;
-        }
-    }
-}
-
-// The weighted-sum kernels for `columns` column terms: unrolled up to 4 when the terms are
-// those columns and then at most one scalar addend (the bias), and the columns want their
-// adjoints all or none; else the loop.
-template <class Activation>
-void pick_weighted_sum(Call& call, bool bias_last) {
+// Which of the column terms' c want their adjoints: a hidden neuron's output does, data not.
+enum class Columns { none, all, some };
+Columns columns_wanted(const Call& call) {
     std::uint32_t wanted = 0;
     for (std::uint32_t k = 0; k < call.columns + call.scalars; ++k) wanted += !call.terms[k].scalar && call.terms[k].dc;
-    const bool all_or_none = wanted == 0 || wanted == call.columns;
-    switch (bias_last && all_or_none ? call.columns : 0) {
-#define TAPEGRAD_TERMS(K)                                                                                  \
-    case K:                                                                                                \
-        call.forward = &weighted_sum_forward<Activation, K>;                                              \
-        call.backward = wanted ? &weighted_sum_backward<Activation, K, true>                              \
-                               : &weighted_sum_backward<Activation, K, false>;                            \
-        return;
-        TAPEGRAD_TERMS(1) TAPEGRAD_TERMS(2) TAPEGRAD_TERMS(3) TAPEGRAD_TERMS(4)
-#undef TAPEGRAD_TERMS
-        default:
-            call.forward = &weighted_sum_forward<Activation, 0>;
-            call.backward = &weighted_sum_backward<Activation, 0, false>;
-    }
+    return wanted == 0 ? Columns::none : wanted == call.columns ? Columns::all : Columns::some;
 }
 
-// Two weighted sums over the same data columns (the hidden neurons h1 and h2 of the same
-// inputs), backwards in one pass: the columns read once, the two sets of sums side by side,
-// each as weighted_sum_backward<void, K, false> would add it, the first's before the second's.
-template <int K>
-void weighted_sum_pair_backward(const Call& first) {
-    const Call& second = *first.partner;
-    double sum[2][K] = {}, sum_g[2] = {};
-    const double* c[K];
-    for (int k = 0; k < K; ++k) c[k] = first.terms[k].c;
-    for (std::size_t i = 0; i < first.n; ++i) {
-        const double g[2] = {first.dy[i], second.dy[i]};
-        for (int j = 0; j < 2; ++j) {
-            sum_g[j] += g[j];
-            for (int k = 0; k < K; ++k) sum[j][k] += g[j] != 0.0 ? g[j] * c[k][i] : 0.0;
-        }
-    }
-    for (int j = 0; j < 2; ++j) {
-        const Call& call = j == 0 ? first : second;
-        for (int k = 0; k < K; ++k)
-            if (call.terms[k].ds) *call.terms[k].ds += sum[j][k];
-        if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g[j];
-    }
-}
-// Whether the backward halves of a and b (b right after a in the sweep) run as a pair: both
-// K data columns and at most the bias, the same columns, more than one element (so neither's
-// output can be a scalar factor of the other). The pair's kernel, or null.
-using Kernel = void (*)(const Call&);
-Kernel pair_kernel(const Call& a, const Call& b) {
-    static constexpr Kernel single[] = {nullptr, &weighted_sum_backward<void, 1, false>,
-                                        &weighted_sum_backward<void, 2, false>, &weighted_sum_backward<void, 3, false>,
-                                        &weighted_sum_backward<void, 4, false>};
-    static constexpr Kernel pairs[] = {nullptr, &weighted_sum_pair_backward<1>, &weighted_sum_pair_backward<2>,
-                                       &weighted_sum_pair_backward<3>, &weighted_sum_pair_backward<4>};
-    const std::uint32_t k = a.columns;
-    if (k < 1 || k > 4 || b.columns != k || a.backward != single[k] || b.backward != single[k] || a.n != b.n ||
-        a.n < 2)
-        return nullptr;
-    for (std::uint32_t t = 0; t < k; ++t)
-        if (a.terms[t].c != b.terms[t].c) return nullptr;
-    return pairs[k];
-}
-
-// The output neuron and the loss in one step: the weighted sum (and its activation) into
-// `prediction`, then the mean of its squared differences from the target. Backwards, one pass:
-// the mse's share 2 dy (p_i - t_i) / n, through the activation, straight into the sum's
-// terms, as weighted_sum_backward would take it from the prediction's adjoint.
-template <class Activation, int K>
-void weighted_sum_mse_forward(const Call& call) {
-    weighted_sum_values<Activation, K>(call, call.prediction);
-    call.y[0] = kernels::mean_of_squares(call.prediction, call.target, call.n, call.inv_n);
-}
-template <class Activation, int K, bool Columns>
-void weighted_sum_mse_backward(const Call& call) {
-    const double scale = 2.0 * call.dy[0] * call.inv_n;
-    if (scale == 0.0) return;  // nothing flows (and no 0 * inf)
+// The backward half of K column terms (then at most the bias) in one pass over the elements,
+// from g(i), the adjoint of the sum's element i: ds_k += sum_i g_i c_ki, dc_ki += g_i s_k,
+// and the bias receives sum_i g_i. An element with adjoint 0 passes nothing on.
+template <int K, Columns C, class Adjoint>
+void terms_backward(const Call& call, Adjoint&& g) {
     double sum[K] = {}, s[K], sum_g = 0.0;
     const double* c[K];
     double* dc[K];
     for (int k = 0; k < K; ++k) c[k] = call.terms[k].c, dc[k] = call.terms[k].dc, s[k] = *call.terms[k].s;
     for (std::size_t i = 0; i < call.n; ++i) {
-        const double r = scale * (call.prediction[i] - call.target[i]);
-        if (call.dtarget) call.dtarget[i] -= r;
-        double gi = r;
-        if constexpr (!std::is_void_v<Activation>)
-            gi = r != 0.0 ? r * Activation::derivative(call.z[i], call.prediction[i], call.constant) : 0.0;
+        const double gi = g(i);
         sum_g += gi;
         if (gi == 0.0) continue;
         for (int k = 0; k < K; ++k) {
             sum[k] += gi * c[k][i];
-            if constexpr (Columns) dc[k][i] += gi * s[k];
+            if constexpr (C == Columns::all) dc[k][i] += gi * s[k];
+            if constexpr (C == Columns::some)
+                if (dc[k]) dc[k][i] += gi * s[k];
         }
     }
     for (int k = 0; k < K; ++k)
         if (call.terms[k].ds) *call.terms[k].ds += sum[k];
     if (call.scalars && call.terms[K].ds) *call.terms[K].ds += sum_g;
 }
-// Its kernels: fuse() takes in only sums the unrolled kernels cover (1 to 4 columns, then at
-// most the bias; the columns' adjoints wanted all or none).
-template <class Activation>
-void pick_weighted_sum_mse(Call& call) {
-    const bool columns = call.terms[0].dc != nullptr;
-    switch (call.columns) {
-#define TAPEGRAD_TERMS(K)                                                                                  \
-    case K:                                                                                                \
-        call.forward = &weighted_sum_mse_forward<Activation, K>;                                          \
-        call.backward = columns ? &weighted_sum_mse_backward<Activation, K, true>                         \
-                                : &weighted_sum_mse_backward<Activation, K, false>;                       \
+// Any terms in any order (K = 0), a loop per term.
+void terms_backward_loop(const Call& call, const double* g) {
+    double sum_g = 0.0;
+    for (std::size_t i = 0; i < call.n; ++i) sum_g += g[i];
+    for (std::uint32_t k = 0; k < call.columns + call.scalars; ++k) {
+        const Term& t = call.terms[k];
+        if (t.scalar) {
+            if (t.ds) *t.ds += sum_g;
+            continue;
+        }
+        if (t.ds) {
+            double sum = 0.0;
+            for (std::size_t i = 0; i < call.n; ++i) sum += g[i] != 0.0 ? g[i] * t.c[i] : 0.0;
+            *t.ds += sum;
+        }
+        if (t.dc)
+            for (std::size_t i = 0; i < call.n; ++i) t.dc[i] += g[i] != 0.0 ? g[i] * *t.s : 0.0;
+    }
+}
+
+// Backwards: the adjoint of each element of the sum, through the activation, into the terms.
+// Mse: from the loss, the mse's share 2 dy (p_i - t_i) / n of each element of the prediction
+// (the target's, minus it), computed on the way instead of stored in the prediction's adjoint.
+template <class Activation, int K, Columns C, bool Mse>
+void weighted_sum_backward(const Call& call) {
+    if constexpr (Mse) {
+        const double scale = 2.0 * call.dy[0] * call.inv_n;
+        if (scale == 0.0) return;  // nothing flows (and no 0 * inf)
+        terms_backward<K, C>(call, [&](std::size_t i) {
+            const double r = scale * (call.prediction[i] - call.target[i]);
+            if (call.dtarget) call.dtarget[i] -= r;
+            return activation_share<Activation>(call, call.prediction, i, r);
+        });
+    } else {
+        const double* g = call.dy;
+        if constexpr (!std::is_void_v<Activation>) {
+            for (std::size_t i = 0; i < call.n; ++i) call.dz[i] = activation_share<Activation>(call, call.y, i, call.dy[i]);
+            g = call.dz;
+        }
+        if constexpr (K > 0)
+            terms_backward<K, C>(call, [g](std::size_t i) { return g[i]; });
+        else
+            terms_backward_loop(call, g);
+    }
+}
+
+// The kernels of a weighted sum (Mse: and its loss): unrolled for 1 to 4 column terms and then
+// at most one scalar addend (the bias), when `unrolled`; else the loop (fuse() takes a sum
+// into an mse step only when it is unrolled).
+template <class Activation, bool Mse>
+void pick_weighted_sum(Call& call, bool unrolled) {
+    using Kernel = void (*)(const Call&);
+    const auto backward = [wanted = columns_wanted(call)]<int K>(std::integral_constant<int, K>) -> Kernel {
+        return wanted == Columns::none  ? &weighted_sum_backward<Activation, K, Columns::none, Mse>
+               : wanted == Columns::all ? &weighted_sum_backward<Activation, K, Columns::all, Mse>
+                                        : &weighted_sum_backward<Activation, K, Columns::some, Mse>;
+    };
+    switch (unrolled ? call.columns : 0) {
+#define TAPEGRAD_TERMS(K)                                                \
+    case K:                                                              \
+        call.forward = &weighted_sum_forward<Activation, K, Mse>;       \
+        call.backward = backward(std::integral_constant<int, K>{});     \
         return;
         TAPEGRAD_TERMS(1) TAPEGRAD_TERMS(2) TAPEGRAD_TERMS(3) TAPEGRAD_TERMS(4)
 #undef TAPEGRAD_TERMS
-        default: throw std::logic_error("OptimizedTape: a weighted sum fused with its mse has 1 to 4 columns");
     }
+    if constexpr (Mse) throw std::logic_error("OptimizedTape: a weighted sum fused with its mse has 1 to 4 columns");
+    call.forward = &weighted_sum_forward<Activation, 0, false>;
+    call.backward = &weighted_sum_backward<Activation, 0, Columns::some, false>;
+}
+
+// Two weighted sums over the same columns (the hidden neurons h1 and h2 of the same inputs)
+// as a pair, one pass over the elements for both: the columns read once. Forwards, each sum
+// added as weighted_sum_values adds it; backwards (data columns), the two sets of sums side by
+// side, each as weighted_sum_backward would add it, the first's before the second's.
+template <int K>
+void weighted_sum_pair_forward(const Call& first) {
+    const Call* call[2] = {&first, first.partner};
+    double s[2][K], bias[2];
+    const double* c[K];
+    for (int k = 0; k < K; ++k) c[k] = first.terms[k].c;
+    for (int j = 0; j < 2; ++j) {
+        bias[j] = call[j]->scalars ? *call[j]->terms[K].s : 0.0;
+        for (int k = 0; k < K; ++k) s[j][k] = *call[j]->terms[k].s;
+    }
+    for (std::size_t i = 0; i < first.n; ++i)
+        for (int j = 0; j < 2; ++j) {
+            double sum = s[j][0] * c[0][i];
+            for (int k = 1; k < K; ++k) sum += s[j][k] * c[k][i];
+            call[j]->z[i] = call[j]->scalars ? sum + bias[j] : sum;
+        }
+}
+template <int K>
+void weighted_sum_pair_backward(const Call& first) {
+    const Call* call[2] = {&first, first.partner};
+    double sum[2][K] = {}, sum_g[2] = {};
+    const double* c[K];
+    for (int k = 0; k < K; ++k) c[k] = first.terms[k].c;
+    for (std::size_t i = 0; i < first.n; ++i)
+        for (int j = 0; j < 2; ++j) {
+            const double g = call[j]->dy[i];
+            sum_g[j] += g;
+            for (int k = 0; k < K; ++k) sum[j][k] += g != 0.0 ? g * c[k][i] : 0.0;
+        }
+    for (int j = 0; j < 2; ++j) {
+        for (int k = 0; k < K; ++k)
+            if (call[j]->terms[k].ds) *call[j]->terms[k].ds += sum[j][k];
+        if (call[j]->scalars && call[j]->terms[K].ds) *call[j]->terms[K].ds += sum_g[j];
+    }
+}
+// Whether a and b, neighbours in the plan's forward order or in the sweep, run as a pair: both
+// sums of K columns and at most the bias, without activation, the same columns, and more
+// than one element (so neither's output can be a scalar factor of the other); backwards, the
+// columns data. The pair's kernel for that direction, or null.
+using Kernel = void (*)(const Call&);
+template <bool Backward>
+Kernel pair_kernel(const Call& a, const Call& b) {
+    static constexpr Kernel single[2][5] = {
+        {nullptr, &weighted_sum_forward<void, 1, false>, &weighted_sum_forward<void, 2, false>,
+         &weighted_sum_forward<void, 3, false>, &weighted_sum_forward<void, 4, false>},
+        {nullptr, &weighted_sum_backward<void, 1, Columns::none, false>,
+         &weighted_sum_backward<void, 2, Columns::none, false>, &weighted_sum_backward<void, 3, Columns::none, false>,
+         &weighted_sum_backward<void, 4, Columns::none, false>}};
+    static constexpr Kernel pairs[2][5] = {
+        {nullptr, &weighted_sum_pair_forward<1>, &weighted_sum_pair_forward<2>, &weighted_sum_pair_forward<3>,
+         &weighted_sum_pair_forward<4>},
+        {nullptr, &weighted_sum_pair_backward<1>, &weighted_sum_pair_backward<2>, &weighted_sum_pair_backward<3>,
+         &weighted_sum_pair_backward<4>}};
+    const std::uint32_t k = a.columns;
+    const auto kernel = [](const Call& c) { return Backward ? c.backward : c.forward; };
+    if (k < 1 || k > 4 || b.columns != k || kernel(a) != single[Backward][k] || kernel(b) != single[Backward][k] ||
+        a.n != b.n || a.n < 2)
+        return nullptr;
+    for (std::uint32_t t = 0; t < k; ++t)
+        if (a.terms[t].c != b.terms[t].c) return nullptr;
+    return pairs[Backward][k];
 }
 
 // A small dense layer, Y = X W + b, straight to its register kernel (a = X, b = W).
@@ -645,7 +655,7 @@ struct OptimizedTape::Program {
     kernels::Arenas arenas{};
     std::vector<Term> terms;
     std::vector<Call> forward, backward;  // backward in sweep order (newest first)
-    std::vector<Call> partners;           // the second of each pair of weighted sums (pair_kernel)
+    std::vector<Call> partners;           // the second of each pair of weighted sums (pair_kernel<>)
     std::size_t variable_elements = 0;
     std::size_t loss_offset = 0;
     std::size_t active_size = 0;  // the variables' and other active nodes' places: [0, active_size)
@@ -777,17 +787,17 @@ Call OptimizedTape::Program::emit(const Plan& plan, const Analysis& g) {
             call.n = sum.shape.size();
             call.inv_n = 1.0 / static_cast<double>(call.n);
             if (plan.z == plan.a) {
-                pick_weighted_sum_mse<void>(call);
+                pick_weighted_sum<void, true>(call, true);
             } else {
                 visit(sum.op, [&]<class T>(T) {
-                    if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum_mse<T>(call);
+                    if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T, true>(call, true);
                 });
             }
         } else if (plan.z == plan.node) {
-            pick_weighted_sum<void>(call, bias_last);
+            pick_weighted_sum<void, false>(call, bias_last);
         } else {
             visit(out.op, [&]<class T>(T) {
-                if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T>(call, bias_last);
+                if constexpr (std::is_base_of_v<ops::Unary, T>) pick_weighted_sum<T, false>(call, bias_last);
             });
         }
     }
@@ -805,22 +815,22 @@ TAPEGRAD_NO_MEMSET void zero(double* to, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) to[i] = 0.0;
 }
 
-// Each two neighbours of the sweep that pair_kernel accepts become one call, its second in
-// `partners` (reserved: never moves).
-void pair_up(std::vector<Call>& backward, std::vector<Call>& partners) {
-    partners.reserve(backward.size());
+// Each two neighbours of `calls` (the forward calls, or the backward ones in sweep order) that
+// pair_kernel accepts become one call, its second in `partners` (reserved: never moves).
+template <bool Backward>
+void pair_up(std::vector<Call>& calls, std::vector<Call>& partners) {
     std::vector<Call> paired;
-    for (std::size_t i = 0; i < backward.size(); ++i) {
-        Call call = backward[i];
-        if (i + 1 < backward.size())
-            if (const Kernel kernel = pair_kernel(call, backward[i + 1])) {
-                partners.push_back(backward[++i]);
-                call.backward = kernel;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        Call call = calls[i];
+        if (i + 1 < calls.size())
+            if (const Kernel kernel = pair_kernel<Backward>(call, calls[i + 1])) {
+                partners.push_back(calls[++i]);
+                (Backward ? call.backward : call.forward) = kernel;
                 call.partner = &partners.back();
             }
         paired.push_back(call);
     }
-    backward = std::move(paired);
+    calls = std::move(paired);
 }
 
 OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_unique<Program>()) {
@@ -861,7 +871,9 @@ OptimizedTape::OptimizedTape(const Tape& tape, Var loss) : program_(std::make_un
         P.steps.push_back({describe(plan, g), plan.node, plan.fused, g.active[plan.node] != 0});
     }
     std::reverse(P.backward.begin(), P.backward.end());
-    pair_up(P.backward, P.partners);
+    P.partners.reserve(P.forward.size() + P.backward.size());
+    pair_up<false>(P.forward, P.partners);
+    pair_up<true>(P.backward, P.partners);
     std::uint32_t last = loss_index;
     while (g.nodes[last].op == Op::identity) last = g.parent(g.nodes[last], 0);
     P.loss_offset = P.nodes[last].offset;

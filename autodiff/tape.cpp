@@ -60,7 +60,7 @@ Var Tape::record(Op op, std::initializer_list<Var> parents, double constant) {
         shapes[p] = nodes_[index[p]].shape;
     }
     const Shape shape = visit(op, [&]<class T>(T) { return ops::shape_of<T>(shapes); });
-    const std::size_t k = nodes_.size();  // the new node's index (not nodes_.back() after: see below)
+    const std::size_t k = nodes_.size();  // the new node's index, read before append (appendix B: why)
     const Var y = append(op, shape, {index, parents.size()}, constant);
     evaluate(data(), nodes_[k]);
     return y;

@@ -5,6 +5,7 @@
 
 #include <Eigen/Dense>
 
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/hessian.hpp"
 
 namespace tapegrad::nn {
@@ -69,7 +70,7 @@ NewtonResult newton(const HealthNetwork& network, const Parameters& start, const
         if (!std::isfinite(step.loss)) {
             result.failed = true;
             result.why = "step " + std::to_string(i) + " gave a non-finite loss: (H + mu I) s = g, with mu = " +
-                         std::to_string(mu) + ", has no usable solution";
+                         format_number(mu, "%.6g") + ", has no usable solution";
             return result;
         }
         if (options.adapt && !lower) break;  // no damping lowers the loss: at the bottom, to rounding

@@ -58,7 +58,7 @@ struct NewtonResult {
     Parameters final;
     std::vector<NewtonStep> steps;
     int hessians = 0;    ///< Hessians computed (one per step), each 11 Hessian-vector products
-    bool failed = false; ///< a step gave a non-finite loss (plain Newton on a singular H)
+    bool failed = false; ///< a step gave a non-finite loss (the linear system had no usable solution)
     std::string why;
 };
 /// Newton's method from `start`: each step computes g and H at the parameters and solves

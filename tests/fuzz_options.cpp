@@ -167,6 +167,7 @@ int main() {
           {"--predict", Kind::numbers3, {"45,3,6", "0,0,0"}},
           {"--plot", Kind::file, {}},
           {"--compare-plot", Kind::file, {}},
+          {"--curvature", Kind::flag, {}},
           {"--quiet", Kind::flag, {}}}},
         {"verify_gradients", verify_gradients_main, {}, {seed, init, activation, {"--json", Kind::flag, {}}}},
         {"gradient_check",

@@ -244,6 +244,36 @@ BOOST_AUTO_TEST_CASE(an_output_neuron_and_its_mse_fuse_into_one_step) {
     BOOST_TEST(cases == 5 * 3 * 2 * 2 * 2 + 4 * 3 * 2 * 2);
 }
 
+BOOST_AUTO_TEST_CASE(two_neurons_of_the_same_inputs_agree_with_the_tape) {
+    // h1 = sum_k a_k x_k (+ b1), h2 = sum_k c_k x_k (+ b2) over the same data columns, which
+    // the plan runs as a pair, forwards and backwards: K = 1 to 5 columns (5: not unrolled),
+    // with and without the biases, the columns in the same or another order (another: no
+    // pair), one element (no pair either) or six; then a loss that uses both.
+    int cases = 0;
+    for (int k = 1; k <= 5; ++k)
+        for (bool biases : {false, true})
+            for (bool same_order : {true, false})
+                for (std::uint32_t rows : {1u, 6u}) {
+                    BOOST_TEST_CONTEXT(k << " columns" << (biases ? ", biases" : "") << (same_order ? "" : ", reordered")
+                                         << ", " << rows << " rows") {
+                        Tape tape;
+                        std::vector<Var> x;
+                        for (int t = 0; t < k; ++t) x.push_back(tape.constant(filled({rows, 1}, 0.3 * t)));
+                        Var h[2];
+                        for (int j = 0; j < 2; ++j)
+                            for (int t = 0; t < k; ++t) {
+                                const int column = same_order || j == 0 ? t : k - 1 - t;
+                                const Var term = tape.variable(0.2 + 0.1 * t - 0.3 * j) * x[column];
+                                h[j] = t == 0 ? term : h[j] + term;
+                            }
+                        if (biases) h[0] = h[0] + tape.variable(0.5), h[1] = h[1] + tape.variable(-0.25);
+                        check_against_tape(tape, sum(square(h[0] * h[1] - 1.0)));
+                        ++cases;
+                    }
+                }
+    BOOST_TEST(cases == 5 * 2 * 2 * 2);
+}
+
 BOOST_AUTO_TEST_CASE(an_output_layer_and_its_mse_fuse_in_every_small_size) {
     // mse(linear(X, W, b), T) for W of every size up to 4 x 4 (one step) and a larger one
     // (two steps); the target a constant, then a variable (its adjoint is wanted too).
