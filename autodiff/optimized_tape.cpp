@@ -105,7 +105,9 @@ void weighted_sum_values(const Call& call, double* y) {
             double sum = s[0] * c[0][i];
             for (int k = 1; k < K; ++k) sum += s[k] * c[k][i];
             z[i] = call.scalars ? sum + bias : sum;  // not sum + 0.0: that makes a sum of -0 +0
+            if constexpr (!std::is_void_v<Activation>) y[i] = Activation::value(z[i], call.constant);
         }
+        return;
     } else {
         for (std::uint32_t k = 0, count = call.columns + call.scalars; k < count; ++k) {
             const Term& t = call.terms[k];
