@@ -54,9 +54,9 @@ void chapter2_output_bias() {
     // [ch2-bias]
     nn::Parameters p = article_start();
     const nn::ForwardPass f = network.forward(p);
-    const double mean_error = (network.targets() - f.prediction).mean();  // health - prediction, averaged
+    const double mean_error = (f.prediction - network.targets()).mean();  // prediction - health, averaged
     const double mse_before = network.loss(p);
-    p[nn::b3] += mean_error;  // every prediction rises by the same amount
+    p[nn::b3] -= mean_error;  // every prediction moves by minus the mean error
     const double mse_after = network.loss(p);
     // [ch2-bias]
     std::printf("  mean error %.6f; b3 = %.6f; MSE %.6f -> %.6f (RMSE %.6f)\n", mean_error, p[nn::b3], mse_before,
@@ -99,6 +99,17 @@ void chapter4_reused_node() {
     // [ch4-reuse]
     std::printf("  a = 3: c = %g, dc/db = %g, dc/da = %g\n", c.scalar_value(), b.scalar_adjoint(), a.scalar_adjoint());
     claim(a.scalar_adjoint() == 24.0, "both uses of a add their share: 12 + 12 = 24");
+    // The same sweep with `=` where the tape has `+=`: a parent keeps only the last share.
+    std::vector<double> set(tape.size(), 0.0);
+    set[c.index()] = 1.0;
+    for (std::size_t k = tape.size(); k-- > 0;) {
+        const auto parents = tape.parents(k);
+        for (std::size_t i = 0; i < parents.size(); ++i)  // multiply: the other factor; add: 1
+            set[parents[i]] = set[k] * (tape.node(k).op == Op::multiply ? tape.value(parents[1 - i])(0, 0) : 1.0);
+    }
+    std::printf("  a sweep that set adjoints instead of adding: dc/db = %g, dc/da = %g\n", set[b.index()],
+                set[a.index()]);
+    claim(set[a.index()] == 6.0, "setting loses a share at each reuse: 6, not 24");
 }
 
 // [ch4-softplus]
