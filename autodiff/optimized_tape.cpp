@@ -68,6 +68,7 @@ struct Call {
     double inv_n = 0.0;  // weighted sum, then mse: 1 / the number of elements
     const Call* partner = nullptr;  // a pair of weighted sums (pair_kernel): the second
 };
+using Kernel = void (*)(const Call&);  // a step's forward or backward half
 
 // ---- Kernels ------------------------------------------------------------------------------
 
@@ -230,7 +231,6 @@ void weighted_sum_backward(const Call& call) {
 // into an mse step only when it is unrolled).
 template <class Activation, bool Mse>
 void pick_weighted_sum(Call& call, bool unrolled) {
-    using Kernel = void (*)(const Call&);
     const auto backward = [wanted = columns_wanted(call)]<int K>(std::integral_constant<int, K>) -> Kernel {
         return wanted == Columns::none  ? &weighted_sum_backward<Activation, K, Columns::none, Mse>
                : wanted == Columns::all ? &weighted_sum_backward<Activation, K, Columns::all, Mse>
@@ -293,7 +293,6 @@ void weighted_sum_pair_backward(const Call& first) {
 // sums of K columns and at most the bias, without activation, the same columns, and more
 // than one element (so neither's output can be a scalar factor of the other); backwards, the
 // columns data. The pair's kernel for that direction, or null.
-using Kernel = void (*)(const Call&);
 template <bool Backward>
 Kernel pair_kernel(const Call& a, const Call& b) {
     static constexpr Kernel single[2][5] = {
@@ -354,7 +353,6 @@ bool small_layer(std::size_t k, std::size_t m) { return k >= 1 && k <= 4 && m >=
 template <bool WithMse>
 bool pick_linear(Call& call, std::size_t k, std::size_t m) {
     if (!small_layer(k, m)) return false;
-    using Kernel = void (*)(const Call&);
     static constexpr auto table = []<int... I>(std::integer_sequence<int, I...>) {
         if constexpr (WithMse)
             return std::array<std::array<Kernel, 2>, 16>{std::array<Kernel, 2>{
