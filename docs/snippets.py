@@ -21,10 +21,13 @@ command line: the output of a program built outside tapegrad's build, which its 
 compares with that file (examples/your_program/expected_output.txt).
 
 The command line comes from the run's arguments in examples/CMakeLists.txt, so the
-chapter always shows the exact command whose output it prints.
+chapter always shows the exact command whose output it prints. An output marker may show
+part of the output, `<!-- output: train_health lines 4-16,36-38 -->` (lines of the
+program's output, from 1; "..." between two ranges); README.md's first screen does that.
 
     snippets.py --check    exit 1, naming the chapter and line, when a block has drifted
-    snippets.py --check --docs DIR    the same for the chapters in DIR
+                           (the chapters in docs/ and README.md)
+    snippets.py --check --docs DIR    the same for the chapters in DIR alone
     snippets.py --update   rewrite the blocks from their sources
 """
 import argparse
@@ -33,7 +36,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"^(\s*)<!-- (snippet|output): (\S+) -->\s*$")
+MARKER = re.compile(r"^(\s*)<!-- (snippet|output): (\S+)(?: lines ([0-9,-]+))? -->\s*$")
 
 
 def runs_of_examples():
@@ -63,7 +66,22 @@ def snippet(reference):
     return "cmake" if cmake else "cpp", [l[indent:] for l in body]
 
 
-def output(run, runs):
+def excerpt(lines, ranges):
+    """The lines named by "4-16,36-38" (from 1), with "..." where a range skips lines."""
+    out, last = [], 0
+    for part in ranges.split(","):
+        first, _, end = part.partition("-")
+        first, end = int(first), int(end or first)
+        if not 1 <= first <= end <= len(lines) or first <= last:
+            raise ValueError(f"lines {ranges}: '{part}' is not within 1-{len(lines)}, in order")
+        if first > last + 1:
+            out.append("...")
+        out += lines[first - 1 : end]
+        last = end
+    return out
+
+
+def output(run, runs, ranges=None):
     if "/" in run:  # a file, shown as it is
         return "text", (ROOT / run).read_text().splitlines()
     if run not in runs:
@@ -71,7 +89,8 @@ def output(run, runs):
     program = run.split(".")[0]
     expected = ROOT / "examples" / "expected" / f"{run}.txt"
     command = f"$ build/release/examples/{program} {runs[run]}".rstrip()
-    return "text", [command] + expected.read_text().splitlines()
+    lines = expected.read_text().splitlines()
+    return "text", [command] + (excerpt(lines, ranges) if ranges else lines)
 
 
 def process(chapter, runs, update):
@@ -83,9 +102,11 @@ def process(chapter, runs, update):
         i += 1
         if not m:
             continue
-        indent, kind, reference = m.groups()  # a marker inside a list item is indented
+        indent, kind, reference, ranges = m.groups()  # a marker inside a list item is indented
         try:
-            language, want = snippet(reference) if kind == "snippet" else output(reference, runs)
+            if kind == "snippet" and ranges:
+                raise ValueError("'lines' is for output markers only")
+            language, want = snippet(reference) if kind == "snippet" else output(reference, runs, ranges)
         except (OSError, ValueError) as e:
             problems.append(f"{chapter.name}:{i}: {e}")
             continue
@@ -118,6 +139,8 @@ def main():
     runs = runs_of_examples()
     problems = []
     chapters = sorted(args.docs.glob("*.md"))
+    if args.docs == ROOT / "docs":
+        chapters.append(ROOT / "README.md")  # its first screen shows the main job's output
     for chapter in chapters:
         problems += process(chapter, runs, args.update)
     if args.check and problems:
