@@ -54,8 +54,7 @@ std::vector<std::string> element_names() {
 }
 
 // L(X, W, b) in plain doubles, for central differences: no tape, no rules.
-double loss_of(const Eigen::MatrixXd& x, const Eigen::MatrixXd& w, const Eigen::MatrixXd& b,
-               const Eigen::MatrixXd& t) {
+double loss_of(const Eigen::MatrixXd& x, const Eigen::MatrixXd& w, const Eigen::MatrixXd& b, const Eigen::MatrixXd& t) {
     const Eigen::MatrixXd y = (x * w).rowwise() + b.row(0);
     return 0.5 * (y - t).squaredNorm();
 }
@@ -84,10 +83,10 @@ int show_chapter() {
     // [record]
 
     // [rules]
-    const Eigen::MatrixXd G = Y.value() - t;            // dL/dY, 4 x 3 (the loss is 1/2 sum (Y - T)^2)
-    const Eigen::MatrixXd dX = G * w.transpose();       // 4 x 3 times 3 x 2: X's shape
-    const Eigen::MatrixXd dW = x.transpose() * G;       // 2 x 4 times 4 x 3: W's shape
-    const Eigen::MatrixXd db = G.colwise().sum();       // 1 x 3: b was used once in each row
+    const Eigen::MatrixXd G = Y.value() - t;       // dL/dY, 4 x 3 (the loss is 1/2 sum (Y - T)^2)
+    const Eigen::MatrixXd dX = G * w.transpose();  // 4 x 3 times 3 x 2: X's shape
+    const Eigen::MatrixXd dW = x.transpose() * G;  // 2 x 4 times 4 x 3: W's shape
+    const Eigen::MatrixXd db = G.colwise().sum();  // 1 x 3: b was used once in each row
     // [rules]
 
     std::printf("Y = X W + b: X 4x2, W 2x3, b 1x3;  L = 1/2 sum((Y - T)^2) = %.4f\n", L.scalar_value());

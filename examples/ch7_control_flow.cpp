@@ -40,6 +40,15 @@ Recorded record_f(Var x, Var w) {
         return {square(h), h, true};
     return {h / 10.0, h, false};
 }
+
+// x, then w, recorded as variables from the numbers p, then f on them. Two statements:
+// in record(tape.variable(..), tape.variable(..)) C++ leaves the order of the two to the
+// compiler, and replay() and gradient(loss, out) take the variables in recording order.
+auto record_at(Tape& tape, std::span<const double> p, auto record) {
+    const Var x = tape.variable(p[0]);
+    const Var w = tape.variable(p[1]);
+    return record(x, w);
+}
 // [record]
 
 // The same f with the branch written as ops: relu(h) is h above 0 and 0 below, so
@@ -48,16 +57,6 @@ Var record_f_without_if(Var x, Var w) {
     Var h = x;
     for (int round = 0; round < 3; ++round) h = tanh(w * h + x);
     return square(relu(h)) + (h - relu(h)) / 10.0;
-}
-
-// x and w recorded on the tape, x first, then f. Two statements: in record_f(tape.variable(..),
-// tape.variable(..)) C++ leaves the order of the two recordings to the compiler (chapter 4),
-// and replay() and gradient(loss, out) take the variables in the order they were recorded.
-template <class Record>
-auto record_at(Tape& tape, std::span<const double> p, Record record) {
-    const Var x = tape.variable(p[0]);
-    const Var w = tape.variable(p[1]);
-    return record(x, w);
 }
 
 const char* side(bool upper) { return upper ? "h > 0, f = h^2" : "h <= 0, f = h/10"; }
@@ -94,9 +93,8 @@ int show_chapter() {
 
     // [replay]
     Tape tape;
-    const Var x = tape.variable(above[0]), w = tape.variable(above[1]);
-    const Recorded r = record_f(x, w);  // recorded at x = 0.5: the branch h > 0
-    tape.replay(below);                 // new values for x and w, the same nodes
+    const Recorded r = record_at(tape, above, record_f);  // recorded at x = 0.5: the branch h > 0
+    tape.replay(below);                                   // new values for x and w, the same nodes
     std::vector<double> g(2);
     tape.gradient(r.f, g);
     // [replay]
@@ -123,9 +121,9 @@ int show_chapter() {
 
     // [compiled]
     CompiledLoss loss([](Tape& t, std::span<const double> p) { return record_at(t, p, record_f).f; });
-    loss.gradient(above, g);                          // traced at x = 0.5: the plan is the branch h > 0
-    const double stale = loss.gradient(below, g);     // the same plan at x = -0.5: wrong
-    loss.retrace();                                   // the graph changed: trace again on the next call
+    loss.gradient(above, g);                       // traced at x = 0.5: the plan is the branch h > 0
+    const double stale = loss.gradient(below, g);  // the same plan at x = -0.5: wrong
+    loss.retrace();                                // the graph changed: trace again on the next call
     const double right = loss.gradient(below, g);
     // [compiled]
     std::printf("\n4. A compiled loss traced at x = %g: f at x = %g is %.6f; after retrace() %.6f\n", above[0],
