@@ -118,13 +118,15 @@ void sweep(const TapeData& tape, const Node& n) {
             }
     });
 }
+// [sweep]
 
+// [gradient]
 void Tape::gradient(Var loss) {
     begin_sweep(loss);
     const TapeData tape = data();
     for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(tape, nodes_[k]);  // sweep_node(k), each
 }
-// [sweep]
+// [gradient]
 
 // [begin_sweep]
 void Tape::begin_sweep(Var loss) {

@@ -43,7 +43,6 @@ void share(const char* parent, double& parent_adjoint, double adjoint, double lo
     std::cout << "\n";
 }
 
-// [by_hand]
 Gradient sweep_by_hand(double a, double b) {
     const double c = a + b, d = b + 1, e = c * d;  // the forward pass
     std::cout << "forward:  c = a + b = " << n(c) << ",  d = b + 1 = " << n(d) << ",  e = c * d = " << n(e) << "\n\n";
@@ -60,7 +59,6 @@ Gradient sweep_by_hand(double a, double b) {
     share("b", eb, ec, 1);  // dc/db = 1: b's second path
     return {ea, eb};
 }
-// [by_hand]
 
 Gradient sweep_on_the_tape(double a_value, double b_value) {
     // [tape]
