@@ -30,7 +30,6 @@ using tapegrad::format_number;
 using tapegrad::Tape;
 using tapegrad::Var;
 
-// [expr]
 // An expression written out as a formula. Children are held by shared pointers only to
 // save memory; `size` counts every occurrence, as the formula written on paper has them.
 struct Expr;
@@ -47,6 +46,7 @@ E operator*(E a, E b) { return std::make_shared<const Expr>(Expr{Expr::multiply,
 E sin(E a) { return std::make_shared<const Expr>(Expr{Expr::sin, 0, a, {}}); }
 E cos(E a) { return std::make_shared<const Expr>(Expr{Expr::cos, 0, a, {}}); }
 
+// [expr]
 // d/dx by the rules of the textbook, applied as they stand.
 E derivative(const E& f) {
     switch (f->kind) {
