@@ -12,8 +12,15 @@ marker line becomes the <div>, the blank line after the block its </div>), so Do
 warnings keep their line numbers. README.md's title "tapegrad" becomes "About tapegrad
 (README)" in the site's list of pages. The files themselves are not changed.
 
+A link to a section, `[words](07-your-own-network.md#many-classes)`, names the heading by
+the id GitHub derives from its words (links.py checks that it exists). Doxygen knows no
+such ids, so the filter gives every heading without an explicit {#id} a label made of
+the page and that id (md_07_your_own_network__many_classes) and rewrites the links to
+refer to it, on the page itself (`#many-classes`) and from other pages.
+
     doxygen_filter.py FILE.md    prints FILE.md with the links rewritten
 """
+import os
 import re
 import sys
 
@@ -24,15 +31,46 @@ LINKS = [
 
 
 OUTPUT_MARKER = re.compile(r"^(\s*)<!-- output: \S+ -->\s*$")  # indented inside a list item
+HEADING = re.compile(r"^(#{2,6}\s+)(.*?)\s*$")
+SECTION_LINK = re.compile(r"\]\(((?:[\w.-]+/)*)([\w-]*)(?:\.md)?#([\w-]+)\)")
+
+
+def slug(words):
+    """The id GitHub gives a heading (as docs/links.py computes it)."""
+    words = re.sub(r"[`*_]", "", words.strip().lower())
+    return re.sub(r"[^\w\- ]", "", words).replace(" ", "-")
+
+
+def label(page, section):
+    """The Doxygen label of a section of a page: md_<page>__<section>, in word characters."""
+    return re.sub(r"\W", "_", f"md_{page}__{section}")
+
+
+def with_section_labels(line, page, fenced):
+    """A heading gets its label; a link to a section refers to the label."""
+    heading = HEADING.match(line) if not fenced else None
+    if heading and "{#" not in line:
+        return f"{heading.group(1)}{heading.group(2)} {{#{label(page, slug(heading.group(2)))}}}\n"
+
+    def ref(m):
+        target = m.group(2) or page
+        return f"](@ref {label(target, m.group(3))})"
+
+    return line if fenced else SECTION_LINK.sub(ref, line)
 
 
 def main():
     readme = sys.argv[1].endswith("README.md")
+    page = os.path.splitext(os.path.basename(sys.argv[1]))[0]
+    fenced = False
     state = "text"  # then "marker" (saw an output marker), "block" (inside its fence), "closed"
     with open(sys.argv[1], encoding="utf-8") as f:
         for number, line in enumerate(f):
             if readme and number == 0 and line.rstrip() == "# tapegrad":
                 line = "# About tapegrad (README)\n"  # its title among the tutorial's pages
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            line = with_section_labels(line, page, fenced)
             for pattern, replacement in LINKS:
                 line = pattern.sub(replacement, line)
             marker = OUTPUT_MARKER.match(line) if state == "text" else None
