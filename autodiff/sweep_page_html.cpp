@@ -267,7 +267,7 @@ function backward(b) {
   for (const sh of b.shares) {
     const [op, eq] = symbol[sh.rule];
     text += '<tr class="share"><td>' + who(sh.parent) + '</td><td class="num g">' + stack(b.adjoint) +
-            '</td><td class="op">' + op + '</td><td class="num local">' + stack(sh.local) + '</td><td class="op">' +
+            '</td><td class="op sym">' + op + '</td><td class="num local">' + stack(sh.local) + '</td><td class="op eq">' +
             eq + '</td><td class="num received">' + stack(sh.received) + '</td><td class="num sum">' +
             stack(sh.sum) + '</td></tr>';
     if (sh.rule !== 'times') text += '<tr class="how"><td></td><td colspan="6">' + esc(sh.how) + '</td></tr>';
