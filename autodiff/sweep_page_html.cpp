@@ -187,7 +187,7 @@ table.shares tr.how td { color: #555; font-size: 0.85em; padding-bottom: 0.35em;
 ul.gradient { margin: 0.2em 0; }
 main { display: flex; gap: 1em; padding: 0.8em 1em; align-items: flex-start; }
 #graph { flex: 1 1 50%; overflow: auto; max-height: 88vh; border: 1px solid #e2e6ea; }
-#side { flex: 1 1 50%; min-width: 0; }
+#side { flex: 1 1 50%; min-width: 0; max-width: 75em; }
 #graph svg { display: block; }
 #table-box { overflow: auto; max-height: 60vh; }
 table { border-collapse: collapse; font-size: 0.85em; }
@@ -208,13 +208,16 @@ tr.gradient { background: #c7e9c0; font-weight: bold; }
 .edge.active path { stroke: #d32f2f; stroke-width: 3; }
 .edge.active polygon { fill: #d32f2f; stroke: #d32f2f; }
 .edge.active text { fill: #d32f2f; font-weight: bold; }
-.note { color: #555; font-style: italic; margin: 0 0.5em; }
+.note { color: #555; font-style: italic; margin: 0 0 0.5em 0; }
 )css";
 
+// The colours' legend; the edges' part only with a drawing.
 constexpr const char* page_legend =
     "<span class=\"legend\"><span class=\"chip now\">current node</span><span class=\"chip gets\">"
-    "its parents</span><span class=\"chip param\">parameter (variable)</span><span class=\"chip local\">"
-    "on an edge: the local derivative ∂child/∂parent, shown once the forward pass computed it</span></span>";
+    "its parents</span><span class=\"chip param\">parameter (variable)</span>";
+constexpr const char* edge_legend =
+    "<span class=\"chip local\">on an edge: the local derivative ∂child/∂parent, shown once the forward pass "
+    "computed it</span>";
 
 constexpr const char* page_script = R"js(
 'use strict';
@@ -379,13 +382,13 @@ void write_sweep_page(std::ostream& out, const Tape& tape, const SweepTrace& tra
         << "</h1>\n<div class=\"controls\"><button id=\"first\" title=\"Home\">« start</button>"
            "<button id=\"prev\" title=\"←\">◀ back</button><button id=\"next\" title=\"→\">forward ▶</button>"
            "<button id=\"end\" title=\"End\">end »</button><span id=\"counter\"></span>"
-        << page_legend << "</div>\n</header>\n<main>\n";
+        << page_legend << (svg.empty() ? "" : edge_legend) << "</span></div>\n</header>\n<main>\n";
+    if (!svg.empty()) out << "<div id=\"graph\">\n" << inline_svg(svg) << "</div>\n";
+    out << "<div id=\"side\">\n";
     if (svg.empty())
         out << "<p class=\"note\">No drawing of this tape (" << tape.size()
             << " nodes): the table lists every node, and each step its numbers.</p>\n";
-    else
-        out << "<div id=\"graph\">\n" << inline_svg(svg) << "</div>\n";
-    out << "<div id=\"side\">\n<div id=\"explain\"></div>\n<div id=\"table-box\">\n";
+    out << "<div id=\"explain\"></div>\n<div id=\"table-box\">\n";
     write_rows(out, tape);
     out << "</div>\n</div>\n</main>\n<script type=\"application/json\" id=\"tape-data\">" << json << "</script>\n<script>"
         << page_script << "</script>\n</body>\n</html>\n";
