@@ -228,4 +228,58 @@ void write_plan_dot(std::ostream& out, const Tape& tape, const OptimizedTape& pl
     end_dot(out, tape);
 }
 
+// ---- Text shown to people: names as a page or a terminal may show them ----
+
+namespace {
+
+// The length of the valid UTF-8 sequence that starts text[at], or 0 when there is none
+// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+    const auto byte = [&](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u; };
+    const unsigned lead = byte(at);
+    if (lead < 0x80) return 1;
+    std::size_t length = 4;
+    if (lead < 0xc2 || lead > 0xf4) return 0;
+    if (lead <= 0xdf)
+        length = 2;
+    else if (lead <= 0xef)
+        length = 3;
+    // the byte after the lead: 0x80..0xbf, narrower where shorter forms or surrogates lie
+    const unsigned low = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    const unsigned high = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+    if (byte(at + 1) < low || byte(at + 1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if (byte(at + i) < 0x80 || byte(at + i) > 0xbf) return 0;
+    return length;
+}
+
+// A control character: C0 (below 0x20), DEL, or C1 (U+0080..U+009F, 0xc2 0x80..0x9f).
+bool is_control(std::string_view character) {
+    const auto first = static_cast<unsigned char>(character[0]);
+    if (character.size() == 1) return first < 0x20 || first == 0x7f;
+    return character.size() == 2 && first == 0xc2 && static_cast<unsigned char>(character[1]) <= 0x9f;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t length = utf8_sequence(text, at);
+        const std::string_view character = text.substr(at, std::max<std::size_t>(length, 1));
+        at += character.size();
+        if (length > 0 && !is_control(character)) {
+            out += character;
+            continue;
+        }
+        for (const char c : character) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+            out += buf;
+        }
+    }
+    return out;
+}
+
 }  // namespace tapegrad

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 #include "tapegrad/autodiff/optimized_tape.hpp"
 #include "tapegrad/autodiff/tape.hpp"
@@ -43,5 +44,10 @@ void print_plan(std::ostream& out, const Tape& tape, const OptimizedTape& plan);
 void write_plan_dot(std::ostream& out, const Tape& tape, const OptimizedTape& plan);
 
 std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const PrintOptions& options = {});
+
+/// `text` as it may be shown on a terminal, in a picture or on a page: control characters and
+/// bytes that are not valid UTF-8 become \\xNN, so that no name can end a line of a script,
+/// drive a terminal or break a document's encoding ("a\\nb" -> "a\\x0ab").
+std::string printable(std::string_view text);
 
 }  // namespace tapegrad

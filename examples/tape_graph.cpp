@@ -26,9 +26,9 @@
 #include "cli.hpp"
 #include "one_neuron.hpp"
 #include "plot.hpp"
-#include "sweep_page.hpp"
 #include "tapegrad/autodiff/inspect.hpp"
 #include "tapegrad/autodiff/optimized_tape.hpp"
+#include "tapegrad/autodiff/sweep_page.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/scaler.hpp"
 
@@ -143,22 +143,26 @@ std::optional<cli::OutputFile> output_file(const po::variables_map& vm, const ch
     return std::optional<cli::OutputFile>(std::in_place, flag, path);
 }
 
-// The sweep page: the tape's graph without values (the page fills them in as it steps).
-// Graphviz lays out a few dozen nodes at once, but takes minutes (or crashes) on graphs of a
-// few hundred nodes with many long edges; past this size the page shows the table alone.
+// The sweep page, written by the library (autodiff/sweep_page.hpp), the graph drawn by
+// Graphviz's dot, run without a shell. Graphviz lays out a few dozen nodes at once, but takes
+// minutes (or crashes) on graphs of a few hundred nodes with many long edges; past this size
+// the page shows the table alone.
 constexpr std::size_t max_drawn_nodes = 100;
 
 std::string sweep_page(Tape& tape, Var loss, const std::string& title) {
-    const pages::SweepTrace trace = pages::trace_sweep(tape, loss);
-    std::string svg;
-    if (tape.size() <= max_drawn_nodes) {
-        std::ostringstream dot;
-        pages::sweep_page_dot(dot, tape);
-        svg = pictures::run_filter("dot", {"-Tsvg"}, dot.str());
-    }
+    SweepPageOptions options;
+    if (tape.size() <= max_drawn_nodes)
+        options.draw = [](const std::string& dot) { return pictures::run_filter("dot", {"-Tsvg"}, dot); };
     std::ostringstream page;
-    pages::write_sweep_page(page, tape, trace, svg, title);
+    write_sweep_page(page, tape, loss, title, options);
     return page.str();
+}
+
+// Where the page's tape was recorded: the parameters it starts from.
+std::string start_of(const Choice& c, const po::variables_map& vm) {
+    if (c.which == Choice::Which::neuron) return "at w = 0.5, b = 0";
+    if (vm.count("init")) return "at w1..w8, b1..b3 = " + vm["init"].as<std::string>();
+    return "at the random start of seed " + vm["seed"].as<std::string>();
 }
 
 int main(int argc, char** argv) {
@@ -232,7 +236,7 @@ int main(int argc, char** argv) {
         const Var loss = record(tape, choice);
         const std::string title = title_of(choice, tape.size());
         if (html) {  // the page sweeps the tape itself, one node at a time
-            html->stream() << sweep_page(tape, loss, title);
+            html->stream() << sweep_page(tape, loss, title + ", " + start_of(choice, vm));
             cli::put_in_place("tape_graph", *html, std::to_string(tape.size()) + " nodes, a page to step through");
         }
         tape.gradient(loss);

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """tests/sweep_page_browser.py — the sweep pages, opened in a real browser (headless Chromium).
 
-For each tape (chapter 4's one neuron, one person's, the batched one, and a 1,000-node tape
-written by test_sweep_page), the page is opened at #step=end and at steps in the middle of
-the recording and of the sweep; Chromium runs the page's script and dumps the DOM, and every
-node's displayed value and adjoint is compared with print_tape's table of the same tape
-(`tape_graph --table`), to the printed precision. Chromium's network log must show no
-request made by the page. A canary page that does fetch something proves the check can fail.
+For each tape (chapter 4's one neuron, person 1's and the batched one at chapter 4's start,
+and a 1,000-node tape written by test_sweep_page), the page is opened at #step=end and at
+steps in the middle of the recording and of the sweep; Chromium runs the page's script and
+dumps the DOM, and every node's displayed value and adjoint is compared with print_tape's
+table of the same tape (`tape_graph --table`), to the printed precision. On the backward
+step, every share shows three numbers, adjoint (x or elementwise) local derivative = share,
+and they must agree; the last step must read the gradient off: one line per variable, its
+adjoint as the table has it. Chromium's network log must show no request made by the page.
+A canary page that does fetch something proves the check can fail.
 
 Exit 77 (CTest: skipped) when Chromium is not installed: apt-get install chromium.
 """
@@ -14,6 +17,7 @@ import argparse
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,38 +65,83 @@ def page_requests(netlog):
 
 
 class Rows(html.parser.HTMLParser):
-    """Every table row id="row-N": its value and adjoint cells' text; which row is current."""
+    """Every table row id="row-N": its kind, value and adjoint cells' text; which row is
+    current; each share of the step shown (its cells' text by class); the gradient's lines."""
 
     def __init__(self):
         super().__init__()
         self.rows, self.current, self._row, self._cell = {}, None, None, None
         self.counter, self._in_counter = "", False
+        self.shares, self._share, self._share_cell = [], None, None
+        self.gradient, self._in_gradient = [], False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        classes = (a.get("class") or "").split()
         if tag == "tr" and (a.get("id") or "").startswith("row-"):
             self._row = int(a["id"][4:])
-            self.rows[self._row] = {"value": "", "adjoint": ""}
-            if "current" in (a.get("class") or "").split():
+            self.rows[self._row] = {"value": "", "adjoint": "", "kind": classes[0] if classes else ""}
+            if "current" in classes:
                 self.current = self._row
         elif tag == "td" and self._row is not None and a.get("class") in ("value", "adjoint"):
             self._cell = a["class"]
+        elif tag == "tr" and "share" in classes:
+            self._share = {}
+            self.shares.append(self._share)
+        elif tag == "td" and self._share is not None:
+            self._share_cell = classes[-1] if classes else "to"
+            self._share[self._share_cell] = ""
+        elif tag == "li" and "gradient" in classes:
+            self._in_gradient = True
+            self.gradient.append("")
         elif a.get("id") == "counter":
             self._in_counter = True
 
     def handle_endtag(self, tag):
         if tag == "td":
-            self._cell = None
+            self._cell = self._share_cell = None
         elif tag == "tr":
-            self._row = None
+            self._row = self._share = None
         elif tag == "span":
             self._in_counter = False
+        elif tag == "li":
+            self._in_gradient = False
 
     def handle_data(self, data):
         if self._cell:
             self.rows[self._row][self._cell] += data
+        if self._share is not None and self._share_cell:
+            self._share[self._share_cell] += data
+        if self._in_gradient:
+            self.gradient[-1] += data
         if self._in_counter:
             self.counter += data
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|[-+]?inf|nan")
+
+
+def numbers(text):
+    return [float(x) for x in NUMBER.findall(text)]
+
+
+def check_shares(name, shares, failures):
+    """Each share's three numbers: adjoint (x or elementwise) local = share, to the printed
+    precision; "summed =" for a broadcast parent adds the products up. A formula (a matrix
+    op) shows no numbers for the local derivative and is left out."""
+    checked = 0
+    for sh in shares:
+        g, local, share = numbers(sh.get("g", "")), numbers(sh.get("local", "")), numbers(sh.get("received", ""))
+        if not local or "..." in sh.get("local", "") + sh.get("g", "") + sh.get("received", ""):
+            continue  # a formula, or a value cut short
+        if len(g) == 1:
+            g = g * len(local)
+        products = [a * b for a, b in zip(g, local)]
+        want = [sum(products)] if "summed" in sh.get("eq", "") else products
+        if len(want) != len(share) or any(abs(a - b) > 1e-4 * (1 + abs(b)) for a, b in zip(want, share)):
+            failures.append(f"{name}: share to {sh.get('to')}: {sh.get('g')} x {sh.get('local')} is not {sh.get('received')}")
+        checked += 1
+    return checked
 
 
 def read_table(text):
@@ -138,6 +187,15 @@ def check_page(browser, page, table, work, failures):
             if rows.rows[i][column] != want[column]:
                 failures.append(f"{name}#step=end node {i} {column}: page '{rows.rows[i][column]}', "
                                 f"tape '{want[column]}'")
+    # The last step reads the gradient off: one line per variable, "∂loss/∂w = adjoint".
+    variables = [i for i in table if rows.rows[i]["kind"] == "variable"]
+    gradient_lines = len(rows.gradient)
+    if len(rows.gradient) != len(variables) or not variables:
+        failures.append(f"{name}#step=end: {len(rows.gradient)} gradient lines for {len(variables)} variables")
+    for line, i in zip(rows.gradient, variables):
+        if not line.startswith("∂") or not line.endswith("= " + table[i]["adjoint"]):
+            failures.append(f"{name}#step=end: gradient line '{line}', the tape's adjoint of #{i} is "
+                            f"'{table[i]['adjoint']}'")
     n = len(table)
     # Halfway through the recording: the first nodes have values, the rest none, no adjoints.
     middle = n // 2
@@ -160,7 +218,13 @@ def check_page(browser, page, table, work, failures):
                             f"'{rows.rows[i]['adjoint']}', final '{table[i]['adjoint']}'")
         if rows.rows[i]["value"] != table[i]["value"]:
             failures.append(f"{name}#step={sweep_middle} node {i}: value '{rows.rows[i]['value']}'")
-    print(f"{name}: {n} nodes, {last} steps: end, step {middle} and step {sweep_middle} match the tape")
+    if not rows.shares:
+        failures.append(f"{name}#step={sweep_middle}: no shares shown on a backward step")
+    checked = check_shares(f"{name}#step={sweep_middle}", rows.shares, failures)
+    if checked == 0:
+        failures.append(f"{name}#step={sweep_middle}: no share with its three numbers")
+    print(f"{name}: {n} nodes, {last} steps: end, step {middle} and step {sweep_middle} match the tape; "
+          f"{checked} shares are adjoint x local; the last step reads off {gradient_lines} gradient lines")
 
 
 def main():
@@ -186,7 +250,8 @@ def main():
     if not any("canary.png" in url for url in requests):
         failures.append("the network check did not see the canary page's request: it cannot catch one")
 
-    for tape, flags in (("neuron", ["--neuron"]), ("person", []), ("batched", ["--batched"])):
+    start = ["--init", "0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0,0,0"]  # chapter 4's tables' start
+    for tape, flags in (("neuron", ["--neuron"]), ("person", start), ("batched", ["--batched", *start])):
         page = os.path.join(work, f"sweep-{tape}.html")
         subprocess.run([args.tape_graph, *flags, "--html", page], check=True, capture_output=True)
         table = subprocess.run([args.tape_graph, *flags, "--table"], check=True, capture_output=True, text=True)

@@ -5,13 +5,17 @@
 // It records that computation on a tape (w and b as variables, the person's numbers as
 // constants), sweeps back once, and reads the gradient out two ways: a Var's own adjoint
 // (scalar_adjoint) and gradient(loss, {w, b}). Then it prints the same derivatives worked
-// out by hand. It is built outside tapegrad, against the installed package, by its own
-// CMakeLists.txt beside it; the test package.your_program builds it that way, runs it and
-// compares what it prints with expected_output.txt, the block the chapter shows.
+// out by hand. Last, it writes the sweep of its own tape as a page to open in a browser,
+// sweep.html, in one call (autodiff/sweep_page.hpp). It is built outside tapegrad, against the
+// installed package, by its own CMakeLists.txt beside it; the test package.your_program builds
+// it that way, runs it, compares what it prints with expected_output.txt, the block the chapter
+// shows, and checks that sweep.html was written and ends in the gradient step.
 // [program]
 #include <cstdio>
+#include <fstream>
 #include <vector>
 
+#include <tapegrad/autodiff/sweep_page.hpp>
 #include <tapegrad/autodiff/tape.hpp>
 
 int main() {
@@ -46,6 +50,16 @@ int main() {
     // By hand: loss = (w age + b - health)^2, so dloss/dw = 2 error age, dloss/db = 2 error.
     const double e = error.scalar_value();
     std::printf("by hand: dloss/dw = %g, dloss/db = %g\n", 2 * e * age.scalar_value(), 2 * e);
+
+    // The sweep step by step, as a page: each node hands each parent adjoint x local
+    // derivative, and the last step reads the gradient off. Names make the page read better.
+    tape.set_name(w, "w");
+    tape.set_name(b, "b");
+    tape.set_name(age, "age");
+    tape.set_name(loss, "loss");
+    std::ofstream page("sweep.html");
+    tapegrad::write_sweep_page(page, tape, loss, "My neuron's sweep");  // sweeps the tape itself
+    std::printf("wrote sweep.html: open it in a browser and step through the sweep\n");
     return 0;
 }
 // [program]

@@ -12,6 +12,8 @@
 #   PROJECT       optional: another consumer project to build instead of this folder's (it
 #                 must make an executable `app`), e.g. examples/your_program of the tutorial
 #   EXPECTED      with PROJECT: the file `app`'s output must equal, line for line
+#   PAGE          optional, with PROJECT: a sweep page `app` writes (write_sweep_page), which must
+#                 exist in WORKDIR (where `app` runs) and hold the page's data and its gradient step
 # For install and deb it also checks the files and that the exported targets carry nothing
 # of tapegrad's own build: no Boost, benchmark, sanitizer, warning flag or EIGEN_ setting;
 # in every mode, that the consumer's compile and link lines name none of them either.
@@ -27,7 +29,8 @@ function(check_installed prefix)
   endif()
   get_filename_component(config_dir "${config}" DIRECTORY)
   get_filename_component(libdir "${config_dir}/../.." ABSOLUTE)
-  foreach(file include/tapegrad/autodiff/tape.hpp include/tapegrad/autodiff/var.hpp include/tapegrad/nn/parameters.hpp)
+  foreach(file include/tapegrad/autodiff/tape.hpp include/tapegrad/autodiff/var.hpp include/tapegrad/autodiff/sweep_page.hpp
+               include/tapegrad/nn/parameters.hpp)
     if(NOT EXISTS "${prefix}/${file}")
       message(FATAL_ERROR "not installed: ${file}")
     endif()
@@ -113,7 +116,7 @@ if(EXISTS "${WORKDIR}/build/build.ninja" AND NOT FLAGS)
     endif()
   endforeach()
 endif()
-run("${WORKDIR}/build/app")
+run("${WORKDIR}/build/app" WORKING_DIRECTORY "${WORKDIR}")
 message(STATUS "${output}")
 if(PROJECT)
   file(READ "${EXPECTED}" expected_output)
@@ -121,6 +124,18 @@ if(PROJECT)
     file(WRITE "${WORKDIR}/actual_output.txt" "${output}")
     message(FATAL_ERROR "${consumer}: its output differs from ${EXPECTED} (what it printed is in "
                         "${WORKDIR}/actual_output.txt):\n${output}")
+  endif()
+  if(PAGE)
+    if(NOT EXISTS "${WORKDIR}/${PAGE}")
+      message(FATAL_ERROR "${consumer}: app did not write ${PAGE}")
+    endif()
+    file(READ "${WORKDIR}/${PAGE}" page)
+    # the variables the last step lists, and the words of that step
+    foreach(expected "id=\"tape-data\"" "\"gradient\":\\[[0-9]" "The gradient is read off")
+      if(NOT page MATCHES "${expected}")
+        message(FATAL_ERROR "${consumer}: ${PAGE} has no '${expected}' (the sweep page's gradient step)")
+      endif()
+    endforeach()
   endif()
   return()
 endif()
