@@ -94,7 +94,7 @@ struct SweepPageOptions {
 
 /// The page, in one call: sweeps the tape from `loss` (as gradient(loss) does, leaving the
 /// adjoints on the tape) and writes the self-contained HTML file. Node names and the title
-/// are shown with control characters and bytes that are not UTF-8 as \xNN (printable), and
+/// are shown with control characters and bytes that are not UTF-8 as \\xNN (printable), and
 /// the data in the page's script has < > & U+2028 U+2029 escaped: no name can end or break it.
 void write_sweep_page(std::ostream& out, Tape& tape, Var loss,
                       const std::string& title = "The reverse sweep, step by step",
