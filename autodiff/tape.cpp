@@ -124,7 +124,7 @@ void sweep(const TapeData& tape, const Node& n) {
 void Tape::gradient(Var loss) {
     begin_sweep(loss);
     const TapeData tape = data();
-    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(tape, nodes_[k]);  // sweep_node(k), each
+    for (std::size_t k = index_of(loss) + 1; k-- > 0;) sweep(tape, nodes_[k]);  // sweep_node(k)'s step, for each k
 }
 // [gradient]
 

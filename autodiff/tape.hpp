@@ -57,7 +57,8 @@ public:
     Tape(const Tape&) = delete;  ///< Vars point at their tape, so a tape stays where it is
     Tape& operator=(const Tape&) = delete;
 
-    /// A variable is a parameter, a constant is data; only printing and gradient(loss, out) tell them apart.
+    /// A variable is a parameter, a constant is data; gradient(loss, out), replay(variables)
+    /// and printing tell them apart.
     Var variable(double value) { return scalar_leaf(Op::variable, value); }
     Var variable(const Eigen::Ref<const Eigen::MatrixXd>& value) { return leaf(Op::variable, value); }
     Var constant(double value) { return scalar_leaf(Op::constant, value); }
