@@ -21,12 +21,12 @@ std::string parents_of(const Tape& tape, std::size_t index) {
     return s.empty() ? "-" : s;
 }
 
+}  // namespace
+
 std::string op_text(const Node& n) {
     if (n.op == Op::power_scalar) return "pow " + number(n.constant, 6);
     return std::string(op_name(n.op));
 }
-
-}  // namespace
 
 std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const PrintOptions& options) {
     if (m.size() == 1) return number(m(0, 0), options.precision);
@@ -101,8 +101,7 @@ void print_plan(std::ostream& out, const Tape& tape, const OptimizedTape& plan) 
     write_rows(out, rows);
 }
 
-namespace {
-std::string dot_escape(const std::string& s) {
+std::string dot_escape(std::string_view s) {
     std::string e;
     for (char c : s) {
         if (c == '"' || c == '\\') e += '\\';
@@ -110,6 +109,8 @@ std::string dot_escape(const std::string& s) {
     }
     return e;
 }
+
+namespace {
 
 // The opening of a drawing, shared by the tape's and the plan's: top to bottom (inputs at
 // the top, the loss at the bottom: fits a page), rounded boxes.

@@ -45,6 +45,11 @@ void write_plan_dot(std::ostream& out, const Tape& tape, const OptimizedTape& pl
 
 std::string format_matrix(const Eigen::Ref<const Eigen::MatrixXd>& m, const PrintOptions& options = {});
 
+/// A node's operation as the tables and drawings name it: "multiply", or "pow 3" for power_scalar.
+std::string op_text(const Node& n);
+/// `text` inside a DOT string: quotes and backslashes escaped, so that no name can end a label.
+std::string dot_escape(std::string_view text);
+
 /// `text` as it may be shown on a terminal, in a picture or on a page: control characters and
 /// bytes that are not valid UTF-8 become \\xNN, so that no name can end a line of a script,
 /// drive a terminal or break a document's encoding ("a\\nb" -> "a\\x0ab").

@@ -150,19 +150,11 @@ SweepTrace trace_sweep(Tape& tape, Var loss) {
 
 // ---- The graph, as DOT ---------------------------------------------------------------------
 
-namespace {
-std::string op_label(const Node& n) {
-    if (n.op == Op::power_scalar) return "pow " + format_matrix(Eigen::Matrix<double, 1, 1>(n.constant));
-    return std::string(op_name(n.op));
-}
-const char* kind_of(const Node& n) {
+const char* page_class(const Node& n) {
     return n.op == Op::variable ? "variable" : n.op == Op::constant ? "constant" : "operation";
 }
-std::string dot_escape(const std::string& s) {
-    std::string e;
-    for (char c : s) e += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    return e;
-}
+
+namespace {
 // An edge's label: the local derivative, short (a column shows its first two elements).
 std::string edge_label(const Tape& tape, std::size_t k, int p, const Eigen::MatrixXd& local, const PrintOptions& o) {
     if (local.size() == 0) return formula(tape.node(k).op, p).first;
@@ -178,14 +170,14 @@ void sweep_page_dot(std::ostream& out, const Tape& tape, const PrintOptions& opt
         const Node& n = tape.node(i);
         std::string label = "#" + std::to_string(i) + " ";
         const std::string name = printable(tape.name(i));
-        label += name.empty() ? op_label(n) : is_leaf(n.op) ? name : name + " = " + op_label(n);
+        label += name.empty() ? op_text(n) : is_leaf(n.op) ? name : name + " = " + op_text(n);
         if (!n.shape.is_scalar()) label += " (" + n.shape.to_string() + ")";
         const char* style = n.op == Op::variable
                                 ? ", style=\"rounded,filled,bold\", fillcolor=\"#c7e9c0\", color=\"#2e7d32\", "
                                   "penwidth=2, fontname=\"Helvetica-Bold\""
                             : n.op == Op::constant ? ", style=\"rounded,dashed\", color=\"#888888\""
                                                    : ", style=\"rounded,filled\", fillcolor=\"#ffffff\"";
-        out << "  n" << i << " [id=\"n" << i << "\", class=\"" << kind_of(n) << "\", label=\"" << dot_escape(label)
+        out << "  n" << i << " [id=\"n" << i << "\", class=\"" << page_class(n) << "\", label=\"" << dot_escape(label)
             << "\"" << style << "];\n";
     }
     for (std::size_t i = 0; i < tape.size(); ++i) {

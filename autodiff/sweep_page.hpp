@@ -73,6 +73,8 @@ std::vector<Eigen::MatrixXd> local_derivatives(const Tape& tape, std::size_t k);
 /// shapes given; and the rule in words (for a formula, the formula: "G Bᵀ" for matmul's A).
 ShareRule share_rule(Op op, Shape node, Shape parent);
 std::string share_rule_text(Op op, int parent, Shape node, Shape parent_shape);
+/// What a node is on the page, for its colour: "variable", "constant" or "operation".
+const char* page_class(const Node& n);
 
 /// Sweep `tape` from `loss` one node at a time and record every share. Leaves the tape as
 /// gradient(loss) would. Throws TapeError for an empty tape or a loss that is not 1 x 1.

@@ -61,13 +61,6 @@ std::string list(const std::vector<std::string>& items) {
     return out + "]";
 }
 
-const char* kind_of(const Node& n) {
-    return n.op == Op::variable ? "variable" : n.op == Op::constant ? "constant" : "operation";
-}
-std::string op_label(const Node& n) {
-    if (n.op == Op::power_scalar) return "pow " + format_matrix(Eigen::Matrix<double, 1, 1>(n.constant));
-    return std::string(op_name(n.op));
-}
 const char* rule_name(ShareRule rule) {
     constexpr const char* names[] = {"times", "elementwise", "broadcast_sum", "one_number", "formula"};
     return names[static_cast<int>(rule)];
@@ -78,8 +71,8 @@ std::string node_json(const Tape& tape, std::size_t i, const PrintOptions& o) {
     std::vector<std::string> parents;
     for (std::uint32_t p : tape.parents(i)) parents.push_back(std::to_string(p));
     return Object()
-        .field("op", quoted(op_label(n)))
-        .field("kind", quoted(kind_of(n)))
+        .field("op", quoted(op_text(n)))
+        .field("kind", quoted(page_class(n)))
         .field("name", quoted(printable(tape.name(i))))
         .field("parents", list(parents))
         .field("shape", quoted(n.shape.to_string()))
@@ -153,8 +146,8 @@ void write_rows(std::ostream& out, const Tape& tape) {
         const Node& n = tape.node(i);
         std::string parents;
         for (std::uint32_t p : tape.parents(i)) parents += (parents.empty() ? "" : ", ") + std::to_string(p);
-        out << "<tr id=\"row-" << i << "\" class=\"" << kind_of(n) << "\"><td>" << i << "</td><td>"
-            << html_escape(op_label(n)) << "</td><td class=\"name\">" << html_escape(printable(tape.name(i)))
+        out << "<tr id=\"row-" << i << "\" class=\"" << page_class(n) << "\"><td>" << i << "</td><td>"
+            << html_escape(op_text(n)) << "</td><td class=\"name\">" << html_escape(printable(tape.name(i)))
             << "</td><td>" << (parents.empty() ? "-" : parents) << "</td><td>" << n.shape.to_string()
             << "</td><td class=\"value\"></td><td class=\"adjoint\"></td></tr>\n";
     }
