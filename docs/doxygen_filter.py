@@ -24,6 +24,8 @@ import os
 import re
 import sys
 
+from links import slug  # the id GitHub gives a heading, as links.py checks it
+
 LINKS = [
     (re.compile(r"\]\((?:docs/)?index\.md\)"), "](@ref index)"),
     (re.compile(r"\]\((?:\.\./)?README\.md\)"), "](@ref md_README)"),
@@ -33,12 +35,6 @@ LINKS = [
 OUTPUT_MARKER = re.compile(r"^(\s*)<!-- output: \S+ -->\s*$")  # indented inside a list item
 HEADING = re.compile(r"^(#{2,6}\s+)(.*?)\s*$")
 SECTION_LINK = re.compile(r"\]\(((?:[\w.-]+/)*)([\w-]*)(?:\.md)?#([\w-]+)\)")
-
-
-def slug(words):
-    """The id GitHub gives a heading (as docs/links.py computes it)."""
-    words = re.sub(r"[`*_]", "", words.strip().lower())
-    return re.sub(r"[^\w\- ]", "", words).replace(" ", "-")
 
 
 def label(page, section):
