@@ -110,7 +110,7 @@ void sweep(const TapeData& tape, const Node& n) {
                 const double adjoint = tape.adjoints[at];
                 if (adjoint == 0.0) continue;
                 e.y = tape.values[at];
-                for (int p = 0; p < e.parents; ++p)
+                for (int p = 0; p < T::parents; ++p)
                     for (std::size_t l = 0; l < ops::terms<T>(e, p); ++l) {  // the elements Y_ij depends on
                         const ops::Term t = ops::term<T>(e, p, l);
                         parent_adjoints[p][e.p[p].at(t.row, t.col)] += adjoint * t.derivative;
